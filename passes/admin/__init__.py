@@ -1,0 +1,3 @@
+"""The Django admin, one module per area. Importing them registers the model admins."""
+
+from . import catalog, enterprises, requests  # noqa: F401

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PassesConfig(AppConfig):
+    name = "passes"
+    verbose_name = _("Logistics passes")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,70 @@
+"""What officers configure: pass types and checkpoints."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentKind(models.TextChoices):
+    BUSINESS_LICENCE = "business_licence", _("Business licence")
+    VEHICLE_LICENCE = "vehicle_licence", _("Vehicle licence")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    NUCLEIC_ACID_TEST = "nucleic_acid_test", _("Nucleic-acid test report")
+    COMMITMENT_LETTER = "commitment_letter", _("Commitment letter")
+    OTHER = "other", _("Other")
+
+
+# Which level a required kind of document belongs to. Per-vehicle and per-driver kinds must be
+# present for every vehicle / driver on the request; the rest once per request.
+VEHICLE_DOCUMENT_KINDS = frozenset({DocumentKind.VEHICLE_LICENCE})
+DRIVER_DOCUMENT_KINDS = frozenset({DocumentKind.DRIVING_LICENCE, DocumentKind.NUCLEIC_ACID_TEST})
+HEALTH_PROOF_KINDS = frozenset({DocumentKind.NUCLEIC_ACID_TEST})
+
+
+class PassType(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    max_validity_days = models.PositiveSmallIntegerField(
+        _("maximum validity (days)"),
+        help_text=_("The longest validity window a pass of this type may have."),
+    )
+    required_document_kinds = models.JSONField(
+        _("required documents"),
+        default=list,
+        blank=True,
+        help_text=_("Kinds of document a request must carry before it can be submitted."),
+    )
+    health_proof_max_age_hours = models.PositiveSmallIntegerField(
+        _("health proof freshness (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("If set, every driver's nucleic-acid test must be at most this old at "
+                    "approval, e.g. 48."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pass type")
+        verbose_name_plural = _("pass types")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def required_kind_labels(self):
+        return [DocumentKind(kind).label for kind in self.required_document_kinds]
+
+
+class Checkpoint(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,102 @@
+"""Scanned materials. Files live in private storage under random names."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .catalog import DocumentKind
+from .enterprises import Driver, Enterprise, Vehicle
+from .requests import PassRequest, RequestItem
+
+
+def document_upload_path(instance, filename):
+    """A random name: the original one is kept only for display, never used on disk."""
+    return f"documents/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+def thumbnail_upload_path(instance, filename):
+    return f"thumbnails/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.png"
+
+
+class Document(models.Model):
+    """A scanned material. It belongs to an enterprise and is attached to a request (optionally
+    to one of its items or drivers), or stands with a vehicle or driver for reuse."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="documents", verbose_name=_("enterprise")
+    )
+    request = models.ForeignKey(
+        PassRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("request"),
+    )
+    item = models.ForeignKey(
+        RequestItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("vehicle on request"),
+    )
+    vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("vehicle"),
+    )
+    driver = models.ForeignKey(
+        Driver,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("driver"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=document_upload_path, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    page_count = models.PositiveSmallIntegerField(_("pages"), default=1)
+    tested_at = models.DateTimeField(
+        _("tested at"),
+        null=True,
+        blank=True,
+        help_text=_("For nucleic-acid test reports: when the sample was taken."),
+    )
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to=thumbnail_upload_path, max_length=200, blank=True
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="uploaded_documents",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "sha256"],
+                condition=models.Q(request__isnull=False),
+                name="document_unique_per_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.original_name}"

@@ -1,0 +1,90 @@
+"""Issued passes and the counter that numbers them."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..fields import PlateField
+from .enterprises import Driver, Vehicle
+from .requests import PassRequest, RequestItem
+
+
+class PassSerial(models.Model):
+    """The last serial used for a region code. Incremented under a row lock inside the approving
+    transaction, so numbers neither repeat nor skip (a sequence would skip on rollback)."""
+
+    region_code = models.CharField(max_length=6, unique=True)
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("pass serial counter")
+        verbose_name_plural = _("pass serial counters")
+
+    def __str__(self):
+        return f"{self.region_code}: {self.last_serial}"
+
+
+class Pass(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    number = models.CharField(_("pass number"), max_length=12, unique=True)
+    request = models.ForeignKey(
+        PassRequest, on_delete=models.PROTECT, related_name="passes", verbose_name=_("request")
+    )
+    item = models.ForeignKey(
+        RequestItem, on_delete=models.PROTECT, related_name="passes", verbose_name=_("vehicle")
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="passes", verbose_name=_("vehicle")
+    )
+    # The plate as printed and signed on the pass; the vehicle record may be edited later.
+    plate = PlateField(_("plate"), db_index=True)
+    drivers = models.ManyToManyField(Driver, related_name="passes", verbose_name=_("drivers"))
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
+
+    class Meta:
+        verbose_name = _("pass")
+        verbose_name_plural = _("passes")
+        ordering = ["-issued_at", "-number"]
+        permissions = [
+            ("revoke_pass", _("Can revoke passes")),
+            ("scan_pass", _("Can verify passes at checkpoints")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def effective_status(self, at=None):
+        """Active, revoked or expired as of ``at``; expiry does not wait for the sweeper."""
+        if self.status != self.Status.ACTIVE:
+            return self.status
+        if (at or timezone.now()) >= self.valid_until:
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE

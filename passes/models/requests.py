@@ -1,0 +1,128 @@
+"""Pass requests: what an enterprise asks for, one item per vehicle (一车一证一线路)."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .catalog import Checkpoint, PassType
+from .enterprises import Driver, Enterprise, Vehicle
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone
+
+
+def new_reference() -> str:
+    """``SQ20261128-7KX3QA``: the date it was opened plus six unambiguous characters."""
+    suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"SQ{timezone.localdate():%Y%m%d}-{suffix}"
+
+
+class PassRequest(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned for changes")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class CargoCategory(models.TextChoices):
+        RAW_MATERIALS = "raw_materials", _("Raw materials")
+        FINISHED_GOODS = "finished_goods", _("Finished goods")
+        DAILY_NECESSITIES = "daily_necessities", _("Food and daily necessities")
+        MEDICAL_SUPPLIES = "medical_supplies", _("Medical supplies")
+        FUEL = "fuel", _("Fuel and energy")
+        OTHER = "other", _("Other")
+
+    EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
+    QUEUE_STATUSES = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+
+    reference = models.CharField(
+        _("reference"), max_length=20, unique=True, default=new_reference, editable=False
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="requests", verbose_name=_("enterprise")
+    )
+    pass_type = models.ForeignKey(
+        PassType, on_delete=models.PROTECT, related_name="requests", verbose_name=_("pass type")
+    )
+    cargo_category = models.CharField(
+        _("cargo category"), max_length=30, choices=CargoCategory.choices, default=CargoCategory.OTHER
+    )
+    cargo_description = models.CharField(_("cargo description"), max_length=300, blank=True)
+    origin = models.CharField(_("origin"), max_length=200, blank=True)
+    destination = models.CharField(_("destination"), max_length=200, blank=True)
+    route_description = models.TextField(_("route"), blank=True)
+    checkpoints = models.ManyToManyField(
+        Checkpoint, blank=True, related_name="requests", verbose_name=_("checkpoints")
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    assigned_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("assigned reviewer"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_requests",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("pass request")
+        verbose_name_plural = _("pass requests")
+        ordering = ["-created_at"]
+        permissions = [
+            ("review_passrequest", _("Can review pass requests")),
+            ("assign_passrequest", _("Can assign pass requests to reviewers")),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="request_queue_idx")]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_editable(self):
+        return self.status in self.EDITABLE_STATUSES
+
+
+class RequestItem(models.Model):
+    """One vehicle and its drivers on a request: it becomes one pass."""
+
+    request = models.ForeignKey(
+        PassRequest, on_delete=models.CASCADE, related_name="items", verbose_name=_("request")
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="request_items", verbose_name=_("vehicle")
+    )
+    drivers = models.ManyToManyField(Driver, related_name="request_items", verbose_name=_("drivers"))
+
+    class Meta:
+        verbose_name = _("vehicle on request")
+        verbose_name_plural = _("vehicles on request")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "vehicle"], name="one_item_per_vehicle")
+        ]
+
+    def __str__(self):
+        return f"{self.request} · {self.vehicle}"

@@ -1,0 +1,53 @@
+"""Who someone is in passdesk. Staff roles are Django groups carrying permissions; enterprise
+applicants are users with a Membership."""
+
+from .models import Enterprise, Membership
+
+REVIEWERS_GROUP = "Reviewers"
+OFFICERS_GROUP = "Officers"
+INSPECTORS_GROUP = "Inspectors"
+
+
+def enterprise_of(user) -> Enterprise | None:
+    """The enterprise a user acts for, or None for staff and strangers."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.membership.enterprise
+    except Membership.DoesNotExist:
+        return None
+
+
+def is_member(user, enterprise) -> bool:
+    member_of = enterprise_of(user)
+    return member_of is not None and member_of.pk == getattr(enterprise, "pk", enterprise)
+
+
+def is_owner(user, enterprise) -> bool:
+    return is_member(user, enterprise) and user.membership.role == Membership.Role.OWNER
+
+
+def can_review(user) -> bool:
+    return user.is_authenticated and user.has_perm("passes.review_passrequest")
+
+
+def can_assign(user) -> bool:
+    """Officers (科长) may reassign requests and act on requests claimed by others."""
+    return user.is_authenticated and user.has_perm("passes.assign_passrequest")
+
+
+def can_revoke(user) -> bool:
+    return user.is_authenticated and user.has_perm("passes.revoke_pass")
+
+
+def can_verify_enterprises(user) -> bool:
+    return user.is_authenticated and user.has_perm("passes.verify_enterprise")
+
+
+def can_scan(user) -> bool:
+    return user.is_authenticated and user.has_perm("passes.scan_pass")
+
+
+def can_see_enterprise_data(user, enterprise) -> bool:
+    """Members of the enterprise, reviewers and officers may see its requests and files."""
+    return is_member(user, enterprise) or can_review(user)

@@ -1,0 +1,55 @@
+"""Celery tasks: thin wrappers that take ids, are safe to run twice, and call service code."""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def deliver_event(event: str, object_id: int, audit_event_id: int | None = None) -> str:
+    """Deliver the notifications of a workflow event. For now it records the event in the log;
+    the notification outbox replaces the body, not the way it is queued."""
+    logger.info("event %s object=%s audit=%s", event, object_id, audit_event_id)
+    return event
+
+
+@shared_task(acks_late=True)
+def expire_passes() -> int:
+    """Mark active passes whose validity has ended as expired, auditing each one."""
+    from . import audit, notifications
+    from .models import Pass
+
+    expired = 0
+    now = timezone.now()
+    ids = list(
+        Pass.objects.filter(status=Pass.Status.ACTIVE, valid_until__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for pass_id in ids:
+        with transaction.atomic():
+            pass_obj = (
+                Pass.objects.select_for_update()
+                .filter(pk=pass_id, status=Pass.Status.ACTIVE, valid_until__lte=now)
+                .first()
+            )
+            if pass_obj is None:
+                continue
+            pass_obj.status = Pass.Status.EXPIRED
+            pass_obj.save(update_fields=["status"])
+            event = audit.record(
+                "pass.expire",
+                pass_obj=pass_obj,
+                request=pass_obj.request,
+                from_status=Pass.Status.ACTIVE,
+                to_status=Pass.Status.EXPIRED,
+            )
+            notifications.queue_event(
+                notifications.PASS_EXPIRED, object_id=pass_obj.pk, audit_event_id=event.pk
+            )
+            expired += 1
+    return expired

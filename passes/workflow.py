@@ -1,0 +1,534 @@
+"""Every state change of a pass request or pass goes through this module.
+
+Each transition runs in one transaction with the request row locked (``select_for_update``),
+checks that the actor may make it and that the request is in a state it can leave that way,
+writes an AuditEvent and queues notifications for after the commit. A transition that is not
+allowed raises ``WorkflowError``, whose message the portal, the API and the admin show as is.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import audit, issuing, notifications, roles
+from .models import Document, DocumentKind, Enterprise, Pass, PassRequest
+from .models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
+
+Status = PassRequest.Status
+
+
+class WorkflowError(Exception):
+    """A transition that is not allowed. ``code`` is stable for API clients; ``message`` is
+    translated for people."""
+
+    def __init__(self, message: str, code: str = "workflow_error"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self):
+        return str(self.message)
+
+
+# action -> (states it may start from, state it ends in)
+TRANSITIONS = {
+    "submit": ({Status.DRAFT}, Status.SUBMITTED),
+    "claim": ({Status.SUBMITTED, Status.IN_REVIEW}, Status.IN_REVIEW),
+    "approve": ({Status.IN_REVIEW}, Status.APPROVED),
+    "return": ({Status.IN_REVIEW}, Status.RETURNED),
+    "reject": ({Status.IN_REVIEW}, Status.REJECTED),
+    "resubmit": ({Status.RETURNED}, Status.SUBMITTED),
+    "withdraw": ({Status.DRAFT, Status.SUBMITTED, Status.RETURNED}, Status.WITHDRAWN),
+}
+
+
+def allowed_actions(pass_request) -> list[str]:
+    """The actions whose starting states include the request's current state."""
+    return [name for name, (sources, _target) in TRANSITIONS.items() if pass_request.status in sources]
+
+
+def _action_label(action: str) -> str:
+    labels = {
+        "submit": _("submit"),
+        "claim": _("claim"),
+        "approve": _("approve"),
+        "return": _("return for changes"),
+        "reject": _("reject"),
+        "resubmit": _("resubmit"),
+        "withdraw": _("withdraw"),
+    }
+    return labels[action]
+
+
+def _lock(pass_request) -> PassRequest:
+    request_id = getattr(pass_request, "pk", pass_request)
+    return (
+        PassRequest.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "pass_type", "assigned_reviewer")
+        .get(pk=request_id)
+    )
+
+
+def _check_state(locked: PassRequest, action: str) -> None:
+    sources, _target = TRANSITIONS[action]
+    if locked.status not in sources:
+        raise WorkflowError(
+            _("Request %(reference)s is %(status)s and cannot be %(action)s now.")
+            % {
+                "reference": locked.reference,
+                "status": locked.get_status_display(),
+                "action": _action_label(action),
+            },
+            code="invalid_transition",
+        )
+
+
+def _require_member(user, locked: PassRequest) -> None:
+    if not roles.is_member(user, locked.enterprise):
+        raise WorkflowError(
+            _("Only members of %(enterprise)s can do this.") % {"enterprise": locked.enterprise},
+            code="not_allowed",
+        )
+
+
+def _require_reviewer(user, locked: PassRequest, *, must_hold: bool) -> None:
+    if not roles.can_review(user):
+        raise WorkflowError(_("Only reviewers can do this."), code="not_allowed")
+    if must_hold and locked.assigned_reviewer_id != user.pk and not roles.can_assign(user):
+        holder = locked.assigned_reviewer
+        raise WorkflowError(
+            _("Request %(reference)s is being reviewed by %(reviewer)s.")
+            % {"reference": locked.reference, "reviewer": _display_name(holder)}
+            if holder
+            else _("Claim request %(reference)s before deciding on it.")
+            % {"reference": locked.reference},
+            code="claimed_by_other" if holder else "not_claimed",
+        )
+
+
+def _display_name(user) -> str:
+    if user is None:
+        return _("nobody")
+    return user.get_full_name() or user.get_username()
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("A reason is required."), code="reason_required")
+    return reason
+
+
+def _move(locked, action, actor, *, reason="", data=None, **timestamps):
+    from_status = locked.status
+    locked.status = TRANSITIONS[action][1]
+    for field, value in timestamps.items():
+        setattr(locked, field, value)
+    locked.save()
+    return audit.record(
+        f"request.{action}",
+        actor=actor,
+        request=locked,
+        from_status=from_status,
+        to_status=locked.status,
+        reason=reason,
+        data=data,
+    )
+
+
+# --- Guards --------------------------------------------------------------------------------
+
+
+def missing_documents(pass_request) -> list[str]:
+    """Human-readable list of required documents the request does not carry yet.
+
+    Per-vehicle kinds (vehicle licence) are needed for every vehicle and per-driver kinds
+    (driving licence, nucleic-acid test) for every driver, either attached to this request or
+    kept as standing documents of that vehicle or driver. Other kinds are needed once, on the
+    request or (for the business licence) as a standing document of the enterprise.
+    """
+    required = list(pass_request.pass_type.required_document_kinds)
+    if not required:
+        return []
+    items = list(pass_request.items.select_related("vehicle").prefetch_related("drivers"))
+    docs = Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
+    on_request = set()
+    by_vehicle, by_driver, standing = set(), set(), set()
+    for doc in docs.filter(request=pass_request).select_related("item"):
+        on_request.add(doc.kind)
+        if doc.item_id:
+            by_vehicle.add((doc.kind, doc.item.vehicle_id))
+        if doc.driver_id:
+            by_driver.add((doc.kind, doc.driver_id))
+    for doc in docs.filter(request__isnull=True):
+        if doc.vehicle_id:
+            by_vehicle.add((doc.kind, doc.vehicle_id))
+        elif doc.driver_id:
+            by_driver.add((doc.kind, doc.driver_id))
+        else:
+            standing.add(doc.kind)
+
+    missing = []
+    for kind in required:
+        label = DocumentKind(kind).label
+        if kind in VEHICLE_DOCUMENT_KINDS:
+            missing += [
+                _("%(kind)s for vehicle %(plate)s") % {"kind": label, "plate": item.vehicle.plate}
+                for item in items
+                if (kind, item.vehicle_id) not in by_vehicle
+            ]
+        elif kind in DRIVER_DOCUMENT_KINDS:
+            seen = set()
+            for item in items:
+                for driver in item.drivers.all():
+                    if driver.pk in seen or (kind, driver.pk) in by_driver:
+                        continue
+                    seen.add(driver.pk)
+                    missing.append(
+                        _("%(kind)s for driver %(name)s") % {"kind": label, "name": driver.name}
+                    )
+        elif kind not in on_request and kind not in standing:
+            missing.append(str(label))
+    return missing
+
+
+def _check_submittable(locked: PassRequest) -> None:
+    enterprise = locked.enterprise
+    if enterprise.verification_status != Enterprise.Verification.VERIFIED:
+        raise WorkflowError(
+            _("%(enterprise)s has not been verified by the traffic office yet; drafts can be "
+              "prepared but not submitted until it is.")
+            % {"enterprise": enterprise}
+            if enterprise.verification_status == Enterprise.Verification.PENDING
+            else _("%(enterprise)s is suspended and cannot submit requests.")
+            % {"enterprise": enterprise},
+            code="enterprise_not_verified",
+        )
+    if not locked.pass_type.is_active:
+        raise WorkflowError(
+            _("The pass type %(type)s is no longer issued.") % {"type": locked.pass_type},
+            code="pass_type_inactive",
+        )
+    items = list(locked.items.select_related("vehicle").prefetch_related("drivers"))
+    if not items:
+        raise WorkflowError(_("Add at least one vehicle before submitting."), code="no_vehicles")
+    without_driver = [item.vehicle.plate for item in items if not item.drivers.all()]
+    if without_driver:
+        raise WorkflowError(
+            _("Every vehicle needs at least one driver: %(plates)s.")
+            % {"plates": "、".join(without_driver)},
+            code="vehicle_without_driver",
+        )
+    if not (locked.valid_from and locked.valid_until):
+        raise WorkflowError(_("Give the requested validity window."), code="no_validity")
+    if locked.valid_until <= locked.valid_from:
+        raise WorkflowError(
+            _("The validity window must end after it starts."), code="invalid_validity"
+        )
+    missing = missing_documents(locked)
+    if missing:
+        raise WorkflowError(
+            ngettext(
+                "A required document is missing: %(list)s.",
+                "Required documents are missing: %(list)s.",
+                len(missing),
+            )
+            % {"list": "; ".join(missing)},
+            code="documents_missing",
+        )
+
+
+def check_validity_window(pass_type, valid_from, valid_until) -> None:
+    if valid_until <= valid_from:
+        raise WorkflowError(
+            _("The validity window must end after it starts."), code="invalid_validity"
+        )
+    if valid_until - valid_from > datetime.timedelta(days=pass_type.max_validity_days):
+        raise WorkflowError(
+            _("A %(type)s pass is valid for at most %(days)d days; the window asked for is "
+              "longer.")
+            % {"type": pass_type, "days": pass_type.max_validity_days},
+            code="validity_too_long",
+        )
+
+
+def stale_health_proofs(pass_request, at=None) -> list[str]:
+    """Drivers whose newest nucleic-acid test is missing or older than the pass type allows."""
+    limit = pass_request.pass_type.health_proof_max_age_hours
+    if not limit:
+        return []
+    at = at or timezone.now()
+    oldest_allowed = at - datetime.timedelta(hours=limit)
+    stale = []
+    seen = set()
+    for item in pass_request.items.prefetch_related("drivers"):
+        for driver in item.drivers.all():
+            if driver.pk in seen:
+                continue
+            seen.add(driver.pk)
+            newest = (
+                Document.objects.filter(
+                    driver=driver, kind__in=HEALTH_PROOF_KINDS, tested_at__isnull=False
+                )
+                .filter(Q(request=pass_request) | Q(request__isnull=True))
+                .order_by("-tested_at")
+                .values_list("tested_at", flat=True)
+                .first()
+            )
+            if newest is None or newest < oldest_allowed or newest > at:
+                stale.append(driver.name)
+    return stale
+
+
+# --- Transitions ---------------------------------------------------------------------------
+
+
+def submit(pass_request, *, by) -> PassRequest:
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_member(by, locked)
+        _check_state(locked, "submit")
+        _check_submittable(locked)
+        event = _move(locked, "submit", by, submitted_at=timezone.now())
+        notifications.queue_event(
+            notifications.REQUEST_SUBMITTED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def resubmit(pass_request, *, by) -> PassRequest:
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_member(by, locked)
+        _check_state(locked, "resubmit")
+        _check_submittable(locked)
+        event = _move(
+            locked,
+            "resubmit",
+            by,
+            submitted_at=timezone.now(),
+            assigned_reviewer=None,
+            claimed_at=None,
+        )
+        notifications.queue_event(
+            notifications.REQUEST_RESUBMITTED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def withdraw(pass_request, *, by) -> PassRequest:
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_member(by, locked)
+        _check_state(locked, "withdraw")
+        event = _move(locked, "withdraw", by, withdrawn_at=timezone.now())
+        notifications.queue_event(
+            notifications.REQUEST_WITHDRAWN, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def claim(pass_request, *, by) -> PassRequest:
+    """Take a request from the queue. A request held by another reviewer stays theirs; an
+    officer uses ``assign`` to move it."""
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_reviewer(by, locked, must_hold=False)
+        _check_state(locked, "claim")
+        if locked.assigned_reviewer_id == by.pk and locked.status == Status.IN_REVIEW:
+            return locked
+        if locked.assigned_reviewer_id and locked.status == Status.IN_REVIEW:
+            raise WorkflowError(
+                _("Request %(reference)s is already being reviewed by %(reviewer)s.")
+                % {
+                    "reference": locked.reference,
+                    "reviewer": _display_name(locked.assigned_reviewer),
+                },
+                code="claimed_by_other",
+            )
+        event = _move(locked, "claim", by, assigned_reviewer=by, claimed_at=timezone.now())
+        notifications.queue_event(
+            notifications.REQUEST_CLAIMED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def assign(pass_request, *, reviewer, by) -> PassRequest:
+    """An officer hands a queued request to a reviewer (or takes it from one)."""
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        if not roles.can_assign(by):
+            raise WorkflowError(_("Only officers can assign requests."), code="not_allowed")
+        if not roles.can_review(reviewer):
+            raise WorkflowError(
+                _("%(user)s is not a reviewer.") % {"user": _display_name(reviewer)},
+                code="not_a_reviewer",
+            )
+        _check_state(locked, "claim")
+        previous = locked.assigned_reviewer
+        from_status = locked.status
+        locked.status = Status.IN_REVIEW
+        locked.assigned_reviewer = reviewer
+        locked.claimed_at = timezone.now()
+        locked.save()
+        audit.record(
+            "request.assign",
+            actor=by,
+            request=locked,
+            from_status=from_status,
+            to_status=locked.status,
+            data={
+                "reviewer": reviewer.get_username(),
+                "previous_reviewer": previous.get_username() if previous else None,
+            },
+        )
+    return locked
+
+
+def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass]:
+    """Approve and issue one pass per vehicle. The validity may be narrowed by the reviewer but
+    never beyond the pass type's maximum; drivers' health proofs must be fresh now."""
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_reviewer(by, locked, must_hold=True)
+        _check_state(locked, "approve")
+        valid_from = valid_from or locked.valid_from
+        valid_until = valid_until or locked.valid_until
+        if not (valid_from and valid_until):
+            raise WorkflowError(_("Give the validity window."), code="no_validity")
+        check_validity_window(locked.pass_type, valid_from, valid_until)
+        stale = stale_health_proofs(locked)
+        if stale:
+            raise WorkflowError(
+                _("Nucleic-acid test missing or older than %(hours)d hours for: %(names)s.")
+                % {
+                    "hours": locked.pass_type.health_proof_max_age_hours,
+                    "names": "、".join(stale),
+                },
+                code="health_proof_stale",
+            )
+        if locked.enterprise.verification_status != Enterprise.Verification.VERIFIED:
+            raise WorkflowError(
+                _("%(enterprise)s is not verified.") % {"enterprise": locked.enterprise},
+                code="enterprise_not_verified",
+            )
+        passes = issuing.issue_passes(locked, valid_from=valid_from, valid_until=valid_until)
+        locked.valid_from, locked.valid_until = valid_from, valid_until
+        event = _move(
+            locked,
+            "approve",
+            by,
+            decided_at=timezone.now(),
+            data={"passes": [issued.number for issued in passes]},
+        )
+        notifications.queue_event(
+            notifications.REQUEST_APPROVED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return passes
+
+
+def return_for_changes(pass_request, *, by, reason, document_reasons=None) -> PassRequest:
+    """Send back for corrections (补正). ``document_reasons`` maps document ids to a reason."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_reviewer(by, locked, must_hold=True)
+        _check_state(locked, "return")
+        event = _move(
+            locked,
+            "return",
+            by,
+            reason=reason,
+            data={"documents": {str(k): v for k, v in (document_reasons or {}).items()}},
+            decision_reason=reason,
+            decided_at=timezone.now(),
+        )
+        notifications.queue_event(
+            notifications.REQUEST_RETURNED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def reject(pass_request, *, by, reason) -> PassRequest:
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = _lock(pass_request)
+        _require_reviewer(by, locked, must_hold=True)
+        _check_state(locked, "reject")
+        event = _move(
+            locked, "reject", by, reason=reason, decision_reason=reason, decided_at=timezone.now()
+        )
+        notifications.queue_event(
+            notifications.REQUEST_REJECTED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def revoke_pass(pass_obj, *, by, reason) -> Pass:
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = Pass.objects.select_for_update().get(pk=getattr(pass_obj, "pk", pass_obj))
+        if not roles.can_revoke(by):
+            raise WorkflowError(_("Only officers can revoke passes."), code="not_allowed")
+        if locked.status == Pass.Status.REVOKED:
+            raise WorkflowError(
+                _("Pass %(number)s is already revoked.") % {"number": locked.number},
+                code="already_revoked",
+            )
+        from_status = locked.status
+        locked.status = Pass.Status.REVOKED
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = by
+        locked.revocation_reason = reason
+        locked.save()
+        event = audit.record(
+            "pass.revoke",
+            actor=by,
+            pass_obj=locked,
+            request=locked.request,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=reason,
+        )
+        notifications.queue_event(
+            notifications.PASS_REVOKED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return locked
+
+
+def set_enterprise_verification(enterprise, *, status, by, reason="") -> Enterprise:
+    """Verify or suspend an enterprise (officers only)."""
+    if not roles.can_verify_enterprises(by):
+        raise WorkflowError(_("Only officers can verify enterprises."), code="not_allowed")
+    if status == Enterprise.Verification.SUSPENDED:
+        reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = Enterprise.objects.select_for_update().get(pk=getattr(enterprise, "pk", enterprise))
+        if locked.verification_status == status:
+            return locked
+        from_status = locked.verification_status
+        locked.verification_status = status
+        if status == Enterprise.Verification.VERIFIED:
+            locked.verified_at = timezone.now()
+        locked.save()
+        event = audit.record(
+            f"enterprise.{status}",
+            actor=by,
+            enterprise=locked,
+            from_status=from_status,
+            to_status=status,
+            reason=reason,
+        )
+        if status == Enterprise.Verification.VERIFIED:
+            notifications.queue_event(
+                notifications.ENTERPRISE_VERIFIED, object_id=locked.pk, audit_event_id=event.pk
+            )
+        elif status == Enterprise.Verification.SUSPENDED:
+            notifications.queue_event(
+                notifications.ENTERPRISE_SUSPENDED, object_id=locked.pk, audit_event_id=event.pk
+            )
+    return locked

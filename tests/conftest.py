@@ -1,0 +1,84 @@
+"""Shared fixtures and the rule for service-backed tests.
+
+Tests marked ``postgres`` need the database to be PostgreSQL; tests marked ``redis`` need a Redis
+broker. Outside CI they are skipped with the reason when the service is not configured; when
+``REQUIRE_SERVICES`` names a service (as ``.ci/run`` does), a missing service fails the test.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests import factories
+
+
+def _required_services():
+    return {name.strip() for name in os.environ.get("REQUIRE_SERVICES", "").split(",") if name}
+
+
+def _service_missing(name):
+    if name == "postgres":
+        if connection.vendor != "postgresql":
+            return "DATABASE_URL does not point at PostgreSQL"
+    if name == "redis":
+        if not settings.CELERY_BROKER_URL.startswith("redis"):
+            return "CELERY_BROKER_URL does not point at Redis"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _services(request):
+    for name in ("postgres", "redis"):
+        if request.node.get_closest_marker(name) is None:
+            continue
+        missing = _service_missing(name)
+        if missing is None:
+            continue
+        if name in _required_services():
+            pytest.fail(f"{name} is required by REQUIRE_SERVICES but {missing}")
+        pytest.skip(f"needs {name}: {missing}")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Every test writes files to its own private media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture
+def enterprise(db):
+    return factories.EnterpriseFactory()
+
+
+@pytest.fixture
+def applicant(enterprise):
+    return factories.MembershipFactory(enterprise=enterprise).user
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.UserFactory(username="reviewer", is_staff=True, groups=["Reviewers"])
+
+
+@pytest.fixture
+def other_reviewer(db):
+    return factories.UserFactory(username="reviewer2", is_staff=True, groups=["Reviewers"])
+
+
+@pytest.fixture
+def officer(db):
+    return factories.UserFactory(username="officer", is_staff=True, groups=["Officers"])
+
+
+@pytest.fixture
+def inspector(db):
+    return factories.UserFactory(username="inspector", groups=["Inspectors"])
