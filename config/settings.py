@@ -170,7 +170,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-passes": {
-        "task": "passes.tasks.expire_passes",
+        "task": "passes.expire_passes",
         "schedule": crontab(minute="*/5"),
     },
 }

@@ -21,6 +21,4 @@ ENTERPRISE_SUSPENDED = "enterprise.suspended"
 def queue_event(event: str, *, object_id: int, audit_event_id: int | None = None) -> None:
     from . import tasks
 
-    transaction.on_commit(
-        lambda: tasks.deliver_event.delay(event, object_id, audit_event_id)
-    )
+    transaction.on_commit(lambda: tasks.deliver_event.delay(event, object_id, audit_event_id))

@@ -42,8 +42,10 @@ def validate_credit_code(value: str) -> None:
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
         raise ValidationError(
-            _("The check character of this unified social credit code is wrong; please check "
-              "the code against the business licence."),
+            _(
+                "The check character of this unified social credit code is wrong; please check "
+                "the code against the business licence."
+            ),
             code="credit_code_checksum",
         )
 
@@ -84,8 +86,10 @@ def validate_id_number(value: str) -> None:
         )
     if number[17] != id_number_check_character(number[:17]):
         raise ValidationError(
-            _("The check digit of this resident ID number is wrong; please check the number "
-              "against the ID card."),
+            _(
+                "The check digit of this resident ID number is wrong; please check the number "
+                "against the ID card."
+            ),
             code="id_number_checksum",
         )
 
@@ -120,8 +124,10 @@ def validate_plate(value: str) -> None:
     plate = normalize_plate(value)
     if not any(pattern.match(plate) for pattern in _PLATE_PATTERNS):
         raise ValidationError(
-            _("“%(plate)s” is not a valid plate: expected a province abbreviation, a letter and "
-              "5 characters (湘B12345), or 6 for new-energy vehicles (湘BD12345)."),
+            _(
+                "“%(plate)s” is not a valid plate: expected a province abbreviation, a letter and "
+                "5 characters (湘B12345), or 6 for new-energy vehicles (湘BD12345)."
+            ),
             code="plate_format",
             params={"plate": value},
         )

@@ -48,7 +48,9 @@ TRANSITIONS = {
 
 def allowed_actions(pass_request) -> list[str]:
     """The actions whose starting states include the request's current state."""
-    return [name for name, (sources, _target) in TRANSITIONS.items() if pass_request.status in sources]
+    return [
+        name for name, (sources, _target) in TRANSITIONS.items() if pass_request.status in sources
+    ]
 
 
 def _action_label(action: str) -> str:
@@ -200,8 +202,10 @@ def _check_submittable(locked: PassRequest) -> None:
     enterprise = locked.enterprise
     if enterprise.verification_status != Enterprise.Verification.VERIFIED:
         raise WorkflowError(
-            _("%(enterprise)s has not been verified by the traffic office yet; drafts can be "
-              "prepared but not submitted until it is.")
+            _(
+                "%(enterprise)s has not been verified by the traffic office yet; drafts can be "
+                "prepared but not submitted until it is."
+            )
             % {"enterprise": enterprise}
             if enterprise.verification_status == Enterprise.Verification.PENDING
             else _("%(enterprise)s is suspended and cannot submit requests.")
@@ -249,8 +253,7 @@ def check_validity_window(pass_type, valid_from, valid_until) -> None:
         )
     if valid_until - valid_from > datetime.timedelta(days=pass_type.max_validity_days):
         raise WorkflowError(
-            _("A %(type)s pass is valid for at most %(days)d days; the window asked for is "
-              "longer.")
+            _("A %(type)s pass is valid for at most %(days)d days; the window asked for is longer.")
             % {"type": pass_type, "days": pass_type.max_validity_days},
             code="validity_too_long",
         )
@@ -507,7 +510,9 @@ def set_enterprise_verification(enterprise, *, status, by, reason="") -> Enterpr
     if status == Enterprise.Verification.SUSPENDED:
         reason = _require_reason(reason)
     with transaction.atomic():
-        locked = Enterprise.objects.select_for_update().get(pk=getattr(enterprise, "pk", enterprise))
+        locked = Enterprise.objects.select_for_update().get(
+            pk=getattr(enterprise, "pk", enterprise)
+        )
         if locked.verification_status == status:
             return locked
         from_status = locked.verification_status

@@ -19,12 +19,10 @@ def _required_services():
 
 
 def _service_missing(name):
-    if name == "postgres":
-        if connection.vendor != "postgresql":
-            return "DATABASE_URL does not point at PostgreSQL"
-    if name == "redis":
-        if not settings.CELERY_BROKER_URL.startswith("redis"):
-            return "CELERY_BROKER_URL does not point at Redis"
+    if name == "postgres" and connection.vendor != "postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    if name == "redis" and not settings.CELERY_BROKER_URL.startswith("redis"):
+        return "CELERY_BROKER_URL does not point at Redis"
     return None
 
 

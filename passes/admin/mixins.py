@@ -17,9 +17,7 @@ def run_for_each(modeladmin, http_request, queryset, operation, success_message)
         else:
             done += 1
     if done:
-        modeladmin.message_user(
-            http_request, success_message % {"count": done}, messages.SUCCESS
-        )
+        modeladmin.message_user(http_request, success_message % {"count": done}, messages.SUCCESS)
     return done
 
 
@@ -37,5 +35,7 @@ class ReadOnlyAdminMixin:
 
 
 def reason_required_message():
-    return _("Give a reason first: select the requests, type it in the reason box and run the "
-             "action again.")
+    return _(
+        "Give a reason first: select the requests, type it in the reason box and run the "
+        "action again."
+    )

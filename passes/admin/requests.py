@@ -177,8 +177,16 @@ class DocumentAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "actor", "action", "request", "pass_obj", "enterprise",
-                    "from_status", "to_status")
+    list_display = (
+        "created_at",
+        "actor",
+        "action",
+        "request",
+        "pass_obj",
+        "enterprise",
+        "from_status",
+        "to_status",
+    )
     list_filter = ("action",)
     search_fields = ("request__reference", "pass_obj__number", "enterprise__name", "reason")
     list_select_related = ("actor", "request", "pass_obj", "enterprise")

@@ -38,8 +38,10 @@ class PassType(models.Model):
         _("health proof freshness (hours)"),
         null=True,
         blank=True,
-        help_text=_("If set, every driver's nucleic-acid test must be at most this old at "
-                    "approval, e.g. 48."),
+        help_text=_(
+            "If set, every driver's nucleic-acid test must be at most this old at "
+            "approval, e.g. 48."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -92,7 +92,10 @@ class Vehicle(models.Model):
     )
     plate = PlateField(_("plate"), db_index=True)
     vehicle_type = models.CharField(
-        _("vehicle type"), max_length=20, choices=VehicleType.choices, default=VehicleType.HEAVY_TRUCK
+        _("vehicle type"),
+        max_length=20,
+        choices=VehicleType.choices,
+        default=VehicleType.HEAVY_TRUCK,
     )
     licence_number = models.CharField(_("vehicle licence number"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

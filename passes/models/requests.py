@@ -50,7 +50,10 @@ class PassRequest(models.Model):
         PassType, on_delete=models.PROTECT, related_name="requests", verbose_name=_("pass type")
     )
     cargo_category = models.CharField(
-        _("cargo category"), max_length=30, choices=CargoCategory.choices, default=CargoCategory.OTHER
+        _("cargo category"),
+        max_length=30,
+        choices=CargoCategory.choices,
+        default=CargoCategory.OTHER,
     )
     cargo_description = models.CharField(_("cargo description"), max_length=300, blank=True)
     origin = models.CharField(_("origin"), max_length=200, blank=True)
@@ -115,7 +118,9 @@ class RequestItem(models.Model):
     vehicle = models.ForeignKey(
         Vehicle, on_delete=models.PROTECT, related_name="request_items", verbose_name=_("vehicle")
     )
-    drivers = models.ManyToManyField(Driver, related_name="request_items", verbose_name=_("drivers"))
+    drivers = models.ManyToManyField(
+        Driver, related_name="request_items", verbose_name=_("drivers")
+    )
 
     class Meta:
         verbose_name = _("vehicle on request")

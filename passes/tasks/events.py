@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids, are safe to run twice, and call service code."""
+"""Workflow events and pass expiry."""
 
 import logging
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="passes.deliver_event", acks_late=True)
 def deliver_event(event: str, object_id: int, audit_event_id: int | None = None) -> str:
     """Deliver the notifications of a workflow event. For now it records the event in the log;
     the notification outbox replaces the body, not the way it is queued."""
@@ -17,11 +17,11 @@ def deliver_event(event: str, object_id: int, audit_event_id: int | None = None)
     return event
 
 
-@shared_task(acks_late=True)
+@shared_task(name="passes.expire_passes", acks_late=True)
 def expire_passes() -> int:
     """Mark active passes whose validity has ended as expired, auditing each one."""
-    from . import audit, notifications
-    from .models import Pass
+    from .. import audit, notifications
+    from ..models import Pass
 
     expired = 0
     now = timezone.now()
