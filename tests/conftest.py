@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests import factories
+from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
 
 
 def _required_services():
