@@ -6,11 +6,15 @@ from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .issued import Pass, PassSerial
 from .requests import PassRequest, RequestItem
+from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
+from .scans import ScanEvent, Verdict
 
 __all__ = [
     "AuditEvent",
     "Checkpoint",
     "Document",
+    "DocumentReview",
+    "DocumentView",
     "DocumentKind",
     "Driver",
     "Enterprise",
@@ -20,5 +24,9 @@ __all__ = [
     "PassSerial",
     "PassType",
     "RequestItem",
+    "ReturnReasonTemplate",
+    "ReviewQueue",
+    "ScanEvent",
     "Vehicle",
+    "Verdict",
 ]
