@@ -485,6 +485,7 @@ def revoke_pass(pass_obj, *, by, reason) -> Pass:
         from_status = locked.status
         locked.status = Pass.Status.REVOKED
         locked.revoked_at = timezone.now()
+        locked.status_changed_at = locked.revoked_at  # the revocation feed's cursor
         locked.revoked_by = by
         locked.revocation_reason = reason
         locked.save()

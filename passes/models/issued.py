@@ -60,6 +60,10 @@ class Pass(models.Model):
         verbose_name=_("revoked by"),
     )
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    # When the pass last left "active" (revoked or expired): the revocation feed's cursor.
+    status_changed_at = models.DateTimeField(
+        _("status changed at"), null=True, blank=True, db_index=True
+    )
     replaces = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -40,7 +40,8 @@ def expire_passes() -> int:
             if pass_obj is None:
                 continue
             pass_obj.status = Pass.Status.EXPIRED
-            pass_obj.save(update_fields=["status"])
+            pass_obj.status_changed_at = timezone.now()  # the revocation feed's cursor
+            pass_obj.save(update_fields=["status", "status_changed_at"])
             event = audit.record(
                 "pass.expire",
                 pass_obj=pass_obj,
