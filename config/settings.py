@@ -5,6 +5,7 @@ Celery in eager mode, console e-mail. Production sets ``DEBUG=False``, ``SECRET_
 ``ALLOWED_HOSTS``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "passes",
 ]
 
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a flagged lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +100,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes counts failed logins (portal form and API token alike: both call
+# ``authenticate(request=...)``) and locks a username+address out after AXES_FAILURE_LIMIT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "passes.api.errors.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -105,6 +122,10 @@ LOCALE_PATHS = [BASE_DIR / "passes" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# --- Cache (API throttling, axes-independent counters) ------------------------------------------
+# Local memory by default; set CACHE_URL=redis://127.0.0.1:6379/1 when several processes serve.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://passdesk")}
 
 # --- Static and private media ---------------------------------------------------------------
 STATIC_URL = "static/"
@@ -183,14 +204,26 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "passes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "passes.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
+        "uploads": env.str("API_THROTTLE_UPLOADS", default="120/min"),
+    },
 }
+# Replayed responses for the API's Idempotency-Key header are kept this long.
+PASSDESK_IDEMPOTENCY_TTL_HOURS = env.int("PASSDESK_IDEMPOTENCY_TTL_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "passdesk API",
     "DESCRIPTION": "Logistics pass requests, issuance and checkpoint verification.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -41,6 +41,13 @@ def _services(request):
 
 
 @pytest.fixture(autouse=True)
+def _axes_off(settings):
+    """django-axes needs ``request`` in ``authenticate`` (the test client's ``login`` has none)
+    and would lock out tests that sign in often. Tests of the lockout set it back to True."""
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Every test writes files to its own private media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -51,6 +58,20 @@ def _private_media(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys(settings, tmp_path):
+    """Every test has its own key directory; a signing key is created on first use."""
+    from passes import signing_keys
+
+    settings.PASSDESK_SIGNING_KEY_DIR = tmp_path / "signing-keys"
+    settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
+    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
+    settings.PASSDESK_SIGNING_AUTO_CREATE = True
+    signing_keys.clear_cache()
+    yield
+    signing_keys.clear_cache()
 
 
 @pytest.fixture
