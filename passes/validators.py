@@ -7,6 +7,7 @@ that forms and serializers store the canonical spelling (``湘B12345``) whatever
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +25,13 @@ def credit_code_check_character(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
+def normalize_credit_code(value: str) -> str:
+    """Full-width characters (typed with a Chinese input method) become ASCII; upper case."""
+    return unicodedata.normalize("NFKC", value or "").strip().upper()
+
+
 def validate_credit_code(value: str) -> None:
-    code = (value or "").strip().upper()
+    code = normalize_credit_code(value)
     if len(code) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters; %(count)d were given."),
@@ -38,6 +44,14 @@ def validate_credit_code(value: str) -> None:
             _("The character “%(char)s” cannot appear in a unified social credit code."),
             code="credit_code_character",
             params={"char": bad[0]},
+        )
+    if not code[2:8].isdigit():
+        raise ValidationError(
+            _(
+                "Characters 3 to 8 of a unified social credit code are the digits of the "
+                "registering region (e.g. 430200)."
+            ),
+            code="credit_code_region",
         )
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
@@ -62,7 +76,7 @@ def id_number_check_character(first17: str) -> str:
 
 
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().upper()
+    return unicodedata.normalize("NFKC", value or "").strip().upper()
 
 
 def validate_id_number(value: str) -> None:
@@ -107,17 +121,17 @@ _LETTER = "A-HJ-NP-Z"  # plates never use I or O
 _PLATE_PATTERNS = (
     # ordinary: 湘B12345, trailers 湘B1234挂
     re.compile(rf"^[{PROVINCES}][{_LETTER}][{_LETTER}0-9]{{4}}[{_LETTER}0-9挂]$"),
-    # new-energy, small vehicles: 湘BD12345 / 湘BF1A234
+    # new-energy, small vehicles: 湘BD12345 / 湘BFA1234
     re.compile(rf"^[{PROVINCES}][{_LETTER}][DF][{_LETTER}0-9]\d{{4}}$"),
     # new-energy, large vehicles: 湘B12345D
     re.compile(rf"^[{PROVINCES}][{_LETTER}]\d{{5}}[DF]$"),
 )
-_PLATE_SEPARATORS = re.compile(r"[\s·•.\-_・]")
+_PLATE_SEPARATORS = re.compile(r"[\s·•‧∙.\-_・]")
 
 
 def normalize_plate(value: str) -> str:
-    """``湘b·12345`` and ``湘B 12345`` both become ``湘B12345``."""
-    return _PLATE_SEPARATORS.sub("", value or "").upper()
+    """``湘b·12345``, ``湘B 12345`` and full-width ``湘Ｂ１２３４５`` all become ``湘B12345``."""
+    return _PLATE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 def validate_plate(value: str) -> None:
@@ -138,7 +152,7 @@ _MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 
 
 def normalize_mobile(value: str) -> str:
-    digits = re.sub(r"[\s\-]", "", value or "")
+    digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
     return digits.removeprefix("+86")
 
 

@@ -6,32 +6,41 @@ writes an AuditEvent and queues notifications for after the commit. A transition
 allowed raises ``WorkflowError``, whose message the portal, the API and the admin show as is.
 """
 
-import datetime
-
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from . import audit, issuing, notifications, roles
-from .models import Document, DocumentKind, Enterprise, Pass, PassRequest
-from .models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
+from .guards import (
+    WorkflowError,
+    check_submittable,
+    check_validity_window,
+    missing_documents,
+    stale_health_proofs,
+)
+from .models import Enterprise, Pass, PassRequest
 
 Status = PassRequest.Status
 
-
-class WorkflowError(Exception):
-    """A transition that is not allowed. ``code`` is stable for API clients; ``message`` is
-    translated for people."""
-
-    def __init__(self, message: str, code: str = "workflow_error"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return str(self.message)
+__all__ = [
+    "TRANSITIONS",
+    "WorkflowError",
+    "allowed_actions",
+    "approve",
+    "assign",
+    "check_submittable",
+    "check_validity_window",
+    "claim",
+    "missing_documents",
+    "reject",
+    "resubmit",
+    "return_for_changes",
+    "revoke_pass",
+    "set_enterprise_verification",
+    "stale_health_proofs",
+    "submit",
+    "withdraw",
+]
 
 
 # action -> (states it may start from, state it ends in)
@@ -142,151 +151,6 @@ def _move(locked, action, actor, *, reason="", data=None, **timestamps):
     )
 
 
-# --- Guards --------------------------------------------------------------------------------
-
-
-def missing_documents(pass_request) -> list[str]:
-    """Human-readable list of required documents the request does not carry yet.
-
-    Per-vehicle kinds (vehicle licence) are needed for every vehicle and per-driver kinds
-    (driving licence, nucleic-acid test) for every driver, either attached to this request or
-    kept as standing documents of that vehicle or driver. Other kinds are needed once, on the
-    request or (for the business licence) as a standing document of the enterprise.
-    """
-    required = list(pass_request.pass_type.required_document_kinds)
-    if not required:
-        return []
-    items = list(pass_request.items.select_related("vehicle").prefetch_related("drivers"))
-    docs = Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
-    on_request = set()
-    by_vehicle, by_driver, standing = set(), set(), set()
-    for doc in docs.filter(request=pass_request).select_related("item"):
-        on_request.add(doc.kind)
-        if doc.item_id:
-            by_vehicle.add((doc.kind, doc.item.vehicle_id))
-        if doc.driver_id:
-            by_driver.add((doc.kind, doc.driver_id))
-    for doc in docs.filter(request__isnull=True):
-        if doc.vehicle_id:
-            by_vehicle.add((doc.kind, doc.vehicle_id))
-        elif doc.driver_id:
-            by_driver.add((doc.kind, doc.driver_id))
-        else:
-            standing.add(doc.kind)
-
-    missing = []
-    for kind in required:
-        label = DocumentKind(kind).label
-        if kind in VEHICLE_DOCUMENT_KINDS:
-            missing += [
-                _("%(kind)s for vehicle %(plate)s") % {"kind": label, "plate": item.vehicle.plate}
-                for item in items
-                if (kind, item.vehicle_id) not in by_vehicle
-            ]
-        elif kind in DRIVER_DOCUMENT_KINDS:
-            seen = set()
-            for item in items:
-                for driver in item.drivers.all():
-                    if driver.pk in seen or (kind, driver.pk) in by_driver:
-                        continue
-                    seen.add(driver.pk)
-                    missing.append(
-                        _("%(kind)s for driver %(name)s") % {"kind": label, "name": driver.name}
-                    )
-        elif kind not in on_request and kind not in standing:
-            missing.append(str(label))
-    return missing
-
-
-def _check_submittable(locked: PassRequest) -> None:
-    enterprise = locked.enterprise
-    if enterprise.verification_status != Enterprise.Verification.VERIFIED:
-        raise WorkflowError(
-            _(
-                "%(enterprise)s has not been verified by the traffic office yet; drafts can be "
-                "prepared but not submitted until it is."
-            )
-            % {"enterprise": enterprise}
-            if enterprise.verification_status == Enterprise.Verification.PENDING
-            else _("%(enterprise)s is suspended and cannot submit requests.")
-            % {"enterprise": enterprise},
-            code="enterprise_not_verified",
-        )
-    if not locked.pass_type.is_active:
-        raise WorkflowError(
-            _("The pass type %(type)s is no longer issued.") % {"type": locked.pass_type},
-            code="pass_type_inactive",
-        )
-    items = list(locked.items.select_related("vehicle").prefetch_related("drivers"))
-    if not items:
-        raise WorkflowError(_("Add at least one vehicle before submitting."), code="no_vehicles")
-    without_driver = [item.vehicle.plate for item in items if not item.drivers.all()]
-    if without_driver:
-        raise WorkflowError(
-            _("Every vehicle needs at least one driver: %(plates)s.")
-            % {"plates": "、".join(without_driver)},
-            code="vehicle_without_driver",
-        )
-    if not (locked.valid_from and locked.valid_until):
-        raise WorkflowError(_("Give the requested validity window."), code="no_validity")
-    if locked.valid_until <= locked.valid_from:
-        raise WorkflowError(
-            _("The validity window must end after it starts."), code="invalid_validity"
-        )
-    missing = missing_documents(locked)
-    if missing:
-        raise WorkflowError(
-            ngettext(
-                "A required document is missing: %(list)s.",
-                "Required documents are missing: %(list)s.",
-                len(missing),
-            )
-            % {"list": "; ".join(missing)},
-            code="documents_missing",
-        )
-
-
-def check_validity_window(pass_type, valid_from, valid_until) -> None:
-    if valid_until <= valid_from:
-        raise WorkflowError(
-            _("The validity window must end after it starts."), code="invalid_validity"
-        )
-    if valid_until - valid_from > datetime.timedelta(days=pass_type.max_validity_days):
-        raise WorkflowError(
-            _("A %(type)s pass is valid for at most %(days)d days; the window asked for is longer.")
-            % {"type": pass_type, "days": pass_type.max_validity_days},
-            code="validity_too_long",
-        )
-
-
-def stale_health_proofs(pass_request, at=None) -> list[str]:
-    """Drivers whose newest nucleic-acid test is missing or older than the pass type allows."""
-    limit = pass_request.pass_type.health_proof_max_age_hours
-    if not limit:
-        return []
-    at = at or timezone.now()
-    oldest_allowed = at - datetime.timedelta(hours=limit)
-    stale = []
-    seen = set()
-    for item in pass_request.items.prefetch_related("drivers"):
-        for driver in item.drivers.all():
-            if driver.pk in seen:
-                continue
-            seen.add(driver.pk)
-            newest = (
-                Document.objects.filter(
-                    driver=driver, kind__in=HEALTH_PROOF_KINDS, tested_at__isnull=False
-                )
-                .filter(Q(request=pass_request) | Q(request__isnull=True))
-                .order_by("-tested_at")
-                .values_list("tested_at", flat=True)
-                .first()
-            )
-            if newest is None or newest < oldest_allowed or newest > at:
-                stale.append(driver.name)
-    return stale
-
-
 # --- Transitions ---------------------------------------------------------------------------
 
 
@@ -295,7 +159,7 @@ def submit(pass_request, *, by) -> PassRequest:
         locked = _lock(pass_request)
         _require_member(by, locked)
         _check_state(locked, "submit")
-        _check_submittable(locked)
+        check_submittable(locked)
         event = _move(locked, "submit", by, submitted_at=timezone.now())
         notifications.queue_event(
             notifications.REQUEST_SUBMITTED, object_id=locked.pk, audit_event_id=event.pk
@@ -308,7 +172,7 @@ def resubmit(pass_request, *, by) -> PassRequest:
         locked = _lock(pass_request)
         _require_member(by, locked)
         _check_state(locked, "resubmit")
-        _check_submittable(locked)
+        check_submittable(locked)
         event = _move(
             locked,
             "resubmit",
@@ -404,6 +268,11 @@ def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass
         if not (valid_from and valid_until):
             raise WorkflowError(_("Give the validity window."), code="no_validity")
         check_validity_window(locked.pass_type, valid_from, valid_until)
+        if valid_until <= timezone.now():
+            raise WorkflowError(
+                _("The validity window has already ended; give a new one."),
+                code="validity_ended",
+            )
         stale = stale_health_proofs(locked)
         if stale:
             raise WorkflowError(
@@ -508,6 +377,11 @@ def set_enterprise_verification(enterprise, *, status, by, reason="") -> Enterpr
     """Verify or suspend an enterprise (officers only)."""
     if not roles.can_verify_enterprises(by):
         raise WorkflowError(_("Only officers can verify enterprises."), code="not_allowed")
+    if status not in Enterprise.Verification.values:
+        raise WorkflowError(
+            _("Unknown verification state: %(status)s.") % {"status": status},
+            code="invalid_status",
+        )
     if status == Enterprise.Verification.SUSPENDED:
         reason = _require_reason(reason)
     with transaction.atomic():

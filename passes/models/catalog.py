@@ -1,5 +1,6 @@
 """What officers configure: pass types and checkpoints."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,17 @@ class PassType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        unknown = [k for k in self.required_document_kinds or [] if k not in DocumentKind.values]
+        if unknown:
+            raise ValidationError(
+                {
+                    "required_document_kinds": _("Unknown document kinds: %(kinds)s.")
+                    % {"kinds": ", ".join(map(str, unknown))}
+                }
+            )
 
     def required_kind_labels(self):
         return [DocumentKind(kind).label for kind in self.required_document_kinds]

@@ -85,6 +85,13 @@ class Pass(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def route(self) -> str:
+        """One vehicle, one pass, one route: the approved request's route, as printed."""
+        request = self.request
+        ends = " → ".join(part for part in (request.origin, request.destination) if part)
+        return "：".join(part for part in (ends, request.route_description) if part)
+
     def effective_status(self, at=None):
         """Active, revoked or expired as of ``at``; expiry does not wait for the sweeper."""
         if self.status != self.Status.ACTIVE:
