@@ -13,20 +13,20 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PASSDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
+VAR_DIR = Path(env.str("PASSDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 
 _DEV_SECRET_KEY = "dev-only-insecure-passdesk-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
+if not DEBUG and SECRET_KEY in ("", _DEV_SECRET_KEY):
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured("SECRET_KEY must be set to a real secret when DEBUG is off.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -157,6 +157,10 @@ PASSDESK_UPLOAD_MAX_PDF_PAGES = env.int("PASSDESK_UPLOAD_MAX_PDF_PAGES", default
 
 # Issuing office and pass numbering.
 PASSDESK_REGION_CODE = env.str("PASSDESK_REGION_CODE", default="430200")
+if not (len(PASSDESK_REGION_CODE) == 6 and PASSDESK_REGION_CODE.isdigit()):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PASSDESK_REGION_CODE must be a 6-digit district code, e.g. 430200.")
 PASSDESK_OFFICE_TITLE = env.str("PASSDESK_OFFICE_TITLE", default="株洲市交通运输局行政审批科")
 PASSDESK_PUBLIC_BASE_URL = env.str("PASSDESK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
