@@ -15,6 +15,9 @@ from tests import factories
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
 def _required_services():
     return {name.strip() for name in os.environ.get("REQUIRE_SERVICES", "").split(",") if name}
 
@@ -24,12 +27,14 @@ def _service_missing(name):
         return "DATABASE_URL does not point at PostgreSQL"
     if name == "redis" and not settings.CELERY_BROKER_URL.startswith("redis"):
         return "CELERY_BROKER_URL does not point at Redis"
+    if name == "chromium" and not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing"
     return None
 
 
 @pytest.fixture(autouse=True)
 def _services(request):
-    for name in ("postgres", "redis"):
+    for name in ("postgres", "redis", "chromium"):
         if request.node.get_closest_marker(name) is None:
             continue
         missing = _service_missing(name)
