@@ -164,6 +164,16 @@ if not (len(PASSDESK_REGION_CODE) == 6 and PASSDESK_REGION_CODE.isdigit()):
 PASSDESK_OFFICE_TITLE = env.str("PASSDESK_OFFICE_TITLE", default="株洲市交通运输局行政审批科")
 PASSDESK_PUBLIC_BASE_URL = env.str("PASSDESK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
+# Pass signing keys (Ed25519). Private keys live as PEM files (0600) in the key directory, or one
+# key in PASSDESK_SIGNING_PRIVATE_KEY (PEM or base64 of the 32-byte seed); never in the database.
+PASSDESK_SIGNING_KEY_DIR = env.path(
+    "PASSDESK_SIGNING_KEY_DIR", default=str(VAR_DIR / "signing-keys")
+)
+PASSDESK_SIGNING_KEY_PASSPHRASE = env.str("PASSDESK_SIGNING_KEY_PASSPHRASE", default="")
+PASSDESK_SIGNING_PRIVATE_KEY = env.str("PASSDESK_SIGNING_PRIVATE_KEY", default="", multiline=True)
+# Create a development key on first use when none exists (the demo); never in production.
+PASSDESK_SIGNING_AUTO_CREATE = env.bool("PASSDESK_SIGNING_AUTO_CREATE", default=DEBUG)
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -6,8 +6,10 @@ from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .issued import Pass, PassSerial
 from .requests import PassRequest, RequestItem
+from .rendering import PassPdf
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
 from .scans import ScanEvent, Verdict
+from .signing import SigningKey
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +22,7 @@ __all__ = [
     "Enterprise",
     "Membership",
     "Pass",
+    "PassPdf",
     "PassRequest",
     "PassSerial",
     "PassType",
@@ -27,6 +30,7 @@ __all__ = [
     "ReturnReasonTemplate",
     "ReviewQueue",
     "ScanEvent",
+    "SigningKey",
     "Vehicle",
     "Verdict",
 ]

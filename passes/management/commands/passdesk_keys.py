@@ -1,0 +1,57 @@
+"""Manage the keys that sign pass tokens: create, rotate, list, withdraw, export-public."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from passes import signing_keys
+from passes.models import SigningKey
+
+
+class Command(BaseCommand):
+    help = "Create, rotate, list or withdraw pass signing keys, or export the public keys."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("create", help="Create a key that signs from now on.")
+        sub.add_parser("rotate", help="Create a new key; older keys stop signing, keep verifying.")
+        sub.add_parser("list", help="List keys and their state.")
+        withdraw = sub.add_parser("withdraw", help="Stop trusting a key (compromised).")
+        withdraw.add_argument("kid")
+        withdraw.add_argument("--reason", required=True)
+        export = sub.add_parser(
+            "export-public", help="Print the public keys as JSON (for python -m passes.verify)."
+        )
+        export.add_argument("--output", "-o", help="Write to this file instead of stdout.")
+
+    def handle(self, *args, action, **options):
+        try:
+            if action == "create":
+                record = signing_keys.create_key()
+                self.stdout.write(f"created {record.kid} in {signing_keys.key_dir()}")
+            elif action == "rotate":
+                record = signing_keys.rotate_key()
+                self.stdout.write(f"rotated: {record.kid} signs from now on")
+            elif action == "withdraw":
+                record = signing_keys.withdraw_key(options["kid"], reason=options["reason"])
+                self.stdout.write(f"withdrawn {record.kid} at {record.withdrawn_at:%Y-%m-%d %H:%M}")
+            elif action == "list":
+                self._list()
+            elif action == "export-public":
+                text = json.dumps(signing_keys.public_keys_document(), indent=2)
+                if options["output"]:
+                    with open(options["output"], "w", encoding="utf-8") as handle:
+                        handle.write(text + "\n")
+                else:
+                    self.stdout.write(text)
+        except signing_keys.SigningKeyError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _list(self):
+        current = signing_keys.current_key()
+        for record in SigningKey.objects.order_by("created_at", "id"):
+            private = "private key present" if signing_keys.load_private_key(record.kid) else ""
+            marker = "*" if current and current.pk == record.pk else " "
+            created = f"{record.created_at:%Y-%m-%d %H:%M}"
+            line = f"{marker} {record.kid}  {record.state:9}  created {created}  {private}"
+            self.stdout.write(line.rstrip())
