@@ -1,0 +1,69 @@
+"""Benchmark sections for ``python manage.py benchmark [section ...] [--runs N]``.
+
+Each module here (``api``, ``issuing``, ``scans``, ``notifications``, ...) defines
+``run(stdout, runs: int) -> None`` and prints its figures with ``report`` (``stdout`` is the
+command's OutputWrapper: each ``write`` is one line): the median of several
+runs and their spread, because the machine is shared and single figures lie.
+
+Sections create their data in a throw-away database when they need one (see ``scratch_db``)
+and leave nothing running.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+
+def timed(function: Callable[[], object]) -> float:
+    """Seconds one call takes (``perf_counter``)."""
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def measure(function: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of ``runs`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        function()
+    return [timed(function) for _ in range(runs)]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median": statistics.median(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "stdev": statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+    }
+
+
+def report(stdout, label: str, samples: list[float], unit: str = "ms", scale: float = 1000.0):
+    """One line: median, min-max spread and stdev (also as a share of the median: noise)."""
+    stats = summary(samples)
+    median = stats["median"] * scale
+    noise = (stats["stdev"] / stats["median"] * 100) if stats["median"] else 0.0
+    stdout.write(
+        f"  {label}: median {median:.2f} {unit}  "
+        f"(min {stats['min'] * scale:.2f}, max {stats['max'] * scale:.2f}, "
+        f"stdev {stats['stdev'] * scale:.2f} = {noise:.0f}% noise, n={len(samples)})"
+    )
+
+
+def report_rate(stdout, label: str, rates: list[float], unit: str):
+    """Like ``report`` for throughputs (higher is better)."""
+    stats = summary(rates)
+    noise = (stats["stdev"] / stats["median"] * 100) if stats["median"] else 0.0
+    stdout.write(
+        f"  {label}: median {stats['median']:.0f} {unit}  "
+        f"(min {stats['min']:.0f}, max {stats['max']:.0f}, stdev {stats['stdev']:.0f} = "
+        f"{noise:.0f}% noise, n={len(rates)})"
+    )
+
+
+def machine_line() -> str:
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"cpus={os.cpu_count()} load average (1, 5, 15 min)={load}"
