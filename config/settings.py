@@ -184,6 +184,30 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="passdesk <noreply@passdesk.invalid>")
 
+# --- Notifications (outbox, SMS, webhooks) --------------------------------------------------
+# A failed delivery is retried with exponential backoff and jitter (base, doubling, capped) up
+# to the last attempt; then the row is "dead" and shows in the admin with a retry action.
+PASSDESK_NOTIFY_MAX_ATTEMPTS = env.int("PASSDESK_NOTIFY_MAX_ATTEMPTS", default=8)
+PASSDESK_NOTIFY_RETRY_BASE = env.float("PASSDESK_NOTIFY_RETRY_BASE", default=30)
+PASSDESK_NOTIFY_RETRY_CAP = env.float("PASSDESK_NOTIFY_RETRY_CAP", default=3600)
+# The sweeper re-dispatches due rows not picked up this many seconds after dispatch, and
+# retries rows stuck in "sending" (a worker died) after the second value.
+PASSDESK_NOTIFY_SWEEP_AFTER = env.int("PASSDESK_NOTIFY_SWEEP_AFTER", default=120)
+PASSDESK_NOTIFY_SENDING_TIMEOUT = env.int("PASSDESK_NOTIFY_SENDING_TIMEOUT", default=900)
+PASSDESK_SMS_BACKEND = env.str(
+    "PASSDESK_SMS_BACKEND", default="passes.channels.sms.LoggingSmsBackend"
+)
+PASSDESK_SMS_GATEWAY_URL = env.str("PASSDESK_SMS_GATEWAY_URL", default="")
+PASSDESK_SMS_GATEWAY_TOKEN = env.str("PASSDESK_SMS_GATEWAY_TOKEN", default="")
+# JSON object sent to the gateway; "{phone}" and "{text}" in its string values are filled in.
+PASSDESK_SMS_GATEWAY_TEMPLATE = env.str("PASSDESK_SMS_GATEWAY_TEMPLATE", default="")
+PASSDESK_SMS_GATEWAY_TIMEOUT = env.float("PASSDESK_SMS_GATEWAY_TIMEOUT", default=10)
+# Webhooks may only call public HTTPS addresses unless these allow otherwise (tests, intranets).
+PASSDESK_WEBHOOK_ALLOW_PRIVATE = env.bool("PASSDESK_WEBHOOK_ALLOW_PRIVATE", default=False)
+PASSDESK_WEBHOOK_REQUIRE_HTTPS = env.bool("PASSDESK_WEBHOOK_REQUIRE_HTTPS", default=True)
+PASSDESK_WEBHOOK_TIMEOUT = env.float("PASSDESK_WEBHOOK_TIMEOUT", default=10)
+PASSDESK_WEBHOOK_CA_BUNDLE = env.str("PASSDESK_WEBHOOK_CA_BUNDLE", default="")
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # No broker: run tasks in-process (the embedded demo). Tests may force eager mode with a broker
@@ -207,6 +231,18 @@ CELERY_BEAT_SCHEDULE = {
     "expire-passes": {
         "task": "passes.expire_passes",
         "schedule": crontab(minute="*/5"),
+    },
+    "sweep-notifications": {
+        "task": "passes.sweep_notifications",
+        "schedule": 60.0,
+    },
+    "notify-expiring-passes": {
+        "task": "passes.notify_expiring_passes",
+        "schedule": crontab(minute="*/10"),
+    },
+    "send-review-digests": {
+        "task": "passes.send_review_digests",
+        "schedule": crontab(minute=0, hour="7-22"),
     },
 }
 

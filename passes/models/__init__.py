@@ -5,6 +5,12 @@ from .catalog import Checkpoint, DocumentKind, PassType
 from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .issued import Pass, PassSerial
+from .notifications import (
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .requests import PassRequest, RequestItem
 from .rendering import PassPdf
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
@@ -21,6 +27,8 @@ __all__ = [
     "Driver",
     "Enterprise",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "Pass",
     "PassPdf",
     "PassRequest",
@@ -32,5 +40,7 @@ __all__ = [
     "ScanEvent",
     "SigningKey",
     "Vehicle",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Verdict",
 ]

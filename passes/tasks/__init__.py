@@ -4,5 +4,18 @@ Tasks are thin: they take ids, are safe to run twice, and call the service modul
 """
 
 from .events import deliver_event, expire_passes
+from .notifications import (
+    deliver_notification,
+    notify_expiring_passes,
+    send_review_digests,
+    sweep_notifications,
+)
 
-__all__ = ["deliver_event", "expire_passes"]
+__all__ = [
+    "deliver_event",
+    "deliver_notification",
+    "expire_passes",
+    "notify_expiring_passes",
+    "send_review_digests",
+    "sweep_notifications",
+]
