@@ -2,10 +2,21 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_files
 
 app_name = "passes"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("files/documents/<int:pk>/", views_files.document_file, name="document-file"),
+    path(
+        "files/documents/<int:pk>/thumbnail/",
+        views_files.document_thumbnail,
+        name="document-thumbnail",
+    ),
+    path(
+        "files/documents/<int:pk>/pages/<int:page>/",
+        views_files.document_page,
+        name="document-page",
+    ),
 ]

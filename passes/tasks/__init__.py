@@ -3,6 +3,7 @@
 Tasks are thin: they take ids, are safe to run twice, and call the service modules.
 """
 
+from .documents import make_thumbnail
 from .events import deliver_event, expire_passes
 from .notifications import (
     deliver_notification,
@@ -15,6 +16,7 @@ __all__ = [
     "deliver_event",
     "deliver_notification",
     "expire_passes",
+    "make_thumbnail",
     "notify_expiring_passes",
     "send_review_digests",
     "sweep_notifications",

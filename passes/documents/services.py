@@ -1,0 +1,439 @@
+"""Attaching, replacing and removing scanned materials, and who may see them.
+
+The portal, the API, the admin and the demo all call these functions; they check the actor,
+the links between the objects and the request's state, inspect the file, store it under a
+random name, audit the change and queue the thumbnail once the transaction commits. A failure
+half-way leaves nothing behind: the row is rolled back and a stored file is removed.
+"""
+
+import datetime
+import functools
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .. import audit, roles
+from ..models import Document, DocumentKind, PassRequest
+from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
+from .errors import UploadRejected
+from .inspection import InspectedUpload, inspect_upload
+
+logger = logging.getLogger(__name__)
+
+# A test report timed a few minutes "in the future" is a clock difference, not a lie.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def _workflow_error(message, code):
+    from ..workflow import WorkflowError  # the workflow imports documents' models only
+
+    return WorkflowError(message, code=code)
+
+
+# --- Who may -----------------------------------------------------------------------------------
+
+
+def can_view_document(user, document) -> bool:
+    """Members of the owning enterprise, reviewers and officers; nobody else."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return (
+        roles.is_member(user, document.enterprise_id)
+        or roles.can_review(user)
+        or roles.can_assign(user)
+    )
+
+
+def documents_visible_to(user):
+    """The documents ``user`` may see, as a queryset (for lists in the portal and the API)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Document.objects.none()
+    if roles.can_review(user) or roles.can_assign(user):
+        return Document.objects.all()
+    enterprise = roles.enterprise_of(user)
+    if enterprise is None:
+        return Document.objects.none()
+    return Document.objects.filter(enterprise=enterprise)
+
+
+def _require_member(by, enterprise) -> None:
+    if not (getattr(by, "is_authenticated", False) and by.is_active) or not roles.is_member(
+        by, enterprise
+    ):
+        raise _workflow_error(
+            _("Only members of %(enterprise)s can change its documents.")
+            % {"enterprise": enterprise},
+            "not_allowed",
+        )
+
+
+def _require_editable(pass_request) -> None:
+    if not pass_request.is_editable:
+        raise _workflow_error(
+            _(
+                "Request %(reference)s is %(status)s; its documents can be changed only while "
+                "it is a draft or returned for changes."
+            )
+            % {"reference": pass_request.reference, "status": pass_request.get_status_display()},
+            "not_editable",
+        )
+
+
+# --- What it is attached to ---------------------------------------------------------------------
+
+
+def _check_links(enterprise, *, kind, request, item, driver, vehicle):
+    """Everything belongs to ``enterprise`` and fits together; fill in the only vehicle or the
+    only driver of a request when a per-vehicle or per-driver kind leaves it out. Returns the
+    (item, driver, vehicle) to store."""
+    if kind not in DocumentKind.values:
+        raise UploadRejected(
+            _("Choose what kind of document this is."), "invalid_kind", field="kind"
+        )
+    for field, obj, message in (
+        ("request", request, _("That request does not belong to %(enterprise)s.")),
+        ("driver", driver, _("That driver does not belong to %(enterprise)s.")),
+        ("vehicle", vehicle, _("That vehicle does not belong to %(enterprise)s.")),
+    ):
+        if obj is not None and obj.enterprise_id != enterprise.pk:
+            raise UploadRejected(
+                message % {"enterprise": enterprise}, "wrong_enterprise", field=field
+            )
+    if item is not None:
+        if request is None or item.request_id != request.pk:
+            raise UploadRejected(
+                _("That vehicle is not on this request."), "wrong_request", field="item"
+            )
+        if vehicle is not None and vehicle.pk != item.vehicle_id:
+            raise UploadRejected(
+                _("The vehicle and the request item do not match."), "wrong_request", field="item"
+            )
+    if request is None:
+        if vehicle is not None and driver is not None:
+            raise UploadRejected(
+                _("A document belongs to one vehicle or one driver, not both."),
+                "ambiguous_owner",
+                field="driver",
+            )
+        return None, driver, vehicle
+
+    items = list(request.items.prefetch_related("drivers"))
+    if vehicle is not None and item is None:
+        item = next((it for it in items if it.vehicle_id == vehicle.pk), None)
+        if item is None:
+            raise UploadRejected(
+                _("Vehicle %(plate)s is not on request %(reference)s.")
+                % {"plate": vehicle.plate, "reference": request.reference},
+                "wrong_request",
+                field="vehicle",
+            )
+    request_drivers = {d.pk: d for it in items for d in it.drivers.all()}
+    if driver is not None and driver.pk not in request_drivers:
+        raise UploadRejected(
+            _("Driver %(name)s is not on request %(reference)s.")
+            % {"name": driver.name, "reference": request.reference},
+            "wrong_request",
+            field="driver",
+        )
+    if kind in VEHICLE_DOCUMENT_KINDS and item is None:
+        if len(items) != 1:
+            raise UploadRejected(
+                _("Say which vehicle this %(kind)s belongs to.")
+                % {"kind": DocumentKind(kind).label},
+                "vehicle_required",
+                field="item",
+            )
+        item = items[0]
+    if kind in DRIVER_DOCUMENT_KINDS and driver is None:
+        if len(request_drivers) != 1:
+            raise UploadRejected(
+                _("Say which driver this %(kind)s belongs to.")
+                % {"kind": DocumentKind(kind).label},
+                "driver_required",
+                field="driver",
+            )
+        driver = next(iter(request_drivers.values()))
+    return item, driver, item.vehicle if item is not None else None
+
+
+def _clean_tested_at(kind, tested_at):
+    if kind not in HEALTH_PROOF_KINDS:
+        return None
+    if tested_at is None:
+        raise UploadRejected(
+            _("Give the time the nucleic-acid test sample was taken."),
+            "tested_at_required",
+            field="tested_at",
+        )
+    if not isinstance(tested_at, datetime.datetime):
+        raise UploadRejected(
+            _("Give the test time as a date and time."), "tested_at_invalid", field="tested_at"
+        )
+    if timezone.is_naive(tested_at):
+        tested_at = timezone.make_aware(tested_at)
+    if tested_at > timezone.now() + CLOCK_SKEW:
+        raise UploadRejected(
+            _("The test time %(time)s is in the future.")
+            % {"time": date_format(timezone.localtime(tested_at), "DATETIME_FORMAT")},
+            "tested_at_in_future",
+            field="tested_at",
+        )
+    return tested_at
+
+
+def _duplicate_check(request, inspected: InspectedUpload, *, exclude_pk=None) -> None:
+    if request is None:
+        return
+    earlier = Document.objects.filter(request=request, sha256=inspected.sha256)
+    if exclude_pk:
+        earlier = earlier.exclude(pk=exclude_pk)
+    earlier = earlier.first()
+    if earlier is not None:
+        raise _duplicate(inspected, earlier)
+
+
+def _duplicate(inspected, earlier) -> UploadRejected:
+    return UploadRejected(
+        _(
+            "“%(name)s” was refused: it is the same file as “%(earlier)s”, already attached to "
+            "this request."
+        )
+        % {"name": inspected.name, "earlier": earlier.original_name},
+        "duplicate",
+    )
+
+
+# --- Storing ----------------------------------------------------------------------------------
+
+
+def _lock_request(pass_request):
+    return PassRequest.objects.select_for_update().get(pk=pass_request.pk)
+
+
+def _queue_thumbnail(document_id: int) -> None:
+    from ..tasks.documents import make_thumbnail
+
+    make_thumbnail.delay(document_id)
+
+
+def _delete_files(names, storage) -> None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("could not delete stored file %s", name, exc_info=True)
+
+
+def _save_new(document: Document, uploaded_file, inspected: InspectedUpload, request) -> None:
+    """Write the file and the row; if the row cannot be written, remove the file."""
+    stored = None
+    try:
+        with transaction.atomic():
+            document.file.save(inspected.name, uploaded_file, save=False)
+            stored = document.file.name
+            document.save()
+    except IntegrityError:
+        _delete_files([stored], document.file.storage)
+        earlier = Document.objects.filter(request=request, sha256=inspected.sha256).first()
+        if earlier is not None:  # the same file raced in from another upload
+            raise _duplicate(inspected, earlier) from None
+        raise
+    except BaseException:
+        _delete_files([stored], document.file.storage)
+        raise
+
+
+def _upload_data(document: Document) -> dict:
+    return {
+        "document": document.pk,
+        "kind": document.kind,
+        "name": document.original_name,
+        "sha256": document.sha256,
+        "size": document.size,
+        "content_type": document.content_type,
+        "pages": document.page_count,
+        "item": document.item_id,
+        "driver": document.driver_id,
+        "vehicle": document.vehicle_id,
+    }
+
+
+def attach_document(
+    *,
+    enterprise,
+    uploaded_file,
+    kind,
+    by,
+    request=None,
+    item=None,
+    driver=None,
+    vehicle=None,
+    tested_at=None,
+) -> Document:
+    """Inspect ``uploaded_file`` and attach it to ``request`` (optionally to one of its items or
+    drivers), or keep it as a standing document of the enterprise, a vehicle or a driver.
+
+    Raises ``UploadRejected`` for a refused file or inconsistent details, and
+    ``WorkflowError`` (``not_allowed``, ``not_editable``) when ``by`` may not change them."""
+    _require_member(by, enterprise)
+    if request is not None:
+        _require_editable(request)
+    item, driver, vehicle = _check_links(
+        enterprise, kind=kind, request=request, item=item, driver=driver, vehicle=vehicle
+    )
+    tested_at = _clean_tested_at(kind, tested_at)
+    inspected = inspect_upload(uploaded_file)  # outside the transaction: it may take a moment
+    stored = None
+    try:
+        with transaction.atomic():
+            if request is not None:
+                request = _lock_request(request)
+                _require_editable(request)
+            _duplicate_check(request, inspected)
+            document = Document(
+                enterprise=enterprise,
+                request=request,
+                item=item,
+                driver=driver,
+                vehicle=vehicle,
+                kind=kind,
+                original_name=inspected.name,
+                sha256=inspected.sha256,
+                content_type=inspected.content_type,
+                size=inspected.size,
+                page_count=inspected.page_count,
+                tested_at=tested_at,
+                uploaded_by=by,
+            )
+            _save_new(document, uploaded_file, inspected, request)
+            stored = document.file.name
+            audit.record(
+                "document.upload",
+                actor=by,
+                request=request,
+                enterprise=enterprise,
+                data=_upload_data(document),
+            )
+            transaction.on_commit(functools.partial(_queue_thumbnail, document.pk), robust=True)
+    except BaseException:
+        # The row was rolled back with the transaction; the file it pointed at must go too.
+        if stored:
+            _delete_files([stored], Document.file.field.storage)
+        raise
+    return document
+
+
+def remove_document(document, *, by) -> None:
+    """Remove a document while its request is editable (a standing document: while no queued
+    request relies on it). The files are deleted once the removal commits."""
+    with transaction.atomic():
+        locked = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("enterprise", "request")
+            .get(pk=document.pk)
+        )
+        _require_member(by, locked.enterprise)
+        if locked.request_id:
+            _require_editable(_lock_request(locked.request))
+        else:
+            _require_unused(locked)
+        names = [locked.file.name, locked.thumbnail.name]
+        storage = locked.file.storage
+        audit.record(
+            "document.remove",
+            actor=by,
+            request=locked.request,
+            enterprise=locked.enterprise,
+            data=_upload_data(locked),
+        )
+        locked.delete()
+        transaction.on_commit(functools.partial(_delete_files, names, storage), robust=True)
+
+
+def _require_unused(document) -> None:
+    """A standing document of a vehicle or driver on a queued request is what the reviewer is
+    looking at: it stays until the decision."""
+    queued = PassRequest.objects.filter(
+        enterprise_id=document.enterprise_id, status__in=PassRequest.QUEUE_STATUSES
+    )
+    if document.vehicle_id:
+        queued = queued.filter(items__vehicle_id=document.vehicle_id)
+    elif document.driver_id:
+        queued = queued.filter(items__drivers__id=document.driver_id)
+    else:
+        return
+    in_use = queued.first()
+    if in_use is not None:
+        raise _workflow_error(
+            _("“%(name)s” is part of request %(reference)s, which is being reviewed.")
+            % {"name": document.original_name, "reference": in_use.reference},
+            "not_editable",
+        )
+
+
+def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document:
+    """Put a new file in place of ``document``: same kind, request, vehicle and driver. The old
+    row and files go, the new document gets a new id; the audit event links the two."""
+    old = Document.objects.select_related("enterprise", "request", "item", "driver").get(
+        pk=document.pk
+    )
+    _require_member(by, old.enterprise)
+    if old.request_id:
+        _require_editable(old.request)
+    tested_at = _clean_tested_at(old.kind, tested_at)
+    inspected = inspect_upload(uploaded_file)
+    if inspected.sha256 == old.sha256:
+        raise UploadRejected(
+            _("“%(name)s” is the same file as the one it should replace.")
+            % {"name": inspected.name},
+            "unchanged",
+        )
+    stored_new = None
+    try:
+        with transaction.atomic():
+            locked = Document.objects.select_for_update(of=("self",)).get(pk=old.pk)
+            request = None
+            if locked.request_id:
+                request = _lock_request(old.request)
+                _require_editable(request)
+            _duplicate_check(request, inspected, exclude_pk=locked.pk)
+            old_names = [locked.file.name, locked.thumbnail.name]
+            old_data = _upload_data(locked)
+            replacement = Document(
+                enterprise=old.enterprise,
+                request=request,
+                item_id=locked.item_id,
+                driver_id=locked.driver_id,
+                vehicle_id=locked.vehicle_id,
+                kind=locked.kind,
+                original_name=inspected.name,
+                sha256=inspected.sha256,
+                content_type=inspected.content_type,
+                size=inspected.size,
+                page_count=inspected.page_count,
+                tested_at=tested_at,
+                uploaded_by=by,
+            )
+            locked.delete()
+            _save_new(replacement, uploaded_file, inspected, request)
+            stored_new = replacement.file.name
+            audit.record(
+                "document.replace",
+                actor=by,
+                request=request,
+                enterprise=old.enterprise,
+                data={**_upload_data(replacement), "replaced": old_data},
+            )
+            storage = replacement.file.storage
+            transaction.on_commit(functools.partial(_delete_files, old_names, storage), robust=True)
+            transaction.on_commit(functools.partial(_queue_thumbnail, replacement.pk), robust=True)
+    except BaseException:
+        if stored_new:
+            _delete_files([stored_new], Document.file.field.storage)
+        raise
+    return replacement
