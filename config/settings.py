@@ -174,6 +174,12 @@ PASSDESK_SIGNING_PRIVATE_KEY = env.str("PASSDESK_SIGNING_PRIVATE_KEY", default="
 # Create a development key on first use when none exists (the demo); never in production.
 PASSDESK_SIGNING_AUTO_CREATE = env.bool("PASSDESK_SIGNING_AUTO_CREATE", default=DEBUG)
 
+# Checkpoint scans: one uploaded this long after it was scanned (an offline queue) is "late".
+PASSDESK_SCAN_LATE_AFTER_SECONDS = env.int("PASSDESK_SCAN_LATE_AFTER_SECONDS", default=300)
+# Public verification page and revocation feed: requests per minute per client address.
+PASSDESK_VERIFY_RATE_PER_MINUTE = env.int("PASSDESK_VERIFY_RATE_PER_MINUTE", default=30)
+PASSDESK_FEED_RATE_PER_MINUTE = env.int("PASSDESK_FEED_RATE_PER_MINUTE", default=120)
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

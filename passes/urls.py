@@ -1,6 +1,6 @@
 """passdesk's own routes. Each area (portal, API, files, checkpoint) adds its include here."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_files
 
@@ -19,4 +19,5 @@ urlpatterns = [
         views_files.document_page,
         name="document-page",
     ),
+    path("", include("passes.checkpoint.urls")),
 ]

@@ -1,0 +1,97 @@
+"""``POST /api/v1/scans/`` (inspectors) and ``GET /api/v1/revocations/`` (public)."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import roles
+from ..api.errors import ApiError
+from . import feed, ratelimit, services
+from .serializers import ScanInputSerializer, ScanOutputSerializer, scan_output
+
+
+class CanScan(BasePermission):
+    """Inspectors: the ``passes.scan_pass`` permission (group Inspectors)."""
+
+    def has_permission(self, request, view):
+        return roles.can_scan(request.user)
+
+
+class ScanView(APIView):
+    permission_classes = [CanScan]
+
+    @extend_schema(
+        request=ScanInputSerializer,
+        responses={201: ScanOutputSerializer, 200: ScanOutputSerializer},
+        summary="Record a checkpoint scan and get its verdict",
+        description=(
+            "Send `code` (the QR text) or `number` + `plate`, the checkpoint, a random `nonce` "
+            "and the device time. 201 for a new scan, 200 when the nonce was seen before "
+            "(the first scan's answer comes back). Scans uploaded late keep their time."
+        ),
+    )
+    def post(self, request):
+        data = ScanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scan, created = services.record_scan(inspector=request.user, **data.validated_data)
+        pass_obj = scan.pass_obj if created else services.scan_pass(scan)
+        return Response(
+            scan_output(scan, pass_obj),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def parse_since(value: str):
+    """An ISO 8601 time; a ``+`` turned into a space by URL decoding is put back."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    parsed = None
+    try:
+        parsed = parse_datetime(value.replace(" ", "+"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ApiError(
+            _("“since” must be an ISO 8601 time, e.g. 2026-11-28T08:00:00Z."),
+            code="invalid_since",
+            fields={"since": [_("Not an ISO 8601 time.")]},
+        )
+    if parsed.tzinfo is None:
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+class RevocationFeedView(APIView):
+    """Public, like a certificate revocation list: pass numbers and status codes only, no
+    names or plates, and the numbers are printed on the passes anyway. A checkpoint laptop
+    syncs it without an inspector account; rate-limited per address."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", str, description="ISO 8601 time: the `until` of the previous answer."
+            )
+        ],
+        summary="Revoked and expired pass numbers changed since a time",
+    )
+    def get(self, request):
+        if not ratelimit.allow(request, "feed", settings.PASSDESK_FEED_RATE_PER_MINUTE):
+            raise ApiError(
+                _("Too many requests; try again in a minute."),
+                code="throttled",
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        since = parse_since(request.query_params.get("since", ""))
+        response = Response(feed.revocations_since(since))
+        response["Cache-Control"] = "public, max-age=15"
+        return response

@@ -1,0 +1,101 @@
+"""Input and output serializers of the scan API (input validates, output renders)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Checkpoint, Verdict
+from .services import SEVERITY
+from .summary import pass_summary
+
+
+class ScanInputSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4096,
+        help_text=_("What the QR code holds: the verification URL or the bare token."),
+    )
+    number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    plate = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    checkpoint = serializers.CharField(
+        max_length=40, help_text=_("The checkpoint's code or numeric id.")
+    )
+    nonce = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{8,64}$",
+        help_text=_("A random id the device makes per scan (e.g. a UUID); replays are ignored."),
+        error_messages={
+            "invalid": _("Use 8 to 64 letters, digits, hyphens or underscores (e.g. a UUID).")
+        },
+    )
+    scanned_at = serializers.DateTimeField(
+        help_text=_("The device's time of the scan (ISO 8601; without an offset, Beijing time).")
+    )
+
+    def validate_checkpoint(self, value):
+        value = value.strip()
+        lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+        checkpoint = Checkpoint.objects.filter(is_active=True, **lookup).first()
+        if checkpoint is None:
+            raise serializers.ValidationError(
+                _("No active checkpoint “%(value)s”.") % {"value": value}, code="unknown_checkpoint"
+            )
+        return checkpoint
+
+    def validate(self, attrs):
+        code = (attrs.get("code") or "").strip()
+        number = (attrs.get("number") or "").strip()
+        plate = (attrs.get("plate") or "").strip()
+        if not code and not (number and plate):
+            raise serializers.ValidationError(
+                _("Send the scanned code, or the pass number and the plate."),
+                code="code_or_number_required",
+            )
+        attrs["code"], attrs["number"], attrs["plate"] = code or None, number or None, plate or None
+        return attrs
+
+
+def _time(value):
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def verdict_data(verdict: str, details: dict | None = None) -> dict:
+    return {
+        "code": verdict,
+        "label": str(Verdict(verdict).label),
+        "severity": SEVERITY[verdict],
+        "reason": (details or {}).get("reason", ""),
+    }
+
+
+def scan_output(scan, pass_obj) -> dict:
+    """The answer an inspector's device shows: verdict first, then what to compare."""
+    return {
+        "id": scan.pk,
+        "nonce": scan.nonce,
+        "verdict": verdict_data(scan.verdict, scan.details),
+        "scanned_at": _time(scan.scanned_at),
+        "received_at": _time(scan.received_at),
+        "is_late": scan.is_late,
+        "checkpoint": {"code": scan.checkpoint.code, "name": scan.checkpoint.name},
+        "number": scan.number,
+        "pass": pass_summary(pass_obj) if pass_obj is not None else None,
+    }
+
+
+# Describes ``scan_output`` for the API schema (built with type() because "pass" is a keyword).
+ScanOutputSerializer = type(
+    "ScanOutputSerializer",
+    (serializers.Serializer,),
+    {
+        "id": serializers.IntegerField(),
+        "nonce": serializers.CharField(),
+        "verdict": serializers.DictField(),
+        "scanned_at": serializers.DateTimeField(),
+        "received_at": serializers.DateTimeField(),
+        "is_late": serializers.BooleanField(),
+        "checkpoint": serializers.DictField(),
+        "number": serializers.CharField(),
+        "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
+    },
+)

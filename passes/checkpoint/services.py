@@ -1,0 +1,177 @@
+"""Recording a checkpoint scan and deciding its verdict.
+
+Two ways in: the QR code's signed token (the signature first, with the published keys, then the
+record) or a pass number and plate typed by hand. Every scan is kept, forged and unknown ones
+too. The device's nonce makes an upload idempotent: the same nonce from the same inspector
+returns the first scan, even when two uploads race (a unique constraint decides).
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import signing
+from ..models import Pass, ScanEvent, Verdict
+from ..models.scans import RAW_CODE_MAX_LENGTH
+from ..validators import normalize_plate
+from .summary import pass_queryset
+
+# A device clock this far ahead of the server is not trusted to judge validity.
+CLOCK_AHEAD_TOLERANCE = datetime.timedelta(minutes=5)
+_NUMBER_SEPARATORS = re.compile(r"[\s\-_·.]")
+
+# What an inspector must do, by verdict: go (green), check (amber), stop (red).
+SEVERITY = {
+    Verdict.VALID: "ok",
+    Verdict.EXPIRED: "warn",
+    Verdict.NOT_YET_VALID: "warn",
+    Verdict.REVOKED: "bad",
+    Verdict.FORGED: "bad",
+    Verdict.UNKNOWN: "bad",
+    Verdict.PLATE_MISMATCH: "bad",
+}
+
+
+@dataclass
+class Outcome:
+    verdict: str
+    pass_obj: Pass | None = None
+    number: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def normalize_number(value: str) -> str:
+    """``430200 000123`` and ``430200-000123`` -> ``430200000123``."""
+    return _NUMBER_SEPARATORS.sub("", value or "")
+
+
+def _find_pass(number: str) -> Pass | None:
+    if not (len(number) == 12 and number.isdigit()):
+        return None
+    return pass_queryset().filter(number=number).first()
+
+
+def _judge(pass_obj: Pass, at: datetime.datetime, plate: str | None) -> str:
+    """The verdict on a pass on record, with the same precedence as the offline verifier:
+    revoked, plate mismatch, not yet valid, expired, valid. The window comes from the record
+    (an amendment may have narrowed it) and is compared with the time of the scan, so an
+    offline scan uploaded later is judged as it was when the truck stood at the bridge."""
+    claims = signing.TokenClaims(
+        number=pass_obj.number,
+        plate=pass_obj.plate,
+        valid_from=pass_obj.valid_from,
+        valid_until=pass_obj.valid_until,
+        kid="",
+    )
+    revoked = {pass_obj.number} if pass_obj.status == Pass.Status.REVOKED else ()
+    return str(signing.verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate or None))
+
+
+def evaluate(*, at, code=None, number=None, plate=None) -> Outcome:
+    """Decide a verdict without saving anything."""
+    typed_plate = normalize_plate(plate) if plate else ""
+    details = {}
+    if code:
+        try:
+            token = signing.token_from_qr_text(code)
+            claims = signing.verify_token(token)
+        except signing.TokenError as error:
+            details = {"reason": error.reason}
+            if error.kid:
+                details["kid"] = error.kid
+            return Outcome(Verdict.FORGED, details=details)
+        number = claims.number
+        details["kid"] = claims.kid
+        pass_obj = _find_pass(number)
+        if pass_obj is None:
+            # Genuinely signed, but not on record (a database restored from an old backup?).
+            return Outcome(
+                Verdict.UNKNOWN,
+                number=number,
+                details={**details, "reason": "signed_but_not_on_record"},
+            )
+        if claims.plate != pass_obj.plate:
+            return Outcome(
+                Verdict.FORGED,
+                pass_obj=pass_obj,
+                number=number,
+                details={**details, "reason": "plate_differs_from_record"},
+            )
+    else:
+        number = normalize_number(number)
+        pass_obj = _find_pass(number)
+        if pass_obj is None:
+            return Outcome(Verdict.UNKNOWN, number=number, details={"reason": "no_such_pass"})
+    verdict = _judge(pass_obj, at, typed_plate)
+    if verdict == Verdict.REVOKED and pass_obj.revoked_at and pass_obj.revoked_at > at:
+        details["revoked_after_scan"] = True
+    return Outcome(verdict, pass_obj=pass_obj, number=number, details=details)
+
+
+def _late_threshold() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.PASSDESK_SCAN_LATE_AFTER_SECONDS)
+
+
+def record_scan(
+    *, inspector, checkpoint, nonce, scanned_at, code=None, number=None, plate=None
+) -> tuple[ScanEvent, bool]:
+    """Judge and keep one scan. Returns ``(scan, created)``; a replayed nonce returns the scan
+    recorded the first time and ``created=False``.
+
+    ``scanned_at`` is the device's time (aware). A scan uploaded more than
+    ``PASSDESK_SCAN_LATE_AFTER_SECONDS`` after it was made is marked late and still judged at
+    the time it was made. A device clock ahead of the server is not believed: such a scan is
+    judged at the time it arrived, and the difference is noted.
+    """
+    if timezone.is_naive(scanned_at):
+        scanned_at = timezone.make_aware(scanned_at)
+    received_at = timezone.now()
+    judged_at = scanned_at
+    clock_note = {}
+    if scanned_at > received_at + CLOCK_AHEAD_TOLERANCE:
+        judged_at = received_at
+        clock_note = {"clock_ahead_seconds": int((scanned_at - received_at).total_seconds())}
+
+    outcome = evaluate(at=judged_at, code=code, number=number, plate=plate)
+    scan = ScanEvent(
+        pass_obj=outcome.pass_obj,
+        code=(code or "")[:RAW_CODE_MAX_LENGTH],
+        number=(outcome.number or normalize_number(number or ""))[:32],
+        plate=(normalize_plate(plate) if plate else "")[:16],
+        checkpoint=checkpoint,
+        inspector=inspector,
+        nonce=nonce,
+        scanned_at=scanned_at,
+        received_at=received_at,
+        is_late=received_at - scanned_at > _late_threshold(),
+        verdict=outcome.verdict,
+        details={**outcome.details, **clock_note},
+    )
+    try:
+        with transaction.atomic():
+            scan.save()
+    except IntegrityError:
+        first = _first_with_nonce(inspector, nonce)
+        if first is None:
+            raise
+        return first, False
+    return scan, True
+
+
+def _first_with_nonce(inspector, nonce) -> ScanEvent | None:
+    return (
+        ScanEvent.objects.select_related("checkpoint")
+        .filter(inspector=inspector, nonce=nonce)
+        .first()
+    )
+
+
+def scan_pass(scan: ScanEvent) -> Pass | None:
+    """The scan's pass, loaded with what its summary needs (for replays)."""
+    if scan.pass_obj_id is None:
+        return None
+    return pass_queryset().filter(pk=scan.pass_obj_id).first()

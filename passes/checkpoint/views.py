@@ -1,0 +1,123 @@
+"""The inspector's page (inspectors only) and the public verification page (anyone)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from .. import roles
+from ..models import Checkpoint, Verdict
+from . import public, ratelimit, services
+
+
+def _messages() -> dict:
+    """The page script's words, translated here so the script needs no catalogue."""
+    return {
+        "offlineTitle": _("Saved offline"),
+        "offlineSaved": _(
+            "No network: the scan is kept on this phone and will be uploaded and checked when "
+            "the network is back. Check the paper pass by eye meanwhile."
+        ),
+        "queued": _("Scans waiting to upload: %(count)s"),
+        "late": _("Uploaded late; scanned at %(time)s"),
+        "replay": _("This scan was already recorded."),
+        "sessionExpired": _(
+            "You are no longer logged in; log in again. The scan is kept on this phone."
+        ),
+        "cameraUnavailable": _(
+            "The camera cannot be used here; type the pass number and plate instead."
+        ),
+        "needBoth": _("Type the pass number and the plate."),
+        "serverError": _("The server could not check this scan: %(message)s"),
+        "noPass": _("No pass on record for this code."),
+        "checking": _("Checking…"),
+        "validTo": _("to"),
+        "reasons": {
+            "malformed": _("Not a pass code."),
+            "unknown_key": _("Signed with a key this office does not know."),
+            "forged": _("The signature does not match: the code was altered."),
+            "withdrawn_key": _("Signed with a withdrawn key."),
+            "plate_differs_from_record": _("The plate in the code differs from the record."),
+            "no_such_pass": _("No pass has this number."),
+            "signed_but_not_on_record": _("Genuine signature, but the pass is not on record."),
+        },
+    }
+
+
+def _verdict_labels() -> dict:
+    return {
+        verdict.value: {"label": str(verdict.label), "severity": services.SEVERITY[verdict]}
+        for verdict in Verdict
+    }
+
+
+@never_cache
+@ensure_csrf_cookie
+@login_required
+def inspector(request):
+    """A single page: choose the checkpoint once a shift, then scan or type, see the verdict."""
+    if not roles.can_scan(request.user):
+        raise PermissionDenied(_("Only checkpoint inspectors can use this page."))
+    checkpoints = list(Checkpoint.objects.filter(is_active=True).values("id", "code", "name"))
+    return render(
+        request,
+        "passes/checkpoint/inspector.html",
+        {
+            "checkpoints": checkpoints,
+            "checkpoint_config": {
+                "scanUrl": "/api/v1/scans/",
+                "verdicts": _verdict_labels(),
+                "checkpoints": checkpoints,
+                "lateAfterSeconds": settings.PASSDESK_SCAN_LATE_AFTER_SECONDS,
+            },
+            "messages_js": _messages(),
+        },
+    )
+
+
+def _rate_limited(request):
+    if ratelimit.allow(request, "verify", settings.PASSDESK_VERIFY_RATE_PER_MINUTE):
+        return None
+    return render(
+        request,
+        "passes/checkpoint/verify.html",
+        {"throttled": True, "form_values": {}},
+        status=429,
+    )
+
+
+@never_cache
+@require_GET
+def verify_token(request, token):
+    """The page the QR code leads to: is this printed pass genuine and valid now?"""
+    limited = _rate_limited(request)
+    if limited:
+        return limited
+    result = public.check_token(token[:300])
+    return render(
+        request,
+        "passes/checkpoint/verify.html",
+        {"result": result, "from_qr": True, "form_values": {}},
+    )
+
+
+@never_cache
+@require_GET
+def verify_form(request):
+    """Type the number and plate printed on a pass (GET, so nothing is changed)."""
+    number = request.GET.get("number", "")[:40].strip()
+    plate = request.GET.get("plate", "")[:20].strip()
+    context = {"form_values": {"number": number, "plate": plate}}
+    if number or plate:
+        limited = _rate_limited(request)
+        if limited:
+            return limited
+        if not (number and plate):
+            context["form_error"] = _("Type both the pass number and the plate.")
+        else:
+            context["result"] = public.check_number(number, plate)
+    return render(request, "passes/checkpoint/verify.html", context)
