@@ -1,3 +1,3 @@
 """The Django admin, one module per area. Importing them registers the model admins."""
 
-from . import catalog, enterprises, requests  # noqa: F401
+from . import catalog, enterprises, requests, scans  # noqa: F401
