@@ -3,11 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import workflow
 from ..models import AuditEvent, Document, Pass, PassRequest, RequestItem
+from .exports import ExportMixin
 from .mixins import ReadOnlyAdminMixin, reason_required_message, run_for_each
 
 
@@ -47,7 +50,11 @@ class AuditEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(PassRequest)
-class PassRequestAdmin(admin.ModelAdmin):
+class PassRequestAdmin(ExportMixin, admin.ModelAdmin):
+    """Every request, whatever its state: a read-only record. Decisions are taken on the review
+    page (the review queue), which shows warnings and asks for confirmation."""
+
+    change_list_template = "admin/passes/export_change_list.html"
     list_display = (
         "reference",
         "enterprise",
@@ -55,10 +62,13 @@ class PassRequestAdmin(admin.ModelAdmin):
         "status",
         "assigned_reviewer",
         "submitted_at",
+        "decided_at",
+        "review_link",
     )
-    list_filter = ("status", "pass_type")
-    search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
+    list_filter = ("status", "pass_type", "enterprise__is_key_enterprise")
+    search_fields = ("reference", "enterprise__name", "=enterprise__credit_code")
     list_select_related = ("enterprise", "pass_type", "assigned_reviewer")
+    show_full_result_count = False
     readonly_fields = (
         "reference",
         "status",
@@ -72,65 +82,26 @@ class PassRequestAdmin(admin.ModelAdmin):
     )
     raw_id_fields = ("enterprise",)
     inlines = [RequestItemInline, DocumentInline, AuditEventInline]
-    action_form = ReasonActionForm
-    actions = ["claim_selected", "approve_selected", "return_selected", "reject_selected"]
+    actions = None
+    export_kind = "requests"
 
-    def has_review_permission(self, request):
-        return request.user.has_perm("passes.review_passrequest")
+    def has_delete_permission(self, request, obj=None):
+        return False
 
-    @admin.action(description=gettext_lazy("Claim selected requests"), permissions=["review"])
-    def claim_selected(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda obj: workflow.claim(obj, by=request.user),
-            _("%(count)d requests claimed."),
-        )
-
-    @admin.action(description=gettext_lazy("Approve selected requests"), permissions=["review"])
-    def approve_selected(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda obj: workflow.approve(obj, by=request.user),
-            _("%(count)d requests approved."),
-        )
-
-    @admin.action(
-        description=gettext_lazy("Return selected requests for changes"), permissions=["review"]
-    )
-    def return_selected(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, reason_required_message(), messages.ERROR)
-            return
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda obj: workflow.return_for_changes(obj, by=request.user, reason=reason),
-            _("%(count)d requests returned for changes."),
-        )
-
-    @admin.action(description=gettext_lazy("Reject selected requests"), permissions=["review"])
-    def reject_selected(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, reason_required_message(), messages.ERROR)
-            return
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda obj: workflow.reject(obj, by=request.user, reason=reason),
-            _("%(count)d requests rejected."),
+    @admin.display(description=gettext_lazy("review page"))
+    def review_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:passes_reviewqueue_change", args=[obj.pk]),
+            _("open"),
         )
 
 
 @admin.register(Pass)
-class PassAdmin(admin.ModelAdmin):
+class PassAdmin(ExportMixin, admin.ModelAdmin):
+    change_list_template = "admin/passes/export_change_list.html"
+    export_kind = "passes"
+    show_full_result_count = False
     list_display = ("number", "plate", "request", "valid_from", "valid_until", "status")
     list_filter = ("status",)
     search_fields = ("number", "plate", "request__reference", "request__enterprise__name")

@@ -1,0 +1,52 @@
+"""The officers' dashboard page (``admin/passes/dashboard/``), linked from the admin index."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from .. import charts, dashboard
+from ..models import PassRequest
+
+
+def can_see_dashboard(user):
+    return user.is_active and user.is_staff and user.has_perm("passes.view_dashboard")
+
+
+def _duration(delta):
+    if delta is None:
+        return "—"
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        return _("%(days)d days %(hours)d h") % {"days": hours // 24, "hours": hours % 24}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def dashboard_view(request):
+    if not can_see_dashboard(request.user):
+        raise PermissionDenied
+    figures = dashboard.figures()
+    from django.utils import timezone
+
+    oldest_age = timezone.now() - figures.backlog_oldest if figures.backlog_oldest else None
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Office dashboard"),
+        "figures": figures,
+        "oldest_age": _duration(oldest_age),
+        "median_decision": _duration(figures.median_decision),
+        "status_chart": charts.bar_list(
+            [(label, count) for _value, label, count in figures.by_status],
+            title=_("Requests by status"),
+        ),
+        "per_day_chart": charts.column_chart(
+            [(day.strftime("%m-%d"), count) for day, count in figures.issued_per_day],
+            title=_("Passes issued per day, last 30 days"),
+        ),
+        "backlog_chart": charts.bar_list(
+            figures.backlog_buckets, title=_("Backlog by time waiting"), width=360
+        ),
+        "queue_statuses": ",".join(PassRequest.QUEUE_STATUSES),
+    }
+    return TemplateResponse(request, "admin/passes/dashboard.html", context)

@@ -1,0 +1,130 @@
+"""Opening a scan in place, for staff who review: a small viewer page (zoom, rotate, every page
+drawn as an image by DOCS's ``render_page``: PDF pages, TIFF frames, photos turned upright) that
+records the view, and the endpoints streaming the bytes inline (never as a download).
+
+Every byte fetch is tied to a recorded DocumentView: the viewer passes the id of the view it
+recorded; a fetch without one records a view of its own.
+"""
+
+import mimetypes
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from .. import review, roles
+from ..models import Document, DocumentView
+
+INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+PAGE_WIDTH = 1400  # sharp enough to read a stamp at 2x zoom
+
+
+def _document_for(request, pk):
+    if not roles.can_review(request.user):
+        raise PermissionDenied
+    document = get_object_or_404(Document.objects.select_related("enterprise", "request"), pk=pk)
+    if not roles.can_see_enterprise_data(request.user, document.enterprise):
+        raise PermissionDenied
+    return document
+
+
+def _recorded(request, document):
+    """The view id the viewer passed, if it is this user's view of this document; else a new
+    one is recorded."""
+    view_id = request.GET.get("view", "")
+    if (
+        view_id.isdigit()
+        and DocumentView.objects.filter(
+            pk=int(view_id), document=document, user=request.user
+        ).exists()
+    ):
+        return
+    review.record_view(document, request.user)
+
+
+def _pages(document):
+    return range(1, (document.page_count or 1) + 1)
+
+
+def document_viewer(modeladmin):
+    @xframe_options_sameorigin
+    def view(request, pk):
+        document = _document_for(request, pk)
+        recorded = review.record_view(document, request.user)
+        file_url = reverse("admin:passes_review_document_file", args=[document.pk])
+        context = {
+            "document": document,
+            "view_id": recorded.pk,
+            "file_url": f"{file_url}?view={recorded.pk}"
+            if document.content_type in INLINE_TYPES
+            else "",
+            "page_urls": [
+                reverse("admin:passes_review_document_page", args=[document.pk, n])
+                + f"?view={recorded.pk}"
+                for n in _pages(document)
+            ],
+            "title": document.original_name,
+        }
+        return TemplateResponse(request, "admin/passes/reviewqueue/viewer.html", context)
+
+    return view
+
+
+def document_file(modeladmin):
+    @xframe_options_sameorigin
+    def view(request, pk):
+        document = _document_for(request, pk)
+        if document.content_type not in INLINE_TYPES:
+            raise Http404(_("This kind of file is shown page by page."))
+        _recorded(request, document)
+        try:
+            handle = document.file.open("rb")
+        except (FileNotFoundError, OSError):
+            raise Http404(_("The file is missing from storage.")) from None
+        response = FileResponse(handle, content_type=document.content_type)
+        extension = mimetypes.guess_extension(document.content_type) or ""
+        response["Content-Disposition"] = f'inline; filename="document-{document.pk}{extension}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return view
+
+
+def document_page(modeladmin):
+    @xframe_options_sameorigin
+    def view(request, pk, page):
+        document = _document_for(request, pk)
+        if page < 1 or page > (document.page_count or 1):
+            raise Http404
+        _recorded(request, document)
+        from ..documents import PreviewUnavailable, render_page
+
+        try:
+            png = render_page(document, page, PAGE_WIDTH)
+        except (PreviewUnavailable, FileNotFoundError, OSError):
+            raise Http404(_("This page cannot be shown.")) from None
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return view
+
+
+def _record_docs_view(sender, document=None, user=None, **kwargs):
+    """DOCS's file views announce every opening; staff and applicants alike are recorded."""
+    if document is not None and getattr(user, "is_authenticated", False):
+        review.record_view(document, user)
+
+
+try:
+    from ..documents import document_viewed
+except ImportError:  # the documents area is not installed in this tree
+    document_viewed = None
+else:
+    document_viewed.connect(_record_docs_view, dispatch_uid="passes.review.record_docs_view")
