@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from passes.admin.dashboard import dashboard_view
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("passes.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path(
         "admin/passes/dashboard/",
         admin.site.admin_view(dashboard_view),
@@ -13,3 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("passes.urls")),
 ]
+
+# JSON errors under /api/, the usual pages elsewhere.
+handler404 = "passes.api.errors.page_not_found"
+handler500 = "passes.api.errors.server_error"

@@ -26,7 +26,7 @@ from ..workflow import WorkflowError
 API_PREFIX = "/api/"
 NON_FIELD = "non_field_errors"
 # UploadRejected codes that mean "too large" and so answer 413 rather than 400.
-TOO_LARGE_CODES = frozenset({"too_large", "file_too_large", "size", "too_big"})
+TOO_LARGE_CODES = frozenset({"too_large"})
 
 
 class ApiError(exceptions.APIException):
@@ -124,11 +124,11 @@ def exception_handler(exc, context):
         return Response(error_body(exc.code, exc.message), status=status.HTTP_409_CONFLICT)
     upload_rejected = _upload_rejected_class()
     if upload_rejected is not None and isinstance(exc, upload_rejected):
-        code = getattr(exc, "code", "upload_rejected") or "upload_rejected"
-        too_large = code in TOO_LARGE_CODES
+        code = getattr(exc, "code", "") or "upload_rejected"
+        field = getattr(exc, "field", "") or "file"
         return Response(
-            error_body(code, getattr(exc, "message", str(exc)), {"file": [force_str(exc)]}),
-            status=413 if too_large else status.HTTP_400_BAD_REQUEST,
+            error_body(code, str(exc), {field: [force_str(exc)]}),
+            status=413 if code in TOO_LARGE_CODES else status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
         return _validation_response(

@@ -1,5 +1,6 @@
 """passdesk's domain model, one module per concern; import from ``passes.models``."""
 
+from .api import IdempotencyKey
 from .audit import AuditEvent
 from .catalog import Checkpoint, DocumentKind, PassType
 from .documents import Document
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentKind",
     "Driver",
     "Enterprise",
+    "IdempotencyKey",
     "Membership",
     "Notification",
     "NotificationPreference",

@@ -1,0 +1,235 @@
+"""Output serializers: what the API shows. Read-only; an ID number is shown masked only."""
+
+from django.urls import NoReverseMatch, reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import guards, workflow
+from ..models import (
+    AuditEvent,
+    Checkpoint,
+    Document,
+    Driver,
+    Pass,
+    PassRequest,
+    PassType,
+    RequestItem,
+    Vehicle,
+)
+
+ENTERPRISE_ACTIONS = ("submit", "resubmit", "withdraw")
+REVIEWER_ACTIONS = ("claim", "approve", "return", "reject")
+
+
+class ErrorDetailOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorOut(serializers.Serializer):
+    """Every error response has this shape."""
+
+    error = ErrorDetailOut()
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class VehicleOut(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = ["id", "plate", "vehicle_type", "licence_number", "created_at"]
+
+
+class DriverOut(serializers.ModelSerializer):
+    id_number_masked = serializers.CharField(source="masked_id_number")
+
+    class Meta:
+        model = Driver
+        fields = ["id", "name", "id_number_masked", "phone", "licence_number", "created_at"]
+
+
+class PassTypeRef(serializers.ModelSerializer):
+    class Meta:
+        model = PassType
+        fields = ["id", "code", "name"]
+
+
+class CheckpointRef(serializers.ModelSerializer):
+    class Meta:
+        model = Checkpoint
+        fields = ["id", "code", "name"]
+
+
+class VehicleRef(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = ["id", "plate"]
+
+
+class DriverRef(serializers.ModelSerializer):
+    class Meta:
+        model = Driver
+        fields = ["id", "name"]
+
+
+class ItemOut(serializers.ModelSerializer):
+    vehicle = VehicleRef()
+    drivers = DriverRef(many=True)
+
+    class Meta:
+        model = RequestItem
+        fields = ["id", "vehicle", "drivers"]
+
+
+def _reverse_or_none(name, **kwargs):
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+class DocumentOut(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "page_count",
+            "sha256",
+            "item",
+            "vehicle",
+            "driver",
+            "tested_at",
+            "uploaded_at",
+            "url",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, document):
+        """The permission-checked download view, where the documents area routes one."""
+        return _reverse_or_none("passes:document_file", pk=document.pk)
+
+
+class AuditEventOut(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "from_status", "to_status", "reason", "actor", "data", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event):
+        if event.actor is None:
+            return None
+        return event.actor.get_full_name() or event.actor.get_username()
+
+
+class PassOut(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    drivers = DriverRef(many=True)
+
+    class Meta:
+        model = Pass
+        fields = ["number", "plate", "status", "valid_from", "valid_until", "issued_at", "drivers"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Pass.Status.choices))
+    def get_status(self, issued):
+        return issued.effective_status()
+
+
+class RequestListOut(serializers.ModelSerializer):
+    pass_type = PassTypeRef()
+    vehicle_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PassRequest
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "pass_type",
+            "cargo_category",
+            "origin",
+            "destination",
+            "valid_from",
+            "valid_until",
+            "vehicle_count",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_vehicle_count(self, pass_request):
+        return len(pass_request.items.all())
+
+
+class RequestDetailOut(RequestListOut):
+    checkpoints = CheckpointRef(many=True)
+    items = ItemOut(many=True)
+    documents = DocumentOut(many=True)
+    events = AuditEventOut(many=True, source="audit_events")
+    passes = PassOut(many=True)
+    actions = serializers.SerializerMethodField()
+    missing_documents = serializers.SerializerMethodField()
+
+    class Meta(RequestListOut.Meta):
+        fields = [
+            *RequestListOut.Meta.fields,
+            "cargo_description",
+            "route_description",
+            "checkpoints",
+            "items",
+            "documents",
+            "decision_reason",
+            "decided_at",
+            "events",
+            "passes",
+            "actions",
+            "missing_documents",
+        ]
+
+    allowed = ENTERPRISE_ACTIONS
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_actions(self, pass_request):
+        """The transitions the request's state allows for this side (enterprise or reviewer)."""
+        return [a for a in workflow.allowed_actions(pass_request) if a in self.allowed]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_missing_documents(self, pass_request):
+        if not pass_request.is_editable:
+            return []
+        return [str(label) for label in guards.missing_documents(pass_request)]
+
+
+class EnterpriseRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField()
+
+
+class ReviewListOut(RequestListOut):
+    enterprise = EnterpriseRef()
+    assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta(RequestListOut.Meta):
+        fields = [*RequestListOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
+
+
+class ReviewDetailOut(RequestDetailOut):
+    enterprise = EnterpriseRef()
+    assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta(RequestDetailOut.Meta):
+        fields = [*RequestDetailOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
+
+    allowed = REVIEWER_ACTIONS

@@ -1,0 +1,24 @@
+"""Routes under ``/api/v1/`` (namespace ``api``). Other areas add their endpoints here too."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from .views_auth import ObtainTokenView
+from .views_fleet import DriverViewSet, VehicleViewSet
+from .views_requests import RequestViewSet
+from .views_review import ReviewViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("vehicles", VehicleViewSet, basename="vehicle")
+router.register("drivers", DriverViewSet, basename="driver")
+router.register("requests", RequestViewSet, basename="request")
+router.register("review", ReviewViewSet, basename="review")
+
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    *router.urls,
+    # POST scans/ and GET revocations/ (checkpoint area)
+    path("", include("passes.checkpoint.api_urls")),
+]

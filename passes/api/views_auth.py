@@ -1,0 +1,46 @@
+"""``POST /api/v1/auth/token/``: a token for a username and password.
+
+The credentials go through ``django.contrib.auth.authenticate(request=...)`` with the plain
+Django request, so django-axes counts failures and locks out exactly as for the portal's login
+form; the ``auth`` throttle scope limits attempts per address on top.
+"""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from . import inputs, outputs
+from .errors import InvalidCredentials, LockedOut
+
+
+class ObtainTokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Get an API token",
+        request=inputs.TokenIn,
+        responses={200: outputs.TokenOut, 400: outputs.ErrorOut, 429: outputs.ErrorOut},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = inputs.TokenIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        django_request = request._request  # axes flags the lockout on the request it is given
+        user = authenticate(
+            request=django_request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None:
+            if getattr(django_request, "axes_locked_out", False):
+                raise LockedOut()
+            raise InvalidCredentials()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

@@ -1,0 +1,149 @@
+"""``/api/v1/review/``: the review queue and decisions, for staff with the reviewer permission."""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from .. import workflow
+from ..models import Document, PassRequest
+from . import inputs, outputs
+from .access import IsReviewer
+from .views_fleet import ERRORS, ID_PATTERN
+from .views_requests import detail_queryset
+
+
+class ReviewViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsReviewer]
+    serializer_class = outputs.ReviewDetailOut
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        # Reviewers see what has been filed with the office, never an enterprise's drafts.
+        return PassRequest.objects.exclude(status=PassRequest.Status.DRAFT)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _detail(self, pk):
+        pass_request = detail_queryset(self.get_queryset()).get(pk=pk)
+        return Response(outputs.ReviewDetailOut(pass_request).data)
+
+    @extend_schema(
+        summary="The review queue, oldest submission first",
+        parameters=[
+            OpenApiParameter("status", str, enum=["submitted", "in_review"]),
+            OpenApiParameter("mine", bool, description="Only requests I have claimed."),
+        ],
+        responses={200: outputs.ReviewListOut(many=True), **ERRORS},
+    )
+    @action(detail=False, methods=["get"])
+    def queue(self, request):
+        serializer = inputs.QueueFilterIn(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        wanted = serializer.validated_data
+        queryset = (
+            PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
+            .select_related("pass_type", "enterprise", "assigned_reviewer")
+            .prefetch_related("items")
+            .order_by("submitted_at", "pk")
+        )
+        if "status" in wanted:
+            queryset = queryset.filter(status=wanted["status"])
+        if wanted.get("mine"):
+            queryset = queryset.filter(assigned_reviewer=request.user)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(outputs.ReviewListOut(page, many=True).data)
+
+    @extend_schema(
+        summary="Show a filed request", responses={200: outputs.ReviewDetailOut, **ERRORS}
+    )
+    def retrieve(self, request, pk=None):
+        return self._detail(self.get_object().pk)
+
+    @extend_schema(
+        summary="Claim a request from the queue",
+        request=None,
+        responses={200: outputs.ReviewDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        workflow.claim(self.get_object(), by=request.user)
+        return self._detail(pk)
+
+    @extend_schema(
+        summary="Approve and issue one pass per vehicle",
+        request=inputs.ApproveIn,
+        responses={200: outputs.ReviewDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = self._input(inputs.ApproveIn)
+        workflow.approve(
+            self.get_object(),
+            by=request.user,
+            valid_from=data.get("valid_from"),
+            valid_until=data.get("valid_until"),
+        )
+        return self._detail(pk)
+
+    @extend_schema(
+        summary="Return for changes (补正) with a reason",
+        request=inputs.ReturnIn,
+        responses={200: outputs.ReviewDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_for_changes(self, request, pk=None):
+        data = self._input(inputs.ReturnIn)
+        pass_request = self.get_object()
+        reasons = _document_reasons(pass_request, data.get("documents") or {})
+        workflow.return_for_changes(
+            pass_request, by=request.user, reason=data["reason"], document_reasons=reasons
+        )
+        return self._detail(pk)
+
+    @extend_schema(
+        summary="Reject with a reason",
+        request=inputs.ReasonIn,
+        responses={200: outputs.ReviewDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = self._input(inputs.ReasonIn)
+        workflow.reject(self.get_object(), by=request.user, reason=data["reason"])
+        return self._detail(pk)
+
+
+def _document_reasons(pass_request, reasons: dict) -> dict:
+    """Per-document reasons, for documents of this request (or standing ones it relies on)."""
+    ids = {key: int(key) for key in reasons if str(key).isdigit() and len(str(key)) <= 18}
+    if len(ids) != len(reasons):
+        raise ValidationError({"documents": [_("Keys must be document ids.")]})
+    vehicles = pass_request.items.values("vehicle_id")
+    drivers = pass_request.items.values("drivers")
+    known = set(
+        Document.objects.filter(pk__in=ids.values())
+        .filter(
+            Q(request=pass_request)
+            | Q(request__isnull=True, enterprise=pass_request.enterprise_id)
+            & (Q(vehicle__in=vehicles) | Q(driver__in=drivers) | Q(vehicle=None, driver=None))
+        )
+        .values_list("pk", flat=True)
+    )
+    unknown = [key for key, pk in ids.items() if pk not in known]
+    if unknown:
+        raise ValidationError(
+            {
+                "documents": [
+                    _("No document with id %(id)s on this request.") % {"id": key}
+                    for key in unknown
+                ]
+            }
+        )
+    return {ids[key]: text for key, text in reasons.items()}
