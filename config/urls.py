@@ -10,6 +10,7 @@ from passes.admin.dashboard import dashboard_view
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("passes.portal.auth_urls")),
     path("api/v1/", include("passes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

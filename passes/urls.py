@@ -2,12 +2,12 @@
 
 from django.urls import include, path
 
-from . import views, views_files
+from . import views_files
 
 app_name = "passes"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("passes.portal.urls")),
     path("files/documents/<int:pk>/", views_files.document_file, name="document-file"),
     path(
         "files/documents/<int:pk>/thumbnail/",

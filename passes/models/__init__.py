@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .catalog import Checkpoint, DocumentKind, PassType
 from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
+from .imports import ImportJob
 from .issued import Pass, PassSerial
 from .notifications import (
     Notification,
@@ -27,6 +28,7 @@ __all__ = [
     "DocumentKind",
     "Driver",
     "Enterprise",
+    "ImportJob",
     "IdempotencyKey",
     "Membership",
     "Notification",

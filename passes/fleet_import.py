@@ -1,0 +1,430 @@
+"""Bulk import of vehicles and drivers from CSV or XLSX.
+
+The portal stores the upload as an ``ImportJob``; the Celery task ``passes.run_import`` calls
+``run_import`` here, which reads every row, then validates and saves them in chunks, updating the
+job's progress after each chunk. Good rows are saved; every bad row is recorded with its line
+number (as the spreadsheet shows it: the header is line 1) and the reason. A job interrupted
+half-way resumes after the last committed chunk.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import audit
+from .models import Driver, Vehicle
+from .models.imports import ImportJob
+from .validators import (
+    mask_id_number,
+    normalize_id_number,
+    normalize_mobile,
+    normalize_plate,
+    validate_id_number,
+    validate_mobile,
+    validate_plate,
+)
+
+CHUNK_SIZE = 100
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: object  # lazy translated label, used in messages
+    headers: tuple  # accepted header spellings, compared case-insensitively
+    required: bool = True
+
+
+COLUMNS = {
+    ImportJob.Kind.VEHICLES: (
+        Column("plate", gettext_lazy("plate"), ("车牌号", "车牌号码", "号牌号码", "车牌", "plate")),
+        Column(
+            "vehicle_type",
+            gettext_lazy("vehicle type"),
+            ("车辆类型", "vehicle type", "vehicle_type", "type"),
+            required=False,
+        ),
+        Column(
+            "licence_number",
+            gettext_lazy("vehicle licence number"),
+            (
+                "行驶证号",
+                "行驶证编号",
+                "vehicle licence number",
+                "licence number",
+                "licence_number",
+            ),
+            required=False,
+        ),
+    ),
+    ImportJob.Kind.DRIVERS: (
+        Column("name", gettext_lazy("name"), ("姓名", "驾驶员姓名", "name")),
+        Column(
+            "id_number",
+            gettext_lazy("resident ID number"),
+            ("身份证号", "身份证号码", "id number", "id_number", "resident id number"),
+        ),
+        Column("phone", gettext_lazy("mobile phone"), ("手机号", "手机号码", "phone", "mobile")),
+        Column(
+            "licence_number",
+            gettext_lazy("driving licence number"),
+            (
+                "驾驶证号",
+                "驾驶证编号",
+                "driving licence number",
+                "licence number",
+                "licence_number",
+            ),
+            required=False,
+        ),
+    ),
+}
+
+# Template headers: Chinese first, the English name in brackets; both spellings are accepted.
+TEMPLATE_HEADERS = {
+    ImportJob.Kind.VEHICLES: [
+        "车牌号 (plate)",
+        "车辆类型 (vehicle type)",
+        "行驶证号 (licence number)",
+    ],
+    ImportJob.Kind.DRIVERS: [
+        "姓名 (name)",
+        "身份证号 (id number)",
+        "手机号 (phone)",
+        "驾驶证号 (licence number)",
+    ],
+}
+TEMPLATE_EXAMPLES = {
+    ImportJob.Kind.VEHICLES: ["湘B12345", "重型货车", "430200123456"],
+    ImportJob.Kind.DRIVERS: ["张三", "430202198506150011", "13912345678", "430202198506150011"],
+}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not CSV/XLSX, no header, missing column...)."""
+
+
+def _header_key(kind, text):
+    text = (text or "").strip().lower()
+    # "车牌号 (plate)" from our own template: accept either half.
+    candidates = {text}
+    if "(" in text and text.endswith(")"):
+        first, _sep, rest = text.partition("(")
+        candidates |= {first.strip(), rest[:-1].strip()}
+    for column in COLUMNS[kind]:
+        if candidates & {h.lower() for h in column.headers}:
+            return column.key
+    return None
+
+
+def _vehicle_type_names():
+    """Every accepted spelling of each vehicle type: its code and its labels in each language."""
+    names = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for code, label in Vehicle.VehicleType.choices:
+                names[code] = code
+                names[str(label).lower()] = code
+    return names
+
+
+def _vehicle_type(value, names):
+    """A vehicle type given as its code, its Chinese or its English label; blank is heavy truck."""
+    text = (value or "").strip().lower()
+    if not text:
+        return Vehicle.VehicleType.HEAVY_TRUCK
+    return names.get(text)
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def _decode_csv(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("The CSV file is neither UTF-8 nor GBK encoded."))
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # phone numbers typed into Excel come back as floats
+    return str(value).strip()
+
+
+def read_rows(fileobj, name: str):
+    """All rows of the first sheet (XLSX) or the CSV as lists of strings, with line numbers."""
+    raw = fileobj.read()
+    if raw[:4] == b"PK\x03\x04" or name.lower().endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for broken files
+            raise ImportFileError(
+                _("The spreadsheet cannot be read: %(error)s") % {"error": error}
+            ) from error
+        try:
+            sheet = workbook.worksheets[0]
+            rows = [
+                (line, [_cell(v) for v in values])
+                for line, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            ]
+        finally:
+            workbook.close()
+        return rows
+    if b"\x00" in raw[:1024]:
+        raise ImportFileError(_("Upload a CSV or XLSX file."))
+    text = _decode_csv(raw)
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [
+        (line, [_cell(v) for v in values])
+        for line, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    ]
+
+
+def parse(kind, rows):
+    """Map the header to columns; returns ``[(line, {key: value})]`` for non-blank rows."""
+    rows = [(line, values) for line, values in rows if any(values)]
+    if not rows:
+        raise ImportFileError(_("The file is empty."))
+    header_line, header = rows[0]
+    keys = [_header_key(kind, text) for text in header]
+    present = set(keys)
+    missing = [str(c.label) for c in COLUMNS[kind] if c.required and c.key not in present]
+    if missing:
+        raise ImportFileError(
+            _("Missing column: %(columns)s (line %(line)d should be the header row).")
+            % {"columns": "、".join(missing), "line": header_line}
+        )
+    parsed = []
+    for line, values in rows[1:]:
+        record = {}
+        for key, value in zip(keys, values, strict=False):
+            if key and key not in record:
+                record[key] = value
+        parsed.append((line, record))
+    if len(parsed) > MAX_ROWS:
+        raise ImportFileError(
+            _("The file has %(count)d rows; at most %(max)d can be imported at once.")
+            % {"count": len(parsed), "max": MAX_ROWS}
+        )
+    return parsed
+
+
+# --- Checking and saving -------------------------------------------------------------------------
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _check_vehicle(record, type_names=None):
+    """A Vehicle ready to save, or the reason it cannot be; its key for duplicate checks."""
+    plate_text = record.get("plate", "")
+    if not plate_text:
+        return None, None, _("The plate is missing.")
+    plate = normalize_plate(plate_text)
+    try:
+        validate_plate(plate)
+    except ValidationError as error:
+        return None, plate, _message(error)
+    vehicle_type = _vehicle_type(record.get("vehicle_type"), type_names or _vehicle_type_names())
+    if vehicle_type is None:
+        return (
+            None,
+            plate,
+            _("Unknown vehicle type “%(type)s”.") % {"type": record.get("vehicle_type")},
+        )
+    licence = record.get("licence_number", "")[:40]
+    return Vehicle(plate=plate, vehicle_type=vehicle_type, licence_number=licence), plate, None
+
+
+def _check_driver(record, type_names=None):
+    name = record.get("name", "")
+    id_text = record.get("id_number", "")
+    phone_text = record.get("phone", "")
+    if not name:
+        return None, None, _("The name is missing.")
+    if not id_text:
+        return None, None, _("The resident ID number is missing.")
+    id_number = normalize_id_number(id_text)
+    try:
+        validate_id_number(id_number)
+    except ValidationError as error:
+        return None, id_number, _message(error)
+    if not phone_text:
+        return None, id_number, _("The mobile number is missing.")
+    phone = normalize_mobile(phone_text)
+    try:
+        validate_mobile(phone)
+    except ValidationError as error:
+        return None, id_number, _message(error)
+    if len(name) > 50:
+        return None, id_number, _("The name is longer than 50 characters.")
+    licence = record.get("licence_number", "")[:40]
+    driver = Driver(name=name, id_number=id_number, phone=phone, licence_number=licence)
+    return driver, id_number, None
+
+
+def _existing_keys(job):
+    if job.kind == ImportJob.Kind.VEHICLES:
+        return set(
+            Vehicle.objects.filter(enterprise=job.enterprise).values_list("plate", flat=True)
+        )
+    return set(Driver.objects.filter(enterprise=job.enterprise).values_list("id_number", flat=True))
+
+
+def _first_lines(parsed, kind, type_names):
+    """For duplicate detection: the first line each valid key appears on in the file."""
+    check = _check_vehicle if kind == ImportJob.Kind.VEHICLES else _check_driver
+    first = {}
+    for line, record in parsed:
+        _obj, key, reason = check(record, type_names)
+        if key and reason is None and key not in first:
+            first[key] = line
+    return first
+
+
+def _process_chunk(job, chunk, first_lines, existing, type_names):
+    check = _check_vehicle if job.kind == ImportJob.Kind.VEHICLES else _check_driver
+    model = Vehicle if job.kind == ImportJob.Kind.VEHICLES else Driver
+    good, rejected = [], []
+    for line, record in chunk:
+        obj, key, reason = check(record, type_names)
+        if reason is None and first_lines.get(key) != line:
+            reason = _("Duplicate in this file: same as line %(line)d.") % {
+                "line": first_lines[key]
+            }
+        if reason is None and key in existing:
+            reason = (
+                _("Vehicle %(plate)s already exists.") % {"plate": key}
+                if job.kind == ImportJob.Kind.VEHICLES
+                else _("A driver with this ID number already exists.")
+            )
+        if reason is not None:
+            shown = key or ""
+            if job.kind == ImportJob.Kind.DRIVERS and shown:
+                shown = mask_id_number(shown)  # lists never show a full ID number
+            rejected.append({"line": line, "reason": str(reason), "value": shown})
+            continue
+        obj.enterprise = job.enterprise
+        good.append(obj)
+        existing.add(key)
+    with transaction.atomic():
+        model.objects.bulk_create(good)
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked.processed += len(chunk)
+        locked.created += len(good)
+        locked.rejected_rows = [*locked.rejected_rows, *rejected]
+        locked.save(update_fields=["processed", "created", "rejected_rows"])
+    job.processed, job.created, job.rejected_rows = (
+        locked.processed,
+        locked.created,
+        locked.rejected_rows,
+    )
+
+
+def _fail(job, message):
+    job.status = ImportJob.Status.FAILED
+    job.error = str(message)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+
+
+def run_import(job_id: int) -> ImportJob:
+    """Process an import job; safe to call again (a finished job is left as it is)."""
+    job = ImportJob.objects.select_related("enterprise", "user").get(pk=job_id)
+    if job.is_finished:
+        return job
+    with translation.override(job.language):
+        try:
+            with job.file.open("rb") as handle:
+                parsed = parse(job.kind, read_rows(handle, job.original_name))
+        except ImportFileError as error:
+            _fail(job, error)
+            return job
+        job.status = ImportJob.Status.RUNNING
+        job.total = len(parsed)
+        job.save(update_fields=["status", "total"])
+        type_names = _vehicle_type_names()
+        first_lines = _first_lines(parsed, job.kind, type_names)
+        # Rows saved by an interrupted run are already in ``existing``; skip what was counted.
+        existing = _existing_keys(job)
+        for start in range(job.processed, len(parsed), CHUNK_SIZE):
+            chunk = parsed[start : start + CHUNK_SIZE]
+            _process_chunk(job, chunk, first_lines, existing, type_names)
+        job.status = ImportJob.Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        audit.record(
+            f"fleet.import_{job.kind}",
+            actor=job.user,
+            enterprise=job.enterprise,
+            data={"job": job.pk, "created": job.created, "rejected": len(job.rejected_rows)},
+        )
+    return job
+
+
+def start_import(*, enterprise, user, kind, uploaded, language):
+    """Store the upload as a job and queue the task once the job row is committed."""
+    from .tasks.imports import run_import as task
+
+    name = uploaded.name or "import"
+    if not name.lower().endswith((".csv", ".xlsx", ".txt")):
+        raise ImportFileError(_("Upload a CSV or XLSX file."))
+    job = ImportJob.objects.create(
+        enterprise=enterprise,
+        user=user,
+        kind=kind,
+        file=uploaded,
+        original_name=name[:255],
+        language=language or "zh-hans",
+    )
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def template_file(kind, fmt):
+    """The downloadable template: bytes and content type."""
+    headers = TEMPLATE_HEADERS[kind]
+    example = TEMPLATE_EXAMPLES[kind]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(headers)
+        writer.writerow(example)
+        # UTF-8 with a BOM so Excel opens the Chinese headers correctly.
+        return ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "vehicles" if kind == ImportJob.Kind.VEHICLES else "drivers"
+    sheet.append(headers)
+    sheet.append(example)
+    for column in sheet.columns:
+        column[0].font = openpyxl.styles.Font(bold=True)
+        sheet.column_dimensions[column[0].column_letter].width = 24
+        for cell in column:
+            cell.number_format = "@"  # text, so ID and phone numbers keep every digit
+    out = io.BytesIO()
+    workbook.save(out)
+    return (
+        out.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

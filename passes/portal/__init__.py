@@ -1,0 +1,1 @@
+"""The enterprise portal: server-rendered pages that call the service modules."""

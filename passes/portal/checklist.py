@@ -1,0 +1,94 @@
+"""What a request's documents step shows: each required document, where it is expected
+(request, vehicle or driver) and the scans that satisfy it, standing ones included.
+
+The authority on what is missing stays ``workflow.missing_documents``; this only lays the same
+facts out per slot so the page can show a tick or an upload prompt next to each.
+"""
+
+from dataclasses import dataclass, field
+
+from ..models import Document, DocumentKind
+from ..models.catalog import DRIVER_DOCUMENT_KINDS, VEHICLE_DOCUMENT_KINDS
+
+
+@dataclass
+class Slot:
+    kind: str
+    label: str
+    owner: str  # "" for the request itself, else the plate or driver's name
+    target: str  # value of the upload form's "target" choice: "request", "item:<id>", "driver:<id>"
+    documents: list = field(default_factory=list)
+    standing: list = field(default_factory=list)
+
+    @property
+    def satisfied(self):
+        return bool(self.documents or self.standing)
+
+
+def targets(pass_request):
+    """The upload form's "belongs to" choices: the request, each vehicle, each driver."""
+    from django.utils.translation import gettext as _
+
+    choices = [("request", _("The request as a whole"))]
+    drivers = {}
+    for item in pass_request.items.select_related("vehicle").prefetch_related("drivers"):
+        choices.append((f"item:{item.pk}", _("Vehicle %(plate)s") % {"plate": item.vehicle.plate}))
+        for driver in item.drivers.all():
+            drivers.setdefault(driver.pk, driver)
+    for driver in drivers.values():
+        choices.append((f"driver:{driver.pk}", _("Driver %(name)s") % {"name": driver.name}))
+    return choices
+
+
+def checklist(pass_request) -> list[Slot]:
+    required = list(pass_request.pass_type.required_document_kinds)
+    items = list(pass_request.items.select_related("vehicle").prefetch_related("drivers"))
+    drivers = {}
+    for item in items:
+        for driver in item.drivers.all():
+            drivers.setdefault(driver.pk, driver)
+    docs = list(
+        Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
+        .filter(request__isnull=True)
+        .order_by("-uploaded_at")
+    )
+    attached = list(pass_request.documents.filter(kind__in=required).order_by("-uploaded_at"))
+    slots = []
+    for kind in required:
+        label = str(DocumentKind(kind).label)
+        if kind in VEHICLE_DOCUMENT_KINDS:
+            for item in items:
+                slots.append(
+                    Slot(
+                        kind,
+                        label,
+                        item.vehicle.plate,
+                        f"item:{item.pk}",
+                        [d for d in attached if d.kind == kind and d.vehicle_id == item.vehicle_id],
+                        [d for d in docs if d.kind == kind and d.vehicle_id == item.vehicle_id],
+                    )
+                )
+        elif kind in DRIVER_DOCUMENT_KINDS:
+            for driver in drivers.values():
+                slots.append(
+                    Slot(
+                        kind,
+                        label,
+                        driver.name,
+                        f"driver:{driver.pk}",
+                        [d for d in attached if d.kind == kind and d.driver_id == driver.pk],
+                        [d for d in docs if d.kind == kind and d.driver_id == driver.pk],
+                    )
+                )
+        else:
+            slots.append(
+                Slot(
+                    kind,
+                    label,
+                    "",
+                    "request",
+                    [d for d in attached if d.kind == kind],
+                    [d for d in docs if d.kind == kind and not d.vehicle_id and not d.driver_id],
+                )
+            )
+    return slots

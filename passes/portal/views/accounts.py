@@ -1,0 +1,121 @@
+"""Sign-up and the enterprise page with its staff list."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ... import accounts, roles
+from ...models import Document, DocumentKind, Membership
+from ..access import member_required
+from ..forms.accounts import SignUpForm, StaffForm
+
+# Model field names that the sign-up form calls differently.
+_SIGNUP_FIELD = {"name": "enterprise_name", "username": "login", "password": "password1"}
+
+
+def _add_service_errors(form, error):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            field = _SIGNUP_FIELD.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("passes:home")
+    form = SignUpForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accounts.sign_up(form.to_signup(), licence_file=form.cleaned_data["licence"])
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _(
+                    "Welcome! Your enterprise is registered and waits for verification by the "
+                    "traffic office. You can add vehicles and drivers and prepare drafts now."
+                ),
+            )
+            return redirect("passes:home")
+    return render(request, "passes/portal/signup.html", {"form": form})
+
+
+@member_required
+def enterprise(request):
+    enterprise = request.enterprise
+    is_owner = roles.is_owner(request.user, enterprise)
+    standing = Document.objects.filter(
+        enterprise=enterprise,
+        request__isnull=True,
+        vehicle__isnull=True,
+        driver__isnull=True,
+        kind=DocumentKind.BUSINESS_LICENCE,
+    )
+    form = StaffForm() if is_owner else None
+    return render(
+        request,
+        "passes/portal/enterprise.html",
+        {
+            "enterprise": enterprise,
+            "members": accounts.members(enterprise),
+            "is_owner": is_owner,
+            "staff_form": form,
+            "standing_documents": standing,
+        },
+    )
+
+
+@member_required
+def staff_add(request):
+    enterprise = request.enterprise
+    if not roles.is_owner(request.user, enterprise):
+        raise Http404("owners only")
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.add_staff(
+                enterprise,
+                by=request.user,
+                login=form.cleaned_data["login"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        except accounts.AccountError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(login)s can now sign in and act for %(enterprise)s.")
+                % {"login": form.cleaned_data["login"], "enterprise": enterprise},
+            )
+            return redirect("passes:enterprise")
+    return render(request, "passes/portal/staff_form.html", {"form": form})
+
+
+@require_POST
+@member_required
+def staff_remove(request, membership_id):
+    enterprise = request.enterprise
+    if not roles.is_owner(request.user, enterprise):
+        raise Http404("owners only")
+    try:
+        user = accounts.remove_staff(enterprise, by=request.user, membership_id=membership_id)
+    except Membership.DoesNotExist:
+        raise Http404("no such member") from None
+    except accounts.AccountError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(user)s was removed and can no longer sign in.") % {"user": user}
+        )
+    return redirect("passes:enterprise")

@@ -1,0 +1,55 @@
+"""The landing page: a dashboard for members, an introduction for everyone else."""
+
+import datetime
+
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from ... import roles
+from ...models import Pass, PassRequest
+
+EXPIRY_WARNING = datetime.timedelta(days=3)
+
+
+def dashboard_context(enterprise):
+    requests = PassRequest.objects.filter(enterprise=enterprise)
+    counts = dict(requests.values_list("status").annotate(n=Count("id")).order_by())
+    by_status = [
+        {"status": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in PassRequest.Status.choices
+    ]
+    now = timezone.now()
+    expiring = (
+        Pass.objects.filter(
+            request__enterprise=enterprise,
+            status=Pass.Status.ACTIVE,
+            valid_until__gt=now,
+            valid_until__lte=now + EXPIRY_WARNING,
+        )
+        .select_related("request")
+        .order_by("valid_until")[:20]
+    )
+    return {
+        "by_status": by_status,
+        "total_requests": sum(counts.values()),
+        "returned": requests.filter(status=PassRequest.Status.RETURNED).order_by("-decided_at")[
+            :20
+        ],
+        "drafts": requests.filter(status=PassRequest.Status.DRAFT)
+        .select_related("pass_type")
+        .order_by("-updated_at")[:20],
+        "expiring": expiring,
+        "active_passes": Pass.objects.filter(
+            request__enterprise=enterprise, status=Pass.Status.ACTIVE, valid_until__gt=now
+        ).count(),
+    }
+
+
+def home(request):
+    enterprise = roles.enterprise_of(request.user)
+    context = {"enterprise": enterprise}
+    if enterprise is not None:
+        context.update(dashboard_context(enterprise))
+        return render(request, "passes/portal/dashboard.html", context)
+    return render(request, "passes/home.html", context)
