@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -48,6 +49,13 @@ def _messages() -> dict:
     }
 
 
+def _scan_url() -> str:
+    try:
+        return reverse("api:scan-create")
+    except NoReverseMatch:  # the API routes are not mounted (a partial deployment)
+        return "/api/v1/scans/"
+
+
 def _verdict_labels() -> dict:
     return {
         verdict.value: {"label": str(verdict.label), "severity": services.SEVERITY[verdict]}
@@ -69,7 +77,7 @@ def inspector(request):
         {
             "checkpoints": checkpoints,
             "checkpoint_config": {
-                "scanUrl": "/api/v1/scans/",
+                "scanUrl": _scan_url(),
                 "verdicts": _verdict_labels(),
                 "checkpoints": checkpoints,
                 "lateAfterSeconds": settings.PASSDESK_SCAN_LATE_AFTER_SECONDS,
