@@ -40,7 +40,7 @@ def _check_page(document: Document, page_number: int) -> None:
         raise PreviewUnavailable(f"page {page_number} of {document.page_count}")
 
 
-def render_pdf_page(document: Document, page_number: int, width: int) -> bytes:
+def render_pdf_page(document: Document, page_number: int, width: int = 1200) -> bytes:
     """Page ``page_number`` (1-based) of a PDF document as PNG bytes, ``width`` pixels wide
     (clamped to 64..2400)."""
     if document.content_type != "application/pdf":
