@@ -63,14 +63,15 @@ def allowed_actions(pass_request) -> list[str]:
 
 
 def _action_label(action: str) -> str:
+    # Past participles: "Request … is Approved and cannot be withdrawn now."
     labels = {
-        "submit": _("submit"),
-        "claim": _("claim"),
-        "approve": _("approve"),
-        "return": _("return for changes"),
-        "reject": _("reject"),
-        "resubmit": _("resubmit"),
-        "withdraw": _("withdraw"),
+        "submit": _("submitted"),
+        "claim": _("claimed"),
+        "approve": _("approved"),
+        "return": _("returned for changes"),
+        "reject": _("rejected"),
+        "resubmit": _("resubmitted"),
+        "withdraw": _("withdrawn"),
     }
     return labels[action]
 

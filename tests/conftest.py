@@ -46,6 +46,13 @@ def _services(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 with Django's iteration count costs ~0.5 s per user on a busy machine; tests
+    create many users. Production keeps the default hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _axes_off(settings):
     """django-axes needs ``request`` in ``authenticate`` (the test client's ``login`` has none)
     and would lock out tests that sign in often. Tests of the lockout set it back to True."""
