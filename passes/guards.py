@@ -39,7 +39,10 @@ def missing_documents(pass_request) -> list[str]:
     required = list(pass_request.pass_type.required_document_kinds)
     if not required:
         return []
-    items = list(pass_request.items.select_related("vehicle").prefetch_related("drivers"))
+    # In the order the vehicles were added, so the list reads like the request.
+    items = list(
+        pass_request.items.order_by("pk").select_related("vehicle").prefetch_related("drivers")
+    )
     docs = Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
     on_request = set()
     by_vehicle, by_driver, standing = set(), set(), set()
@@ -102,7 +105,7 @@ def check_submittable(locked: PassRequest) -> None:
             _("The pass type %(type)s is no longer issued.") % {"type": locked.pass_type},
             code="pass_type_inactive",
         )
-    items = list(locked.items.select_related("vehicle").prefetch_related("drivers"))
+    items = list(locked.items.order_by("pk").select_related("vehicle").prefetch_related("drivers"))
     if not items:
         raise WorkflowError(_("Add at least one vehicle before submitting."), code="no_vehicles")
     without_driver = [item.vehicle.plate for item in items if not item.drivers.all()]
@@ -150,7 +153,7 @@ def stale_health_proofs(pass_request, at=None) -> list[str]:
     oldest_allowed = at - datetime.timedelta(hours=limit)
     stale = []
     seen = set()
-    for item in pass_request.items.prefetch_related("drivers"):
+    for item in pass_request.items.order_by("pk").prefetch_related("drivers"):
         for driver in item.drivers.all():
             if driver.pk in seen:
                 continue
