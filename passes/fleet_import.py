@@ -124,9 +124,30 @@ def _header_key(kind, text):
     return None
 
 
+# The names used on Chinese vehicle licences (行驶证), accepted whatever the interface language.
+CHINESE_VEHICLE_TYPES = {
+    "重型货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "重型厢式货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "重型栏板货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "中型货车": Vehicle.VehicleType.MEDIUM_TRUCK,
+    "轻型货车": Vehicle.VehicleType.LIGHT_TRUCK,
+    "厢式货车": Vehicle.VehicleType.VAN,
+    "面包车": Vehicle.VehicleType.VAN,
+    "冷藏车": Vehicle.VehicleType.REFRIGERATED,
+    "冷藏货车": Vehicle.VehicleType.REFRIGERATED,
+    "罐车": Vehicle.VehicleType.TANKER,
+    "罐式货车": Vehicle.VehicleType.TANKER,
+    "油罐车": Vehicle.VehicleType.TANKER,
+    "牵引车": Vehicle.VehicleType.TRACTOR,
+    "重型半挂牵引车": Vehicle.VehicleType.TRACTOR,
+    "其他": Vehicle.VehicleType.OTHER,
+    "其它": Vehicle.VehicleType.OTHER,
+}
+
+
 def _vehicle_type_names():
     """Every accepted spelling of each vehicle type: its code and its labels in each language."""
-    names = {}
+    names = dict(CHINESE_VEHICLE_TYPES)
     for language in ("zh-hans", "en"):
         with translation.override(language):
             for code, label in Vehicle.VehicleType.choices:

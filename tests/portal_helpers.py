@@ -1,5 +1,6 @@
 """Shared helpers for the portal tests: signing in, sign-up data, scans to upload."""
 
+import pytest
 from django.test import Client
 
 from tests import factories, fixtures_files
@@ -40,3 +41,9 @@ def signup_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(autouse=False)
+def fast_passwords(settings):
+    """Sign-up and staff tests hash many passwords; a fast hasher keeps them quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

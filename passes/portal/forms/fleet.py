@@ -11,26 +11,37 @@ SCAN_ACCEPT = ".pdf,.jpg,.jpeg,.png,.tif,.tiff,application/pdf,image/*"
 
 
 class VehicleForm(forms.ModelForm):
+    # Longer than the stored value: "湘B·12345" and spaces are accepted, then normalised.
+    plate = forms.CharField(
+        label=_("Plate"),
+        max_length=20,
+        help_text=_("For example 湘B12345 or 湘BD12345; 湘B·12345 is accepted too."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
     class Meta:
         model = Vehicle
         fields = ["plate", "vehicle_type", "licence_number"]
-        help_texts = {"plate": _("For example 湘B12345 or 湘BD12345; 湘B·12345 is accepted too.")}
-        widgets = {
-            "plate": forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"})
-        }
 
     def clean_plate(self):
         return normalize_plate(self.cleaned_data["plate"])
 
 
 class DriverForm(forms.ModelForm):
+    id_number = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+
     class Meta:
         model = Driver
         fields = ["name", "id_number", "phone", "licence_number"]
-        widgets = {
-            "phone": forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
-            "id_number": forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
-        }
 
     def clean_id_number(self):
         return normalize_id_number(self.cleaned_data["id_number"])

@@ -87,7 +87,10 @@ def fleet_list(request, kind):
 
 
 def _save(request, kind, instance=None):
-    form = kind.form(request.POST or None, instance=instance)
+    # The form gets its own copy: a valid ModelForm writes into its instance, and the service
+    # compares the stored values with the new ones to record what changed.
+    shown = kind.model.objects.get(pk=instance.pk) if instance is not None else None
+    form = kind.form(request.POST or None, instance=shown)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
