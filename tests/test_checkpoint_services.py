@@ -334,7 +334,7 @@ def test_scans_are_never_edited_or_deleted(inspector, checkpoint):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_uploads_of_one_nonce_record_one_scan(inspector, checkpoint):
     """Two threads, two connections, one nonce: the unique constraint lets one insert win and
     the other returns the winner's row."""

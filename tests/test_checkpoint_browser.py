@@ -1,0 +1,146 @@
+"""The inspector page in real headless Chromium at phone width: choose the checkpoint, type a
+number and plate, see the verdict full screen; offline scans wait and upload later."""
+
+import os
+
+import pytest
+from django.test import Client
+
+from passes import workflow
+from passes.models import ScanEvent
+from tests import factories
+from tests.factories_checkpoint import make_pass
+
+pytestmark = [
+    pytest.mark.chromium,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_DIR = os.environ.get("PASSDESK_SCREENSHOT_DIR", "")
+
+
+@pytest.fixture
+def browser_page(live_server, inspector, monkeypatch, settings):
+    """A 375 px wide page logged in as the inspector."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made here between
+    # browser steps are ordinary blocking calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    client = Client()
+    client.force_login(inspector)
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
+        )
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": session_cookie,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page, context
+        context.close()
+        browser.close()
+
+
+def shoot(page, name):
+    if SCREENSHOT_DIR:
+        page.screenshot(path=os.path.join(SCREENSHOT_DIR, name), full_page=False)
+
+
+def open_checkpoint_page(page, live_server):
+    page.goto(f"{live_server.url}/checkpoint/")
+    page.locator(".cp-choice", has_text="湘江大桥卡口").click()
+    page.locator("#cp-at-name").wait_for()
+    assert page.locator("#cp-at-name").inner_text() == "湘江大桥卡口"
+
+
+def type_scan(page, number, plate):
+    page.fill("#cp-number", number)
+    page.fill("#cp-plate", plate)
+    page.locator("#cp-typed button[type=submit]").click()
+
+
+def test_typed_number_shows_a_green_verdict_with_the_plate(browser_page, live_server):
+    page, _context = browser_page
+    checkpoint = factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
+    issued = make_pass(plate="湘B12345", checkpoints=[checkpoint])
+    open_checkpoint_page(page, live_server)
+    shoot(page, "checkpoint-form-375.png")
+
+    type_scan(page, f"{issued.number[:6]} {issued.number[6:]}", "湘b12345")
+    verdict = page.locator("#cp-verdict[data-severity=ok]")
+    verdict.wait_for(state="visible")
+    assert page.locator("#cp-v-plate").inner_text() == "湘B12345"
+    assert page.locator("#cp-v-enterprise").inner_text() == issued.request.enterprise.name
+    assert "株洲市荷塘区 → 长沙市雨花区" in page.locator("#cp-v-route").inner_text()
+    box = verdict.bounding_box()
+    assert box["width"] == 375  # full screen at phone width
+    shoot(page, "checkpoint-valid-375.png")
+
+    scan = ScanEvent.objects.get()
+    assert (scan.verdict, scan.pass_obj_id, scan.checkpoint_id) == (
+        "valid",
+        issued.pk,
+        checkpoint.pk,
+    )
+
+    # The chosen checkpoint survives a reload (once per shift).
+    page.locator("#cp-next").click()
+    page.reload()
+    assert page.locator("#cp-at-name").inner_text() == "湘江大桥卡口"
+
+
+def test_revoked_pass_is_red(browser_page, live_server, officer):
+    page, _context = browser_page
+    factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
+    issued = make_pass(plate="湘B12345")
+    workflow.revoke_pass(issued, by=officer, reason="车辆已更换")
+    open_checkpoint_page(page, live_server)
+    type_scan(page, issued.number, "湘B12345")
+    page.locator("#cp-verdict[data-severity=bad]").wait_for(state="visible")
+    assert page.locator("#cp-v-plate").inner_text() == "湘B12345"
+    shoot(page, "checkpoint-revoked-375.png")
+    assert ScanEvent.objects.get().verdict == "revoked"
+
+
+def test_offline_scan_waits_on_the_phone_and_uploads_late(browser_page, live_server, settings):
+    settings.PASSDESK_SCAN_LATE_AFTER_SECONDS = 0
+    page, context = browser_page
+    factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
+    issued = make_pass(plate="湘B12345")
+    open_checkpoint_page(page, live_server)
+
+    context.set_offline(True)
+    type_scan(page, issued.number, "湘B12345")
+    page.locator("#cp-verdict[data-severity=info]").wait_for(state="visible")
+    shoot(page, "checkpoint-offline-375.png")
+    queued = page.evaluate("JSON.parse(localStorage.getItem('passdesk.scanQueue')).length")
+    assert queued == 1
+    assert ScanEvent.objects.count() == 0
+
+    context.set_offline(False)
+    page.locator("#cp-next").click()  # back to scanning also tries the upload
+    page.wait_for_function("JSON.parse(localStorage.getItem('passdesk.scanQueue')).length === 0")
+    scan = ScanEvent.objects.get()
+    assert scan.verdict == "valid"
+    assert scan.is_late
