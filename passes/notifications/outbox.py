@@ -53,6 +53,10 @@ def store(rows: list[Notification]) -> list[int]:
     """Insert rows whose idempotency key is new; return the ids of those still to deliver."""
     if not rows:
         return []
+    now = timezone.now()
+    for row in rows:
+        # Optimistic: the on-commit dispatch follows at once; if it fails it clears this.
+        row.dispatched_at = row.dispatched_at or now
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return list(
         Notification.objects.filter(
@@ -182,7 +186,7 @@ def sweep(*, now=None, grace=None, sending_timeout=None, limit=5000) -> dict:
         status=Status.SENDING, claimed_at__lte=now - datetime.timedelta(seconds=sending_timeout)
     )[:limit]:
         stuck += 1
-        _recover_stuck(notification)
+        _recover_stuck(notification, now)
 
     stale = now - datetime.timedelta(seconds=grace)
     with transaction.atomic():
@@ -199,7 +203,7 @@ def sweep(*, now=None, grace=None, sending_timeout=None, limit=5000) -> dict:
     return {"stuck": stuck, "due": len(ids), "dispatched": dispatched}
 
 
-def _recover_stuck(notification) -> None:
+def _recover_stuck(notification, now) -> None:
     error = "the worker stopped while sending; retrying"
     if notification.attempts >= max_attempts():
         Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
@@ -209,7 +213,7 @@ def _recover_stuck(notification) -> None:
         Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
             status=Status.FAILED,
             last_error=error,
-            next_attempt_at=timezone.now(),
+            next_attempt_at=now,
             dispatched_at=None,
             claimed_at=None,
         )

@@ -103,6 +103,6 @@ def _digest_row(user, preference, submissions, since, now) -> Notification:
         body_text=text.text,
         body_html=text.html,
         idempotency_key=recipients.key(
-            ev.REVIEW_DIGEST, user.pk, int(now.timestamp()), f"u{user.pk}", Channel.EMAIL
+            ev.REVIEW_DIGEST, user.pk, f"{now.timestamp():.6f}", f"u{user.pk}", Channel.EMAIL
         ),
     )

@@ -70,6 +70,7 @@ class Subject:
             "pass_obj": self.pass_obj,
             "passes": self.passes,
             "pass_count": len(self.passes),
+            "vehicle_count": self.pass_request.items.count() if self.pass_request else 0,
             "documents": self.documents,
             "reason": self.reason,
             "request_url": request_url(self.pass_request),
