@@ -72,9 +72,7 @@ def _pdf_page_image(document: Document, page_number: int, width: int) -> Image.I
                 raise PreviewUnavailable(f"page {page_number} of {len(pdf)}")
             page = pdf[page_number - 1]
             try:
-                page_width, page_height = page.get_size()
-                if page.get_rotation() in (90, 270):
-                    page_width, page_height = page_height, page_width
+                page_width, page_height = page.get_size()  # as displayed, /Rotate applied
                 scale = width / max(page_width, 1)
                 if page_width * page_height * scale * scale > MAX_RENDER_PIXELS:
                     scale = (MAX_RENDER_PIXELS / max(page_width * page_height, 1)) ** 0.5
