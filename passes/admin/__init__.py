@@ -1,8 +1,12 @@
 """The Django admin, one module per area. Importing them registers the model admins."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from . import catalog, enterprises, queue, reasons, requests, scans  # noqa: F401
+from . import catalog, enterprises, queue, reasons, requests  # noqa: F401
 
 # The index lists the review queue and the dashboard first (passes/templates/admin/passes/).
 admin.site.index_template = "admin/passes/index.html"
+admin.site.site_header = _("passdesk · pass office")
+admin.site.site_title = _("passdesk")
+admin.site.index_title = _("Pass office administration")
