@@ -1,0 +1,179 @@
+"""The embedded CJK font of the pass PDFs, and fast text drawing with it.
+
+WenQuanYi Micro Hei (``passes/fonts``, Apache-2.0) is parsed once per process. ReportLab embeds
+a TrueType font as subsets of 256 glyphs, built and compressed anew for every document; that
+was most of the time of a one-page PDF. Three things make it cheap without changing the output:
+
+- every document first assigns a fixed list of common characters (the printed labels and notes,
+  ASCII, frequent surnames, place and company words), so its first subsets are the same glyphs
+  in the same order in every document;
+- building a subset and Flate-compressing it are memoised by their exact input, so those
+  subsets cost nothing after the first document; only the few rare characters of a pass (a
+  name, a street) make a small subset of their own;
+- ``draw_text`` writes the text operators directly instead of going through ReportLab's text
+  objects (which also forgets the text render mode between objects, see below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zlib
+from collections import OrderedDict
+from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+
+FONT_NAME = "PassdeskWQY"
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
+
+# Page streams are Flate-compressed binary, without ReportLab's default ASCII85 layer on top:
+# a quarter smaller, and no ASCII85 pass over every page (valid PDF either way).
+rl_config.useA85 = 0
+
+# Characters every document assigns first (after its labels): frequent in names, addresses,
+# company names, cargo and routes in Hunan. Order matters only for stability.
+COMMON_CHARACTERS = (
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    " .,:;-/()→·、，。：；（）—*#%+"
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱"
+    "严覃武戴莫孔向汤伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国文红志新海波斌辉鹏飞俊峰"
+    "宇浩东春晓云玉兰凤梅燕莉萍琴雪光亮成德祥福荣生安永全胜才庆小大"
+    "湖南省株洲长沙湘潭衡阳岳常益郴州怀化娄底邵张家界吉首荷塘芦淞石天元渌口醴陵攸县茶炎雨花麓开"
+    "福芙蓉望城浏宁乡区市镇村街道路号工业园物流仓库心公司有限责任股份集团贸易运输商实科技发展制造"
+    "材钢铁化食品医药电子机械汽车服务配送供应链冷货快递港码头速收费站出入桥隧西北中上下前后左右一"
+    "二三四五六七八九十百千第期栋楼层室原木煤粮蔬菜水果肉蛋奶防疫物资生活必需成零部件设备燃油气至"
+    "京沪昆港澳环线高国旗金"
+)
+
+_lock = threading.Lock()
+
+
+class _MemoFlate:
+    """FlateDecode whose output is remembered for large inputs (the font subsets)."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self, size: int = 64):
+        self._memo: OrderedDict[bytes, bytes] = OrderedDict()
+        self._size = size
+
+    def encode(self, content):
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if len(content) < 4096:
+            return zlib.compress(content)
+        key = hashlib.blake2b(content, digest_size=20).digest()
+        with _lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        encoded = zlib.compress(content)
+        with _lock:
+            self._memo[key] = encoded
+            while len(self._memo) > self._size:
+                self._memo.popitem(last=False)
+        return encoded
+
+    def decode(self, encoded):
+        return zlib.decompress(encoded)
+
+
+_FLATE = _MemoFlate()
+
+
+class _Face(TTFontFace):
+    """The font face with memoised subsets and compressed subset streams."""
+
+    _subset_memo: OrderedDict
+
+    def makeSubset(self, subset):  # noqa: N802 - ReportLab's name
+        key = tuple(subset)
+        with _lock:
+            if key in self._subset_memo:
+                self._subset_memo.move_to_end(key)
+                return self._subset_memo[key]
+        data = super().makeSubset(subset)
+        with _lock:
+            self._subset_memo[key] = data
+            while len(self._subset_memo) > 64:
+                self._subset_memo.popitem(last=False)
+        return data
+
+    def addSubsetObjects(self, doc, fontname, subset):  # noqa: N802 - ReportLab's name
+        reference = super().addSubsetObjects(doc, fontname, subset)
+        stream = doc.idToObject.get(f"fontFile:{self.filename}({fontname})")
+        if stream is not None and doc.compression:
+            stream.filters = [_FLATE]
+        return reference
+
+
+_font: TTFont | None = None
+_char_widths: dict[str, float] = {}
+
+
+def font() -> TTFont:
+    """The registered font, parsed once per process (about half a second)."""
+    global _font
+    with _lock:
+        if _font is None:
+            loaded = TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0)
+            loaded.face.__class__ = _Face
+            loaded.face._subset_memo = OrderedDict()
+            pdfmetrics.registerFont(loaded)
+            _font = loaded
+    return _font
+
+
+def width(text: str, size: float) -> float:
+    """Advance width of ``text`` at ``size`` points (per-character widths, cached)."""
+    widths = _char_widths
+    total = 0.0
+    for char in text:
+        value = widths.get(char)
+        if value is None:
+            value = widths[char] = font().face.getCharWidth(ord(char)) / 1000
+        total += value
+    return total * size
+
+
+def preseed(doc, text: str) -> None:
+    """Assign ``text``'s characters, then the common ones, to this document's first subsets."""
+    face_font = font()
+    face_font.splitString(text, doc)
+    state = face_font.state[doc]
+    for char in COMMON_CHARACTERS:
+        if state.nextCode >= 512:
+            break
+        face_font.splitString(char, doc)
+
+
+def draw_text(canvas, x, y, text, size, color, *, bold=False, spacing=0.0) -> None:
+    """One line of text at (x, y), left-aligned, as raw PDF operators.
+
+    Sets fill colour, character spacing and render mode every time: in PDF they outlive the
+    text object, and ReportLab's own text objects skip "Tr" when they think it is unchanged.
+    ``bold`` fills and strokes the outline (the font has no bold face).
+    """
+    if not text:
+        return
+    face_font = font()
+    doc = canvas._doc  # noqa: SLF001 - subset assignment is per document
+    ops = [f"BT {color[0]:.3f} {color[1]:.3f} {color[2]:.3f} rg {spacing:.2f} Tc"]
+    if bold:
+        ops.append(f"2 Tr {color[0]:.3f} {color[1]:.3f} {color[2]:.3f} RG {size / 40:.3f} w")
+    else:
+        ops.append("0 Tr")
+    ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
+    for subset, chunk in face_font.splitString(text, doc):
+        name = face_font.getSubsetInternalName(subset, doc)
+        ops.append(f"{name} {size:.2f} Tf ({pdfdoc.escapePDF(chunk)}) Tj")
+    ops.append("ET")
+    canvas._code.append(" ".join(ops))  # noqa: SLF001
+
+
+def font_version() -> str:
+    return f"{FONT_PATH.name}:{FONT_PATH.stat().st_size}"
