@@ -5,7 +5,7 @@ Django request, so django-axes counts failures and locks out exactly as for the 
 form; the ``auth`` throttle scope limits attempts per address on top.
 """
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -42,5 +42,7 @@ class ObtainTokenView(APIView):
             if getattr(django_request, "axes_locked_out", False):
                 raise LockedOut()
             raise InvalidCredentials()
+        # A token is a sign-in: axes resets the failure count, Django records last_login.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
