@@ -7,6 +7,7 @@ with the endpoint's secret over ``"<t>.<raw body>"``; receivers verify it with t
 
 import hashlib
 import hmac
+import ipaddress
 import time
 
 import httpx
@@ -32,8 +33,11 @@ def post(target, body: bytes, headers: dict, timeout: float) -> httpx.Response:
     host_literal = f"[{target.address}]" if ":" in target.address else target.address
     url = f"{target.scheme}://{host_literal}:{target.port}{target.path}"
     default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    named = _is_name(target.host)
+    host = target.host if named else f"[{target.host}]" if ":" in target.host else target.host
+    host_header = host if target.port == default_port else f"{host}:{target.port}"
+    # SNI and the certificate check use the name typed, not the address connected to.
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" and named else {}
     with httpx.Client(
         timeout=timeout, follow_redirects=False, trust_env=False, verify=_verify()
     ) as client:
@@ -43,6 +47,14 @@ def post(target, body: bytes, headers: dict, timeout: float) -> httpx.Response:
             headers={**headers, "Host": host_header},
             extensions=extensions,
         )
+
+
+def _is_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return False
 
 
 def _verify():
