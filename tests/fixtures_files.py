@@ -64,24 +64,53 @@ def jpeg_bytes(width: int = 320, height: int = 200, *, quality: int = 85, exif_o
 
 
 def noise_jpeg_bytes(target_bytes: int, *, seed: int = 1) -> bytes:
-    """A JPEG of random noise of about ``target_bytes`` (noise does not compress), for size and
-    memory tests."""
-    side = 256
-    while True:
-        data = _noise_jpeg(side, seed)
-        if len(data) >= target_bytes:
+    """A JPEG of random noise (which does not compress) of 90-100 % of ``target_bytes``, for size
+    and memory tests: what a phone photo of a page at high quality weighs."""
+    width = 2048 if target_bytes > 2_000_000 else 64
+    small, large = len(_noise_jpeg(width, 16, seed)), len(_noise_jpeg(width, 64, seed))
+    per_row = (large - small) / 48
+    overhead = small - 16 * per_row
+    height = max(8, int((target_bytes * 0.95 - overhead) / per_row))
+    for _attempt in range(8):
+        data = _noise_jpeg(width, height, seed)
+        if 0.9 * target_bytes <= len(data) <= target_bytes:
             return data
-        side = int(side * max(1.1, (target_bytes / len(data)) ** 0.5))
+        height = max(8, int(height + (target_bytes * 0.95 - len(data)) / per_row))
+    raise RuntimeError(f"could not make a {target_bytes}-byte JPEG")
 
 
-def _noise_jpeg(side: int, seed: int) -> bytes:
+def _noise_jpeg(width: int, height: int, seed: int) -> bytes:
     import random
 
     rng = random.Random(seed)
-    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=95)
     return buffer.getvalue()
+
+
+def scanned_pdf_bytes(jpeg: bytes) -> bytes:
+    """A one-page PDF holding a JPEG as the page image, the way scanner software writes one."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        width, height = image.size
+    image_stream = (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+        % (width, height, len(jpeg))
+        + jpeg
+        + b"\nendstream"
+    )
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    return build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>",
+            image_stream,
+            _stream(content),
+        ]
+    )
 
 
 def png_bytes(width: int = 300, height: int = 200, mode: str = "RGB") -> bytes:
