@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views_files
+from . import views_files, views_passes
 
 app_name = "passes"
 
@@ -20,4 +20,10 @@ urlpatterns = [
         name="document-page",
     ),
     path("", include("passes.checkpoint.urls")),
+    path("passes/<str:number>/pdf/", views_passes.pass_pdf, name="pass-pdf"),
+    path(
+        "requests/<int:pk>/passes.pdf",
+        views_passes.request_passes_pdf,
+        name="request-passes-pdf",
+    ),
 ]

@@ -301,6 +301,7 @@ def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass
         notifications.queue_event(
             notifications.REQUEST_APPROVED, object_id=locked.pk, audit_event_id=event.pk
         )
+        issuing.queue_rendering(locked)
     return passes
 
 

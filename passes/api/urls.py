@@ -3,6 +3,8 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from passes.views_keys import public_keys
+
 from .views_auth import ObtainTokenView
 from .views_fleet import DriverViewSet, VehicleViewSet
 from .views_requests import RequestViewSet
@@ -21,4 +23,6 @@ urlpatterns = [
     *router.urls,
     # POST scans/ and GET revocations/ (checkpoint area)
     path("", include("passes.checkpoint.api_urls")),
+    # GET keys/: public keys that verify pass tokens (issuing area)
+    path("keys/", public_keys, name="keys"),
 ]

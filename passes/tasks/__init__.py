@@ -6,6 +6,7 @@ Tasks are thin: they take ids, are safe to run twice, and call the service modul
 from .documents import make_thumbnail
 from .events import deliver_event, expire_passes
 from .imports import run_import
+from .issuing import render_request_passes
 from .notifications import (
     deliver_notification,
     notify_expiring_passes,
@@ -19,6 +20,7 @@ __all__ = [
     "expire_passes",
     "make_thumbnail",
     "notify_expiring_passes",
+    "render_request_passes",
     "run_import",
     "send_review_digests",
     "sweep_notifications",
