@@ -1,0 +1,131 @@
+"""Schemathesis against ``/api/schema/`` over the WSGI app: no generated request gets a 500.
+
+Runs as an enterprise member over every enterprise operation, and as a reviewer over the review
+operations. Half of the generated path ids are mapped onto objects that exist (the member's own
+vehicles, drivers, requests and documents), so fuzzed bodies reach the services and not only
+the 404 branch. Examples are bounded (``API_FUZZ_EXAMPLES``, default 10 per operation and mode mix).
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+
+from tests import factories, fixtures_files
+from tests.api_support import API, client_for, create_draft, fleet
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: the report names the request
+)
+
+
+@pytest.fixture
+def api_schema(db):
+    """The schema served by the app itself, called in-process. Like Django's test client, keep
+    the request signals from closing the test's database connection between calls."""
+    from config.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db):
+    """A member with a fleet, a draft with a document, a submitted request; a reviewer."""
+    cache.clear()
+    pass_type = factories.PassTypeFactory()
+    enterprise = factories.EnterpriseFactory()
+    member = factories.MembershipFactory(enterprise=enterprise).user
+    api = client_for(member)
+    vehicles, drivers = fleet(enterprise, vehicles=3, drivers=3)
+    draft = create_draft(api, pass_type, vehicles[:2], drivers[:2])
+    document = api.post(
+        f"{API}/requests/{draft['id']}/documents/",
+        {"file": fixtures_files.upload("a.png", fixtures_files.png_bytes()), "kind": "other"},
+        format="multipart",
+    ).json()
+    submitted = create_draft(api, pass_type, vehicles[2:], drivers[2:])
+    api.post(f"{API}/requests/{submitted['id']}/submit/")
+    reviewer = factories.UserFactory(username="fuzz-reviewer", is_staff=True, groups=["Reviewers"])
+    # The other side of the fence, to make sure fuzzing never reaches it.
+    factories.VehicleFactory(enterprise=factories.EnterpriseFactory())
+    return {
+        "member_token": client_for(member)._credentials["HTTP_AUTHORIZATION"],
+        "reviewer_token": client_for(reviewer)._credentials["HTTP_AUTHORIZATION"],
+        "ids": {
+            "vehicles": [v.pk for v in vehicles],
+            "drivers": [d.pk for d in drivers],
+            "requests": [draft["id"], submitted["id"]],
+            "review": [submitted["id"]],
+        },
+        "documents": [document["id"]],
+    }
+
+
+def _aim_at_real_objects(case, world):
+    """Map every other generated id onto an existing object of the caller."""
+    params = case.path_parameters or {}
+    collection = case.path.removeprefix(f"{API}/").split("/", 1)[0]
+    real = world["ids"].get(collection)
+    if "id" in params and real and isinstance(params["id"], int) and params["id"] % 2 == 0:
+        params["id"] = real[params["id"] // 2 % len(real)]
+    doc = params.get("document_id")
+    if isinstance(doc, int) and doc % 2 == 0:
+        params["document_id"] = world["documents"][0]
+
+
+def _fuzz(schema, path_regex, token, world) -> list[str]:
+    """Run every matching operation with positive and negative data; collect the 500s."""
+    failures = []
+    operations = [
+        result.ok() for result in schema.include(path_regex=path_regex).get_all_operations()
+    ]
+    assert operations, path_regex
+    for operation in operations:
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
+
+        @FUZZ_SETTINGS
+        @given(case=strategy)
+        def run(case):
+            _aim_at_real_objects(case, world)
+            response = case.call(headers={"Authorization": token})
+            case.validate_response(response, checks=[not_a_server_error])
+
+        try:
+            run()
+        except Exception as exc:  # noqa: BLE001 - collect every operation's failure
+            failures.append(f"{operation.label}: {exc}")
+    return failures
+
+
+def test_enterprise_operations_never_fail_with_500(api_schema, world):
+    failures = _fuzz(
+        api_schema, r"^/api/v1/(vehicles|drivers|requests)", world["member_token"], world
+    )
+    assert not failures, "\n\n".join(failures)
+
+
+def test_review_and_token_operations_never_fail_with_500(api_schema, world):
+    failures = _fuzz(api_schema, r"^/api/v1/(review|auth)", world["reviewer_token"], world)
+    assert not failures, "\n\n".join(failures)
