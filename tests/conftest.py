@@ -18,6 +18,21 @@ from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_collection_modifyitems(items):
+    """A transactional test (``transaction=True``: a real worker, threads) ends with a flush that
+    also wipes what the data migrations created (staff groups, pass types). Serialized rollback
+    puts that data back before each such test, so the order tests run in does not matter."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            if not marker.kwargs.get("serialized_rollback"):
+                kwargs = {**marker.kwargs, "serialized_rollback": True}
+                item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+        elif "transactional_db" in getattr(item, "fixturenames", ()):
+            if "django_db_serialized_rollback" not in item.fixturenames:
+                item.fixturenames.append("django_db_serialized_rollback")
+
+
 def _required_services():
     return {name.strip() for name in os.environ.get("REQUIRE_SERVICES", "").split(",") if name}
 
