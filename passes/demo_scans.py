@@ -108,8 +108,8 @@ def make_scan_image(
         expand=False,
         fillcolor=(225, 222, 212),
     )
-    grain = Image.effect_noise(size, 18).convert("RGB")
-    sheet = Image.blend(sheet, grain, 0.06).filter(ImageFilter.GaussianBlur(0.6))
+    grain = Image.frombytes("L", size, rng.randbytes(width * height)).convert("RGB")
+    sheet = Image.blend(sheet, grain, 0.05).filter(ImageFilter.GaussianBlur(0.6))
     return sheet
 
 
@@ -153,3 +153,51 @@ def make_scan_file(title: str, lines, *, name: str = "scan.jpg", **options):
     fmt = "PNG" if name.lower().endswith(".png") else "JPEG"
     data = make_scan_bytes(title, lines, format=fmt, **options)
     return SimpleUploadedFile(name, data, content_type=f"image/{fmt.lower()}")
+
+
+def make_scan_pdf(title: str, lines, *, pages: int = 1, **options) -> bytes:
+    """A PDF as scanner software writes one: each page an A4 JPEG image of ``make_scan_image``
+    (portrait, 1240 × 1754 pixels at 150 dpi)."""
+    options.setdefault("size", (1240, 1754))
+    images = [
+        make_scan_bytes(title, lines, seed=f"{options.pop('seed', 0)}-{n}", **options)
+        for n in range(pages)
+    ]
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    kids = []
+    for jpeg in images:
+        page, image, content = len(objects) + 1, len(objects) + 2, len(objects) + 3
+        kids.append(b"%d 0 R" % page)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /XObject << /Im1 %d 0 R >> >> /Contents %d 0 R >>" % (image, content)
+        )
+        width, height = options["size"]
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+            % (width, height, len(jpeg))
+            + jpeg
+            + b"\nendstream"
+        )
+        drawing = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+        objects.append(b"<< /Length %d >>\nstream\n" % len(drawing) + drawing + b"\nendstream")
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    return _assemble_pdf(objects)
+
+
+def _assemble_pdf(objects: list[bytes]) -> bytes:
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    return out.getvalue()

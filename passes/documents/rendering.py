@@ -109,7 +109,9 @@ def _image_page(document: Document, page_number: int, width: int) -> Image.Image
 
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
+    # Fast compression: previews of photographed pages are noisy and zlib's default level spends
+    # seconds on them for a few per cent of size.
+    image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
