@@ -253,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "passes.send_review_digests",
         "schedule": crontab(minute=0, hour="7-22"),
     },
+    "purge-idempotency-keys": {
+        "task": "passes.purge_idempotency_keys",
+        "schedule": crontab(minute=17, hour="*/6"),
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------
@@ -283,6 +287,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "passes.models.requests.PassRequest.Status",
+        "PassStatusEnum": "passes.models.issued.Pass.Status",
+    },
 }
 
 # --- Security (production) ------------------------------------------------------------------

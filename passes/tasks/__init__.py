@@ -3,6 +3,7 @@
 Tasks are thin: they take ids, are safe to run twice, and call the service modules.
 """
 
+from .api import purge_idempotency_keys
 from .documents import make_thumbnail
 from .events import deliver_event, expire_passes
 from .imports import run_import
@@ -20,6 +21,7 @@ __all__ = [
     "expire_passes",
     "make_thumbnail",
     "notify_expiring_passes",
+    "purge_idempotency_keys",
     "render_request_passes",
     "run_import",
     "send_review_digests",
