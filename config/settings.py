@@ -113,6 +113,13 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "passes.api.errors.lockout_response"
+AXES_LOCKOUT_TEMPLATE = "passes/portal/locked_out.html"
+# Portal limits django-axes does not cover, as (attempts, seconds): sign-ups per address,
+# uploads per user.
+PASSDESK_PORTAL_RATE_LIMITS = {
+    "signup": (env.int("PORTAL_SIGNUP_LIMIT", default=20), 3600),
+    "upload": (env.int("PORTAL_UPLOAD_LIMIT", default=600), 600),
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -306,6 +313,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REFERRER_POLICY = "same-origin"
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 LOGGING = {
     "version": 1,
