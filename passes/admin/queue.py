@@ -10,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import review, roles
-from ..models import PassRequest, RequestItem, ReviewQueue
+from ..models import Pass, PassRequest, RequestItem, ReviewQueue
+from ..validators import normalize_plate
 from . import review_page
 from .exports import ExportMixin
 
@@ -197,15 +198,26 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         return QueueChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        # Plates are stored normalised; accept 湘B·12345 and lower case in the search box too.
-        from ..validators import normalize_plate
-
+        """One condition with subqueries instead of joins: no DISTINCT, no duplicate rows, and
+        the plate typed as people write it (湘B·12345, lower case) still matches."""
         term = search_term.strip()
-        if term and len(term) <= 12:
-            normalised = normalize_plate(term)
-            if normalised != term:
-                term = normalised
-        return super().get_search_results(request, queryset, term)
+        if not term:
+            return queryset, False
+        plate = normalize_plate(term)
+        through = RequestItem.drivers.through
+        condition = (
+            Q(reference__icontains=term)
+            | Q(enterprise__name__icontains=term)
+            | Q(enterprise__credit_code=term.upper())
+            | Q(pk__in=RequestItem.objects.filter(vehicle__plate=plate).values("request_id"))
+            | Q(
+                pk__in=through.objects.filter(driver__name__icontains=term).values(
+                    "requestitem__request_id"
+                )
+            )
+            | Q(pk__in=Pass.objects.filter(number=term).values("request_id"))
+        )
+        return queryset.filter(condition), False
 
     @admin.display(description=gettext_lazy("reference"), ordering="reference")
     def reference_col(self, obj):
