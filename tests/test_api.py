@@ -585,3 +585,27 @@ def test_enterprise_members_cannot_use_review_endpoints(api, enterprise, pass_ty
     assert_error(api.get(f"{API}/review/queue/"), 403, "not_a_reviewer")
     assert_error(api.post(f"{API}/review/{body['id']}/claim/"), 403, "not_a_reviewer")
     assert PassRequest.objects.get(pk=body["id"]).status == "submitted"
+
+
+# --- Schema and documentation ----------------------------------------------------------------
+
+
+def test_openapi_schema_and_docs_pages_without_a_cdn(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.")
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/vehicles/{id}/",
+        "/api/v1/requests/{id}/documents/",
+        "/api/v1/requests/{id}/submit/",
+        "/api/v1/review/queue/",
+        "/api/v1/review/{id}/return/",
+    ):
+        assert path in document["paths"], path
+
+    for page in ("/api/docs/", "/api/redoc/"):
+        html = client.get(page).content.decode()
+        assert "drf_spectacular_sidecar" in html, page
+        assert "cdn" not in html.lower() and "unpkg" not in html.lower(), page
