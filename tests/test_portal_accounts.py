@@ -8,10 +8,17 @@ from django.urls import reverse
 from passes import workflow
 from passes.models import AuditEvent, Document, DocumentKind, Enterprise, Membership
 from tests import factories, fixtures_files
-from tests.portal_helpers import client_for, fast_passwords, jpeg, member, signup_data
+from tests.portal_helpers import (
+    client_for,
+    fast_passwords,
+    fresh_cache,
+    jpeg,
+    member,
+    signup_data,
+)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
-__all__ = ["fast_passwords"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords", "fresh_cache")]
+__all__ = ["fast_passwords", "fresh_cache"]
 
 
 def _anonymous():

@@ -12,6 +12,7 @@ from ... import accounts, roles
 from ...models import Document, DocumentKind, Membership
 from ..access import member_required
 from ..forms.accounts import SignUpForm, StaffForm
+from ..ratelimit import limit_posts
 
 # Model field names that the sign-up form calls differently.
 _SIGNUP_FIELD = {"name": "enterprise_name", "username": "login", "password": "password1"}
@@ -26,6 +27,7 @@ def _add_service_errors(form, error):
         form.add_error(None, error)
 
 
+@limit_posts("signup", per="ip")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("passes:home")

@@ -21,6 +21,7 @@ from ...models import DocumentKind, Driver, Vehicle
 from ...models.catalog import DRIVER_DOCUMENT_KINDS, VEHICLE_DOCUMENT_KINDS
 from ..access import member_required, owned
 from ..forms.fleet import DriverForm, StandingDocumentForm, VehicleForm
+from ..ratelimit import limit_posts
 from .common import UploadRejected, attach_document, remove_document
 
 
@@ -123,6 +124,7 @@ def fleet_edit(request, kind, pk):
 
 
 @member_required
+@limit_posts("upload", per="user")
 def fleet_detail(request, kind, pk):
     kind = KINDS[kind]
     obj = owned(request, kind.model, pk=pk)

@@ -8,9 +8,11 @@ from ... import fleet_import
 from ...models.imports import ImportJob
 from ..access import member_required, owned
 from ..forms.fleet import ImportForm
+from ..ratelimit import limit_posts
 
 
 @member_required
+@limit_posts("upload", per="user")
 def import_new(request):
     initial = {"kind": request.GET.get("kind") or ImportJob.Kind.VEHICLES}
     form = ImportForm(request.POST or None, request.FILES or None, initial=initial)

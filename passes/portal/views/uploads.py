@@ -13,6 +13,7 @@ from ...models import Document, PassRequest
 from ..access import member_required, owned
 from ..checklist import targets
 from ..forms.requests import UploadForm
+from ..ratelimit import limit_posts
 from .common import UploadRejected, attach_document, remove_document, replace_document
 
 
@@ -56,6 +57,7 @@ def _store(request, pass_request, form, uploaded):
 
 @require_POST
 @member_required
+@limit_posts("upload", per="user")
 def upload(request, pk):
     pass_request = owned(request, PassRequest.objects.select_related("pass_type"), pk=pk)
     form = UploadForm(request.POST, request.FILES, targets=targets(pass_request))
