@@ -14,6 +14,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -149,11 +151,18 @@ def test_the_whole_request_stays_small_when_the_body_streams_from_the_socket(tmp
                 "CONTENT_TYPE": content_type,
                 "CONTENT_LENGTH": str(path.stat().st_size),
             }
-            response = handler(environ, lambda status, headers: statuses.append(status))
+            # As Django's test client does: the test's database transaction must stay open.
+            request_started.disconnect(close_old_connections)
+            request_finished.disconnect(close_old_connections)
             try:
-                content = b"".join(response)
+                response = handler(environ, lambda status, headers: statuses.append(status))
+                try:
+                    content = b"".join(response)
+                finally:
+                    response.close()  # as a WSGI server does: closes and removes the upload
             finally:
-                response.close()  # as a WSGI server does: closes and removes the upload
+                request_started.connect(close_old_connections)
+                request_finished.connect(close_old_connections)
         return statuses[0], content
 
     warm_up = _multipart_file_on_disk(tmp_path / "warm", "warm.png", files.png_bytes())
