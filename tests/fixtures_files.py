@@ -285,6 +285,32 @@ def pdf_with_catalog_aa_js() -> bytes:
     return pdf_bytes(catalog_extra=b"/AA << /WC << /S /JavaScript /JS (1) >> >> ")
 
 
+def pdf_with_form_field_js() -> bytes:
+    """A form field whose keystroke action runs JavaScript (reached through /AcroForm)."""
+    field = next_object_number()
+    return pdf_bytes(
+        catalog_extra=b"/AcroForm << /Fields [%d 0 R] >> " % field,
+        extra_objects=[
+            b"<< /FT /Tx /T (name) /AA << /K << /S /JavaScript /JS (event.rc = true;) >> >> >>"
+        ],
+    )
+
+
+def pdf_with_outline_js() -> bytes:
+    """A bookmark that runs JavaScript when clicked, its script in a separate stream."""
+    outlines = next_object_number()
+    item, script = outlines + 1, outlines + 2
+    return pdf_bytes(
+        catalog_extra=b"/Outlines %d 0 R " % outlines,
+        extra_objects=[
+            b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count 1 >>" % (item, item),
+            b"<< /Title (Open) /Parent %d 0 R /A << /S /JavaScript /JS %d 0 R >> >>"
+            % (outlines, script),
+            _stream(b"app.alert('bookmark');"),
+        ],
+    )
+
+
 def pdf_with_launch_annotation() -> bytes:
     """A link annotation on page 1 whose action launches a program."""
     annot = next_object_number()

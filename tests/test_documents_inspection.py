@@ -232,6 +232,8 @@ def test_pdf_cut_off_half_way_is_refused():
         lambda: files.pdf_with_page_aa_js(obfuscated=True),
         files.pdf_with_catalog_aa_js,
         files.pdf_with_js_in_next_chain,
+        files.pdf_with_form_field_js,
+        files.pdf_with_outline_js,
         files.pypdf_js_bytes,
     ],
     ids=[
@@ -241,6 +243,8 @@ def test_pdf_cut_off_half_way_is_refused():
         "page-aa-hex-escaped",
         "catalog-aa",
         "next",
+        "form-field",
+        "outline",
         "pypdf",
     ],
 )
