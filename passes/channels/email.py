@@ -1,5 +1,5 @@
 """E-mail through Django's e-mail framework: plain-text and HTML parts, and for issued passes
-the combined PDF (rendered at sending time by ``passes.pdf``) or, failing that, the link."""
+the request's combined PDF attached (besides the link in the body)."""
 
 import logging
 import smtplib
@@ -12,37 +12,33 @@ from . import PermanentFailure, TemporaryFailure
 logger = logging.getLogger(__name__)
 
 
+# Larger PDFs (hundreds of passes) travel as the link in the body only.
+ATTACH_MAX_BYTES = 8 * 1024 * 1024
+
+
 def pass_pdf(pass_ids):
-    """``(filename, bytes)`` of the passes' PDF, or None when it cannot be rendered here (the
-    e-mail then carries only the link written into its body)."""
+    """``(filename, bytes)`` of the request's combined pass PDF (ISSUING's ``request_pdf``:
+    stored, or rendered now if missing or stale), or None when there is none or it is too big;
+    the e-mail body always carries the link as well."""
     if not pass_ids:
-        return None
-    try:
-        from .. import pdf
-    except ImportError:
         return None
     from ..models import Pass
 
-    passes = list(Pass.objects.filter(pk__in=pass_ids).select_related("request").order_by("number"))
-    if not passes:
+    first = Pass.objects.filter(pk__in=pass_ids).select_related("request").first()
+    if first is None:
         return None
-    render = getattr(pdf, "render_request_pdf", None)
     try:
-        if render is not None:
-            content = render(passes[0].request)
-        else:
-            render_passes = getattr(pdf, "render_passes_pdf", None) or getattr(
-                pdf, "render_passes", None
-            )
-            if render_passes is None:
-                return None
-            content = render_passes(passes)
+        from ..rendering import request_pdf
+
+        record = request_pdf(first.request)
+        if record is None or record.size > ATTACH_MAX_BYTES:
+            return None
+        with record.file.open("rb") as handle:
+            content = handle.read()
     except Exception:  # a PDF problem must not stop the e-mail: the link is in the body
-        logger.exception("could not render the PDF for passes %s", pass_ids)
+        logger.exception("could not attach the PDF of request %s", first.request_id)
         return None
-    if hasattr(content, "read"):
-        content = content.read()
-    return f"{passes[0].request.reference}.pdf", bytes(content)
+    return f"passdesk-passes-{first.request.reference}.pdf", content
 
 
 def send(notification) -> None:
