@@ -62,7 +62,7 @@ def add_document(
         kind=kind,
         original_name=name or f"{kind}.png",
         sha256=sha256 or hashlib.sha256(content + secrets.token_bytes(8)).hexdigest(),
-        content_type="image/png",
+        content_type="image/jpeg" if content.startswith(b"\xff\xd8") else "image/png",
         size=len(content),
         tested_at=tested_at,
     )

@@ -282,7 +282,11 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "target_hours": target_hours()}
+        extra_context = {
+            **(extra_context or {}),
+            "target_hours": target_hours(),
+            "is_nav_sidebar_enabled": False,  # the queue needs the width
+        }
         return super().changelist_view(request, extra_context)
 
     # --- actions ---

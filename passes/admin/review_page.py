@@ -148,6 +148,7 @@ def review_view(modeladmin, request, object_id):
     )
     context = {
         **modeladmin.admin_site.each_context(request),
+        "is_nav_sidebar_enabled": False,
         "opts": modeladmin.model._meta,
         "title": _("Review %(reference)s") % {"reference": obj.reference},
         "subtitle": obj.enterprise.name,
