@@ -355,3 +355,32 @@ def test_feed_is_public_and_rate_limited(settings):
     client = client_for()
     assert [client.get(FEED).status_code for _ in range(3)] == [200, 200, 429]
     assert client.get(FEED).json()["error"]["code"] == "throttled"
+
+
+def test_scan_permission_granted_to_the_user_directly_is_enough(checkpoint):
+    from django.contrib.auth.models import Permission
+
+    user = factories.UserFactory(username="direct-scanner")
+    user.user_permissions.add(Permission.objects.get(codename="scan_pass"))
+    response = client_for(user).post(SCANS, body(checkpoint, code="X"), format="json")
+    assert response.status_code == 201
+
+
+def test_inactive_inspector_and_unknown_token_get_401(inspector, checkpoint):
+    client = client_for(inspector)
+    inspector.is_active = False
+    inspector.save()
+    assert client.post(SCANS, body(checkpoint, code="X"), format="json").status_code == 401
+    stranger = APIClient(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert stranger.post(SCANS, body(checkpoint, code="X"), format="json").status_code == 401
+    assert ScanEvent.objects.count() == 0
+
+
+def test_inspector_logged_in_on_the_page_scans_with_session_and_csrf(inspector, checkpoint):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(inspector)
+    page = client.get("/checkpoint/")
+    csrf = page.cookies["csrftoken"].value
+    response = client.post(SCANS, body(checkpoint, code="X"), format="json", HTTP_X_CSRFTOKEN=csrf)
+    assert response.status_code == 201
+    assert ScanEvent.objects.get().inspector == inspector

@@ -4,8 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Checkpoint, Verdict
-from .services import SEVERITY
+from ..models import Verdict
+from .services import SEVERITY, active_checkpoint
 from .summary import pass_summary
 
 
@@ -34,8 +34,7 @@ class ScanInputSerializer(serializers.Serializer):
 
     def validate_checkpoint(self, value):
         value = value.strip()
-        lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
-        checkpoint = Checkpoint.objects.filter(is_active=True, **lookup).first()
+        checkpoint = active_checkpoint(value)
         if checkpoint is None:
             raise serializers.ValidationError(
                 _("No active checkpoint “%(value)s”.") % {"value": value}, code="unknown_checkpoint"

@@ -8,14 +8,17 @@ returns the first scan, even when two uploads race (a unique constraint decides)
 
 import datetime
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from .. import signing
-from ..models import Pass, ScanEvent, Verdict
+from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..validators import normalize_plate
 from .summary import pass_queryset
@@ -42,6 +45,31 @@ class Outcome:
     pass_obj: Pass | None = None
     number: str = ""
     details: dict = field(default_factory=dict)
+
+
+# Active checkpoints by code or id, per process for a few seconds: the scan endpoint's busiest
+# lookup on a table that changes a few times a year. Saving or deleting one clears it here; other
+# processes see the change within CHECKPOINT_CACHE_SECONDS.
+CHECKPOINT_CACHE_SECONDS = 10
+_checkpoint_cache: dict[str, tuple[float, Checkpoint]] = {}
+
+
+def active_checkpoint(value: str) -> Checkpoint | None:
+    """The active checkpoint with this code (or numeric id), or None."""
+    now = time.monotonic()
+    hit = _checkpoint_cache.get(value)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+    checkpoint = Checkpoint.objects.filter(is_active=True, **lookup).first()
+    if checkpoint is not None:
+        _checkpoint_cache[value] = (now + CHECKPOINT_CACHE_SECONDS, checkpoint)
+    return checkpoint
+
+
+@receiver([post_save, post_delete], sender=Checkpoint)
+def _forget_checkpoints(**kwargs):
+    _checkpoint_cache.clear()
 
 
 def normalize_number(value: str) -> str:
@@ -152,8 +180,11 @@ def record_scan(
         details={**outcome.details, **clock_note},
     )
     try:
-        with transaction.atomic():
-            scan.save()
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint keeps the caller's transaction usable
+                scan.save()
+        else:
+            scan.save()  # autocommit: one INSERT, no BEGIN/COMMIT round trips
     except IntegrityError:
         first = _first_with_nonce(inspector, nonce)
         if first is None:

@@ -1,0 +1,333 @@
+"""``POST /api/v1/scans/`` under load: gunicorn, 2 workers, PostgreSQL on loopback.
+
+What it does, bounded in count and time:
+
+1. creates a throw-away PostgreSQL database (``passdesk_bench_scans``), migrates it and fills
+   it with a few thousand issued passes, 20 inspectors with API tokens and 4 checkpoints;
+2. starts gunicorn (``gthread``, 2 workers x 4 threads, production settings: DEBUG off,
+   persistent connections) on 127.0.0.1;
+3. drives the endpoint from a pool of keep-alive ``http.client`` connections with a realistic
+   mix (85% QR codes, 10% typed number + plate, 5% forged codes; every request a new nonce):
+   - *capacity*: closed loop, 8 connections, N requests: requests/s and latency;
+   - *at 300/s*: open loop at a fixed 300 requests/s (latency counted from the moment each
+     request was due, so a stalled server cannot hide its queue): p50/p99;
+4. stops gunicorn and drops the database.
+
+Environment: ``PASSDESK_BENCH_PG`` (default ``postgres://postgres@127.0.0.1:5432``),
+``PASSDESK_BENCH_SCAN_PASSES`` (3000), ``PASSDESK_BENCH_SCAN_REQUESTS`` (3000 per run),
+``PASSDESK_BENCH_SCAN_RATE`` (300), ``PASSDESK_BENCH_SCAN_SECONDS`` (8 per open-loop run).
+The client runs on the same two cores as the server and the database, and the machine may be
+shared: the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from . import machine_line, report, report_rate
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DB_NAME = "passdesk_bench_scans"
+WORKERS = 2
+THREADS = 4
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _admin_conn(pg_url):
+    import psycopg
+
+    return psycopg.connect(f"{pg_url}/postgres", autocommit=True)
+
+
+def _recreate_db(pg_url):
+    with _admin_conn(pg_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def _drop_db(pg_url):
+    with _admin_conn(pg_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(pg_url, key_dir) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "CELERY_", "TEST_DATABASE"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"{pg_url}/{DB_NAME}",
+            "CONN_MAX_AGE": "600",
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": "WARNING",
+            "PASSDESK_SIGNING_KEY_DIR": str(key_dir),
+            "PASSDESK_SIGNING_AUTO_CREATE": "true",
+            "PASSDESK_VAR_DIR": str(key_dir.parent / "var"),
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    return env
+
+
+def _prepare(stdout, pg_url, workdir: Path, passes: int) -> dict:
+    env = _server_env(pg_url, workdir / "keys")
+    _recreate_db(pg_url)
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    out = workdir / "scan-data.json"
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "passes.benchmarks._scans_data", str(out), str(passes)],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    stdout.write(
+        f"  database {DB_NAME}: migrated and seeded with {passes} passes "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return json.loads(out.read_text("utf-8"))
+
+
+def _start_gunicorn(pg_url, workdir: Path, port: int):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed in _stop
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            str(gunicorn),
+            "config.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "512",
+        ],
+        cwd=BASE_DIR,
+        env=_server_env(pg_url, workdir / "keys"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.log = log
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited; see {workdir / 'gunicorn.log'}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/revocations/")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+        except OSError:
+            time.sleep(0.3)
+    _stop(process)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def _stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    process.log.close()
+
+
+class Load:
+    """The request mix; each call gives (headers, body) for one new scan."""
+
+    def __init__(self, data, seed=1):
+        self.data = data
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+
+    def next(self):
+        with self.lock:
+            roll = self.rng.random()
+            token = self.rng.choice(self.data["tokens"])
+            scan = {
+                "checkpoint": self.rng.choice(self.data["checkpoints"]),
+                "nonce": str(uuid.uuid4()),
+                "scanned_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.localtime()),
+            }
+            if roll < 0.85:
+                scan["code"] = self.rng.choice(self.data["codes"])
+            elif roll < 0.95:
+                scan["number"], scan["plate"] = self.rng.choice(self.data["typed"])
+            else:
+                code = self.rng.choice(self.data["codes"])
+                scan["code"] = code[:-6] + "AAAAAA"  # a tampered signature
+        headers = {
+            "Authorization": f"Token {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        return headers, json.dumps(scan).encode()
+
+
+def _worker(port, load, take, latencies, errors, stop_at):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        while time.perf_counter() < stop_at:
+            due = take()
+            if due is None:
+                return
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            headers, body = load.next()
+            try:
+                conn.request("POST", "/api/v1/scans/", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status in (200, 201)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                ok = False
+            latencies.append(time.perf_counter() - due)
+            if not ok:
+                errors.append(1)
+    finally:
+        conn.close()
+
+
+def _drive(port, load, *, connections, count=None, rate=None, seconds=None):
+    """Closed loop (``count`` requests as fast as possible) or open loop (``rate`` per second
+    for ``seconds``). Returns (requests/s, latencies in s, errors)."""
+    latencies, errors = [], []
+    lock = threading.Lock()
+    issued = [0]
+    total = count if count is not None else int(rate * seconds)
+    start = time.perf_counter() + 0.05
+    hard_stop = start + (seconds * 3 + 30 if seconds else 300)
+
+    def take():
+        with lock:
+            if issued[0] >= total:
+                return None
+            index = issued[0]
+            issued[0] += 1
+        if rate is None:
+            return time.perf_counter()
+        return start + index / rate
+
+    threads = [
+        threading.Thread(target=_worker, args=(port, load, take, latencies, errors, hard_stop))
+        for _ in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return len(latencies) / elapsed, latencies, len(errors)
+
+
+def _percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(stdout, runs: int) -> None:
+    pg_url = os.environ.get("PASSDESK_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    passes = _env_int("PASSDESK_BENCH_SCAN_PASSES", 3000)
+    count = _env_int("PASSDESK_BENCH_SCAN_REQUESTS", 3000)
+    rate = _env_int("PASSDESK_BENCH_SCAN_RATE", 300)
+    seconds = _env_int("PASSDESK_BENCH_SCAN_SECONDS", 8)
+    stdout.write(
+        f"  gunicorn gthread {WORKERS} workers x {THREADS} threads, PostgreSQL on loopback; "
+        f"{machine_line()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="passdesk-bench-scans-") as tmp:
+        workdir = Path(tmp)
+        data = _prepare(stdout, pg_url, workdir, passes)
+        process = _start_gunicorn(pg_url, workdir, _free_port())
+        port = int(process.args[process.args.index("--bind") + 1].rsplit(":", 1)[1])
+        try:
+            load = Load(data)
+            _drive(port, load, connections=8, count=300)  # warm up: imports, connections
+            throughput, p50s, p99s, failures = [], [], [], 0
+            for _ in range(runs):
+                per_second, latencies, errors = _drive(port, load, connections=8, count=count)
+                throughput.append(per_second)
+                p50s.append(_percentile(latencies, 0.50))
+                p99s.append(_percentile(latencies, 0.99))
+                failures += errors
+            stdout.write(f"  capacity, closed loop, 8 connections, {count} scans per run:")
+            report_rate(stdout, "POST /api/v1/scans/", throughput, "requests/s")
+            report(stdout, "p50 latency", p50s)
+            report(stdout, "p99 latency", p99s)
+
+            achieved, p50s, p99s = [], [], []
+            for _ in range(runs):
+                per_second, latencies, errors = _drive(
+                    port, load, connections=32, rate=rate, seconds=seconds
+                )
+                achieved.append(per_second)
+                p50s.append(_percentile(latencies, 0.50))
+                p99s.append(_percentile(latencies, 0.99))
+                failures += errors
+            stdout.write(
+                f"  open loop at {rate}/s for {seconds} s per run (latency from when each was due):"
+            )
+            report_rate(stdout, "achieved", achieved, "requests/s")
+            report(stdout, "p50 latency", p50s)
+            report(stdout, "p99 latency", p99s)
+            verdict = (
+                "holds"
+                if statistics.median(p99s) < 0.100 and statistics.median(achieved) >= rate * 0.97
+                else "does NOT hold"
+            )
+            stdout.write(f"  target {rate} requests/s with p99 < 100 ms: {verdict} (median run)")
+            stdout.write(f"  failed requests (not 200/201): {failures}")
+        finally:
+            _stop(process)
+            _drop_db(pg_url)
+    stdout.write(f"  {machine_line()}")
