@@ -5,8 +5,8 @@ Each module here (``api``, ``issuing``, ``scans``, ``notifications``, ...) defin
 command's OutputWrapper: each ``write`` is one line): the median of several
 runs and their spread, because the machine is shared and single figures lie.
 
-Sections create their data in a throw-away database when they need one (see ``scratch_db``)
-and leave nothing running.
+Sections that need data make their own (in memory, or in a database they create and drop) and
+leave nothing running.
 """
 
 from __future__ import annotations
@@ -29,6 +29,21 @@ def measure(function: Callable[[], object], runs: int, warmup: int = 1) -> list[
     for _ in range(warmup):
         function()
     return [timed(function) for _ in range(runs)]
+
+
+def measure_cpu(function: Callable[[], object], runs: int, warmup: int = 1):
+    """Like ``measure``, returning (wall seconds, CPU seconds of this process) per call. On a
+    shared machine the CPU time is the steadier figure: it leaves out the time spent waiting
+    for a core (it still carries cache and hyper-threading effects)."""
+    for _ in range(warmup):
+        function()
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        function()
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return wall, cpu
 
 
 def summary(samples: list[float]) -> dict[str, float]:
