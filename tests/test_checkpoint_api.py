@@ -2,6 +2,7 @@
 the team's shape, permissions, and the revocation feed's incremental ``since``."""
 
 import datetime
+import json
 import uuid
 
 import pytest
@@ -384,3 +385,23 @@ def test_inspector_logged_in_on_the_page_scans_with_session_and_csrf(inspector, 
     response = client.post(SCANS, body(checkpoint, code="X"), format="json", HTTP_X_CSRFTOKEN=csrf)
     assert response.status_code == 201
     assert ScanEvent.objects.get().inspector == inspector
+
+
+def test_offline_verifier_reads_the_feed_as_served(officer, tmp_path):
+    """``python -m passes.verify --revocations FILE`` takes this endpoint's answer as it is."""
+    from passes import verify
+
+    revoked = make_pass()
+    token = signing.sign_pass(revoked)
+    workflow.revoke_pass(revoked, by=officer, reason="车辆已更换")
+    ended = make_pass(valid_from=_hours_ago(50), valid_until=_hours_ago(1))
+    expire_passes()
+    path = tmp_path / "revocations.json"
+    path.write_bytes(client_for().get(FEED).content)
+
+    numbers, until = verify.load_revocations(str(path))
+    assert numbers == {revoked.number}  # expiry is judged from the signed window offline
+    assert until == json.loads(path.read_text())["until"]
+    keys = signing.Keyring.from_json(client_for().get("/api/v1/keys/").json())
+    assert verify.check(token, keys, numbers, None, timezone.now())["verdict"] == "revoked"
+    assert ended.number not in numbers
