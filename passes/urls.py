@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views_files, views_passes
+from . import views_files, views_notifications, views_passes
 
 app_name = "passes"
 
@@ -20,6 +20,22 @@ urlpatterns = [
         name="document-page",
     ),
     path("", include("passes.checkpoint.urls")),
+    path(
+        "notifications/",
+        views_notifications.notification_settings,
+        name="notification-settings",
+    ),
+    path("notifications/webhooks/", views_notifications.webhook_list, name="webhook-list"),
+    path(
+        "notifications/webhooks/<int:pk>/",
+        views_notifications.webhook_detail,
+        name="webhook-detail",
+    ),
+    path(
+        "notifications/webhooks/<int:pk>/<slug:action>/",
+        views_notifications.webhook_action,
+        name="webhook-action",
+    ),
     path("passes/<str:number>/pdf/", views_passes.pass_pdf, name="pass-pdf"),
     path(
         "requests/<int:pk>/passes.pdf",
