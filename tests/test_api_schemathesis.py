@@ -6,6 +6,7 @@ vehicles, drivers, requests and documents), so fuzzed bodies reach the services 
 the 404 branch. Examples are bounded (``API_FUZZ_EXAMPLES``, default 10 per operation and mode mix).
 """
 
+import contextlib
 import os
 
 import pytest
@@ -32,19 +33,26 @@ FUZZ_SETTINGS = settings(
 )
 
 
-@pytest.fixture
-def api_schema(db):
-    """The schema served by the app itself, called in-process. Like Django's test client, keep
-    the request signals from closing the test's database connection between calls."""
-    from config.wsgi import application
-
+@contextlib.contextmanager
+def _keep_connection():
+    """Like Django's test client, keep the request signals from closing the test's database
+    connection (and with it the test transaction) after each in-process call."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+        yield
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db):
+    """The schema served by the app itself, called in-process."""
+    from config.wsgi import application
+
+    with _keep_connection():
+        return schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
@@ -113,7 +121,8 @@ def _fuzz(schema, path_regex, token, world) -> list[str]:
             case.validate_response(response, checks=[not_a_server_error])
 
         try:
-            run()
+            with _keep_connection():
+                run()
         except Exception as exc:  # noqa: BLE001 - collect every operation's failure
             failures.append(f"{operation.label}: {exc}")
     return failures
