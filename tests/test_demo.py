@@ -1,0 +1,108 @@
+"""``python manage.py demo --no-serve``: seeds the story through the real services, prints the
+logins, and running it twice creates nothing twice."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from passes import demo_data, demo_seed, validators
+from passes.models import AuditEvent, Document, Enterprise, Pass, PassRequest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_scans(monkeypatch):
+    """The same scans, drawn smaller: the test runs on a shared machine."""
+    monkeypatch.setattr(demo_seed, "SCAN_SIZE", (400, 280))
+    monkeypatch.setattr(demo_seed, "DOCUMENT_SIZE", (330, 468))
+
+
+def run_demo() -> str:
+    out = io.StringIO()
+    call_command("demo", "--no-serve", "--port", "8123", stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"passes", "auth"}
+    }
+
+
+def test_demo_seeds_the_story_once_and_prints_the_logins(client):
+    first_output = run_demo()
+    after_first = counts()
+    second_output = run_demo()
+
+    assert counts() == after_first, "the second run created or deleted records"
+    assert "passdesk demo ready: 6 enterprises, 10 requests, 6 passes." in second_output
+    for username in ("applicant", "reviewer", "officer", "inspector", "admin"):
+        assert f" {username} " in first_output
+    assert demo_data.DEMO_PASSWORD in first_output
+    assert "http://127.0.0.1:8123/admin/" in first_output
+
+    # Every state of the flow is represented.
+    assert set(PassRequest.objects.values_list("status", flat=True)) == set(
+        PassRequest.Status.values
+    )
+    # The printed logins work, each for what the role does.
+    assert client.login(username="applicant", password=demo_data.DEMO_PASSWORD)
+    admin_page = client.get("/admin/")
+    assert admin_page.status_code == 302  # an applicant is not staff
+    client.logout()
+    assert client.login(username="reviewer", password=demo_data.DEMO_PASSWORD)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_demo_data_is_valid_and_went_through_the_workflow():
+    run_demo()
+
+    main = Enterprise.objects.get(name="株洲好媳妇家居用品有限公司")
+    assert main.is_verified and main.is_key_enterprise
+    assert Enterprise.objects.get(credit_code="91430203MA4QF8L07F").verification_status == (
+        "pending"
+    )
+    assert Enterprise.objects.get(credit_code="91430204MA4M5B9G34").verification_status == (
+        "suspended"
+    )
+    for enterprise in Enterprise.objects.all():
+        validators.validate_credit_code(enterprise.credit_code)
+        for driver in enterprise.drivers.all():
+            validators.validate_id_number(driver.id_number)
+        for vehicle in enterprise.vehicles.all():
+            validators.validate_plate(vehicle.plate)
+            assert vehicle.plate.startswith("湘B")
+
+    approved = PassRequest.objects.get(reference="SQ20221126-HXF001")
+    assert approved.status == "approved"
+    steps = approved.audit_events.filter(action__startswith="request.")
+    assert list(steps.values_list("action", flat=True)) == [
+        "request.create",
+        "request.submit",
+        "request.claim",
+        "request.approve",
+    ]
+    assert approved.passes.count() == 2
+    numbers = sorted(Pass.objects.values_list("number", flat=True))
+    assert numbers == [f"430200{serial:06d}" for serial in range(1, 7)]
+
+    returned = PassRequest.objects.get(reference="SQ20221126-XY0003")
+    assert returned.status == "returned" and "核酸检测报告" in returned.decision_reason
+    rejected = PassRequest.objects.get(reference="SQ20221126-SF0001")
+    assert rejected.status == "rejected" and rejected.decision_reason
+    revoked = Pass.objects.get(status="revoked")
+    assert revoked.plate == "湘B81273" and revoked.revocation_reason
+    assert AuditEvent.objects.filter(action="pass.revoke", pass_obj=revoked).exists()
+
+    # Scanned materials were attached through the document service (sniffed, hashed).
+    assert Document.objects.filter(request=approved).exists()
+    for document in Document.objects.all():
+        assert document.content_type in {"image/jpeg", "application/pdf"}
+        assert len(document.sha256) == 64 and document.size > 0
+        assert document.file.storage.exists(document.file.name)
+    assert AuditEvent.objects.filter(action="document.upload").count() == Document.objects.count()
