@@ -36,6 +36,12 @@ def _messages() -> dict:
         "serverError": _("The server could not check this scan: %(message)s"),
         "noPass": _("No pass on record for this code."),
         "checking": _("Checking…"),
+        "offlineChecked": _(
+            "No network: checked on this phone (signature and copied revocation list); the "
+            "scan will be uploaded later."
+        ),
+        "revokedAsOf": _("Revocation list as of %(time)s."),
+        "offlineUnknown": _("(not available offline)"),
         "validTo": _("to"),
         "reasons": {
             "malformed": _("Not a pass code."),
@@ -49,11 +55,11 @@ def _messages() -> dict:
     }
 
 
-def _scan_url() -> str:
+def _api_url(name: str, default: str) -> str:
     try:
-        return reverse("api:scan-create")
+        return reverse(name)
     except NoReverseMatch:  # the API routes are not mounted (a partial deployment)
-        return "/api/v1/scans/"
+        return default
 
 
 def _verdict_labels() -> dict:
@@ -77,7 +83,9 @@ def inspector(request):
         {
             "checkpoints": checkpoints,
             "checkpoint_config": {
-                "scanUrl": _scan_url(),
+                "scanUrl": _api_url("api:scan-create", "/api/v1/scans/"),
+                "keysUrl": _api_url("api:keys", "/api/v1/keys/"),
+                "revocationsUrl": _api_url("api:revocation-feed", "/api/v1/revocations/"),
                 "verdicts": _verdict_labels(),
                 "checkpoints": checkpoints,
                 "lateAfterSeconds": settings.PASSDESK_SCAN_LATE_AFTER_SECONDS,

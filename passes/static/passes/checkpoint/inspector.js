@@ -129,16 +129,32 @@
         showMessage("bad", words.sessionExpired);
       } else if (result.status >= 500) {
         saveQueue(loadQueue().concat([scan]));
-        showOffline();
+        checkOffline(scan);
       } else {
         var error = (result.body && result.body.error) || {};
         showMessage("bad", format(words.serverError, { message: error.message || result.status }));
       }
     }, function () {
       saveQueue(loadQueue().concat([scan]));
-      showOffline();
+      checkOffline(scan);
     });
   }
+
+  // No answer from the server: a QR code can still be checked on the phone (signature, copied
+  // revocation list, validity window); typed numbers cannot.
+  function checkOffline(scan) {
+    if (!scan.code || !window.PassdeskOffline) { showOffline(); return; }
+    window.PassdeskOffline.check(scan.code, scan.plate).then(function (outcome) {
+      if (outcome) showOfflineVerdict(outcome); else showOffline();
+    }, showOffline);
+  }
+
+  function syncOfflineCopy() {
+    if (!window.PassdeskOffline || navigator.onLine === false) return;
+    window.PassdeskOffline.sync({ keys: config.keysUrl, revocations: config.revocationsUrl })
+      .catch(function () { /* keep the last copy */ });
+  }
+  setInterval(syncOfflineCopy, 5 * 60 * 1000);
 
   // --- Verdict screen ---------------------------------------------------------------------
   var ICONS = { ok: "✔", warn: "!", bad: "✖", info: "…" };
@@ -147,6 +163,7 @@
     stopCamera();
     var screen = $("cp-verdict");
     screen.dataset.severity = severity;
+    delete screen.dataset.offline;
     $("cp-verdict-icon").textContent = ICONS[severity] || "";
     show(screen, true);
     document.body.classList.add("cp-verdict-open");
@@ -181,6 +198,28 @@
     $("cp-verdict-note").textContent = words.offlineSaved;
     show($("cp-verdict-body"), false);
     openVerdict("info");
+  }
+
+  function showOfflineVerdict(outcome) {
+    var info = config.verdicts[outcome.verdict];
+    clearFacts();
+    $("cp-verdict-word").textContent = info.label;
+    var notes = [words.offlineChecked];
+    if (outcome.reason && words.reasons[outcome.reason]) notes.unshift(words.reasons[outcome.reason]);
+    if (outcome.revokedAsOf) notes.push(format(words.revokedAsOf, { time: localTime(outcome.revokedAsOf) }));
+    $("cp-verdict-note").textContent = notes.join(" ");
+    var claims = outcome.claims;
+    if (claims) {
+      $("cp-v-plate").textContent = claims.plate;
+      $("cp-v-validity").textContent = localTime(claims.validFrom) + " " + words.validTo + " " + localTime(claims.validUntil);
+      $("cp-v-number").textContent = claims.number.slice(0, 6) + " " + claims.number.slice(6);
+      $("cp-v-enterprise").textContent = words.offlineUnknown;
+      show($("cp-verdict-body"), true);
+    } else {
+      show($("cp-verdict-body"), false);
+    }
+    openVerdict(info.severity);
+    $("cp-verdict").dataset.offline = "true";
   }
 
   function localTime(iso) {
@@ -328,4 +367,5 @@
 
   render();
   flushQueue();
+  syncOfflineCopy();
 })();
