@@ -609,3 +609,25 @@ def test_openapi_schema_and_docs_pages_without_a_cdn(client, db):
         html = client.get(page).content.decode()
         assert "drf_spectacular_sidecar" in html, page
         assert "cdn" not in html.lower() and "unpkg" not in html.lower(), page
+
+
+def test_enterprise_sees_the_office_not_the_reviewer(
+    api, applicant, enterprise, pass_type, reviewer
+):
+    body = _submitted(api, enterprise, pass_type)
+    staff = client_for(reviewer)
+    staff.post(f"{API}/review/{body['id']}/claim/")
+    staff.post(f"{API}/review/{body['id']}/return/", {"reason": "补正"}, format="json")
+
+    events = api.get(f"{API}/requests/{body['id']}/").json()["events"]
+    assert [e["actor"] for e in events] == [
+        applicant.username,
+        applicant.username,
+        "Traffic office",
+        "Traffic office",
+    ]
+    assert reviewer.username not in str(events)
+    assert events[-1]["reason"] == "补正"
+    # The office itself sees who did what.
+    office_view = staff.get(f"{API}/review/{body['id']}/").json()["events"]
+    assert office_view[-1]["actor"] == reviewer.username

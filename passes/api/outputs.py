@@ -1,10 +1,11 @@
 """Output serializers: what the API shows. Read-only; an ID number is shown masked only."""
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import guards, workflow
+from .. import guards, roles, workflow
 from ..models import (
     AuditEvent,
     Checkpoint,
@@ -132,6 +133,24 @@ class AuditEventOut(serializers.ModelSerializer):
         return event.actor.get_full_name() or event.actor.get_username()
 
 
+class EnterpriseAuditEventOut(AuditEventOut):
+    """What an enterprise sees of its request's history: the office acts as one; which
+    reviewer held the file stays inside the office."""
+
+    HIDDEN_DATA = ("reviewer", "previous_reviewer")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event):
+        if event.actor is not None and not roles.is_member(event.actor, event.enterprise_id):
+            return str(_("Traffic office"))
+        return super().get_actor(event)
+
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        data["data"] = {k: v for k, v in (data["data"] or {}).items() if k not in self.HIDDEN_DATA}
+        return data
+
+
 class PassOut(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     drivers = DriverRef(many=True)
@@ -176,7 +195,7 @@ class RequestDetailOut(RequestListOut):
     checkpoints = CheckpointRef(many=True)
     items = ItemOut(many=True)
     documents = DocumentOut(many=True)
-    events = AuditEventOut(many=True, source="audit_events")
+    events = EnterpriseAuditEventOut(many=True, source="audit_events")
     passes = PassOut(many=True)
     actions = serializers.SerializerMethodField()
     missing_documents = serializers.SerializerMethodField()
@@ -227,6 +246,7 @@ class ReviewListOut(RequestListOut):
 
 class ReviewDetailOut(RequestDetailOut):
     enterprise = EnterpriseRef()
+    events = AuditEventOut(many=True, source="audit_events")
     assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta(RequestDetailOut.Meta):

@@ -27,7 +27,10 @@ def detail_queryset(queryset):
         Prefetch("items", queryset=RequestItem.objects.select_related("vehicle").order_by("pk")),
         "items__drivers",
         "documents",
-        Prefetch("audit_events", queryset=AuditEvent.objects.select_related("actor")),
+        Prefetch(
+            "audit_events",
+            queryset=AuditEvent.objects.select_related("actor", "actor__membership"),
+        ),
         "passes__drivers",
     )
 
