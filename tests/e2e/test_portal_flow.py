@@ -139,6 +139,20 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.goto(url + "/drivers/")
     _shots(page, "04-drivers")
 
+    # A spreadsheet import: the good row is saved, the bad one listed with its line number.
+    csv_text = "姓名,身份证号,手机号\n李四,{},13812345679\n王五,123,13812345670\n".format(
+        factories.make_id_number(8)
+    )
+    page.goto(url + "/imports/new/?kind=drivers")
+    page.set_input_files("#id_file", _file(tmp_path, "drivers.csv", csv_text.encode()))
+    page.click("button:has-text('Start the import')")
+    page.wait_for_selector("#refused-title")
+    refused_rows = page.locator("table.list tbody tr")
+    assert refused_rows.count() == 1 and refused_rows.first.inner_text().startswith("3")
+    _shots(page, "04b-import-result")
+    page.goto(url + "/enterprise/")
+    _shots(page, "04c-enterprise")
+
     # The wizard.
     page.goto(url + "/requests/new/")
     page.get_by_label("E2E 城区货车通行证").check()
