@@ -136,3 +136,20 @@ def test_driver_test_report_needs_its_test_time(client, enterprise):
     assert doc.tested_at is not None
     html = client.get(url).content.decode()
     assert "2026-11-27 08:30" in html
+
+
+def test_new_vehicle_from_the_wizard_returns_to_it(client, enterprise):
+    draft = factories.PassRequestFactory(enterprise=enterprise)
+    step = reverse("passes:request-step", args=[draft.pk, "vehicles"])
+    page = client.get(step).content.decode()
+    assert reverse("passes:vehicle-create") + "?next=" in page
+    response = client.post(
+        reverse("passes:vehicle-create") + f"?next={step}",
+        {"plate": "湘B22222", "vehicle_type": "van", "next": step},
+    )
+    assert response["Location"] == step
+    response = client.post(
+        reverse("passes:vehicle-create"),
+        {"plate": "湘B33333", "vehicle_type": "van", "next": "https://elsewhere.example/"},
+    )
+    assert response["Location"].startswith("/vehicles/")

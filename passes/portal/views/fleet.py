@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -106,10 +107,23 @@ def _save(request, kind, instance=None):
             form.add_error(None, error.message)
         else:
             messages.success(request, _("%(what)s saved.") % {"what": kind.label(obj)})
-            return redirect(f"passes:{kind.name}-detail", pk=obj.pk)
+            back = _safe_next(request)
+            return redirect(back or reverse(f"passes:{kind.name}-detail", args=[obj.pk]))
     return render(
-        request, "passes/portal/fleet_form.html", {"kind": kind, "form": form, "obj": instance}
+        request,
+        "passes/portal/fleet_form.html",
+        {"kind": kind, "form": form, "obj": instance, "next": _safe_next(request)},
     )
+
+
+def _safe_next(request):
+    """Where to go after saving, e.g. back to the request being filed; local URLs only."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 @member_required
