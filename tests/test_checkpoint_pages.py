@@ -175,3 +175,33 @@ def test_public_page_is_rate_limited_per_address(settings, valid_pass):
     assert codes == [200, 200, 200, 429]
     other_address = client.get(f"/v/{token}", REMOTE_ADDR="10.0.0.7")
     assert other_address.status_code == 200
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+def test_officers_read_scans_in_the_admin_and_nobody_edits_them(officer, reviewer, inspector):
+    from passes.checkpoint import services
+
+    checkpoint = factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
+    scan, _ = services.record_scan(
+        inspector=inspector,
+        checkpoint=checkpoint,
+        nonce="admin-test-1",
+        scanned_at=timezone.now(),
+        code="FORGEDCODE",
+    )
+    client = english()
+    client.force_login(officer)
+    listing = client.get(
+        "/admin/passes/scanevent/", {"verdict__exact": "forged", "is_late__exact": "0"}
+    )
+    assert listing.status_code == 200
+    assert f"/admin/passes/scanevent/{scan.pk}/change/" in listing.content.decode()
+    assert client.get("/admin/passes/scanevent/add/").status_code == 403
+    detail = client.get(f"/admin/passes/scanevent/{scan.pk}/change/")
+    assert detail.status_code == 200
+    assert 'name="_save"' not in detail.content.decode()
+
+    client.force_login(reviewer)
+    assert client.get("/admin/passes/scanevent/").status_code == 403

@@ -44,21 +44,23 @@ class ScanEvent(models.Model):
         verbose_name=_("pass"),
     )
     code = models.CharField(_("scanned code"), max_length=RAW_CODE_MAX_LENGTH, blank=True)
-    number = models.CharField(_("pass number"), max_length=32, blank=True, db_index=True)
+    number = models.CharField(_("pass number"), max_length=32, blank=True)
     plate = models.CharField(_("plate"), max_length=16, blank=True)
     checkpoint = models.ForeignKey(
         Checkpoint, on_delete=models.PROTECT, related_name="scans", verbose_name=_("checkpoint")
     )
+    # No index of its own: the unique (inspector, nonce) index starts with it.
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="scans",
         verbose_name=_("inspector"),
+        db_index=False,
     )
     nonce = models.CharField(_("nonce"), max_length=64)
     scanned_at = models.DateTimeField(_("scanned at"), db_index=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
-    is_late = models.BooleanField(_("uploaded late"), default=False, db_index=True)
+    is_late = models.BooleanField(_("uploaded late"), default=False)
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, db_index=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
