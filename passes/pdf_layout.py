@@ -31,7 +31,7 @@ MUTED = (0.38, 0.38, 0.42)
 RULE = (0.55, 0.55, 0.58)
 PLATE_FILL = (1.0, 0.86, 0.18)  # the yellow of a truck's plate
 MAX_DRIVER_LINES = 3
-LAYOUT_VERSION = "1"  # part of the stored PDFs' fingerprint: bump when the layout changes
+LAYOUT_VERSION = "2"  # part of the stored PDFs' fingerprint: bump when the layout changes
 
 # --- Text helpers --------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ def _seal(c: Canvas, cx: float, cy: float, radius: float, office_title: str) -> 
     c.setFillColorRGB(*RED)
     c.setLineWidth(2.0)
     c.circle(cx, cy, radius, stroke=1, fill=0)
-    size = 9.5
+    size = 10
     chars = list(office_title)[:18]
     span = min(250.0, 17.0 * len(chars))
     for index, char in enumerate(chars):
@@ -256,7 +256,7 @@ def _seal(c: Canvas, cx: float, cy: float, radius: float, office_title: str) -> 
             cx + (radius - 5.3 * mm) * math.cos(rad), cy + (radius - 5.3 * mm) * math.sin(rad)
         )
         c.rotate(angle - 90)
-        _text(c, 0, 0, char, size, RED, anchor="center")
+        _text(c, 0, 0, char, size, RED, bold=True, anchor="center")
         c.restoreState()
     _star(c, cx, cy + 1 * mm, 5 * mm)
     _text(c, cx, cy - 9 * mm, _("Pass seal"), 8.5, RED, anchor="center")

@@ -127,22 +127,30 @@ def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
     ):
         return existing
     content = _render(passes, signer)
-    old_name = existing.file.name if existing else None
-    record = existing or PassPdf(**lookup)
-    record.file.save(filename, ContentFile(content), save=False)
-    record.fingerprint = wanted
-    record.page_count = len(passes)
-    record.size = len(content)
-    record.rendered_at = timezone.now()
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
-        # Rendered at the same time by another worker: keep theirs, drop our file.
-        record.file.storage.delete(record.file.name)
-        return PassPdf.objects.get(**lookup)
-    if old_name and old_name != record.file.name:
-        record.file.storage.delete(old_name)
+    fresh = PassPdf(**lookup, fingerprint=wanted, page_count=len(passes), size=len(content))
+    fresh.file.save(filename, ContentFile(content), save=False)
+    with transaction.atomic():
+        # Under the row lock, so two workers replacing the same stale file leave one file.
+        current = PassPdf.objects.select_for_update().filter(**lookup).first()
+        if current is None:
+            try:
+                with transaction.atomic():
+                    fresh.save()
+            except IntegrityError:
+                # Created at the same moment by another worker: keep theirs, drop ours.
+                fresh.file.storage.delete(fresh.file.name)
+                return PassPdf.objects.get(**lookup)
+            record, replaced = fresh, None
+        else:
+            replaced = current.file.name
+            current.file.name = fresh.file.name
+            current.fingerprint, current.page_count = wanted, len(passes)
+            current.size, current.rendered_at = len(content), timezone.now()
+            current.save()
+            record = current
+        storage = record.file.storage
+        if replaced and replaced != record.file.name:
+            transaction.on_commit(lambda: storage.delete(replaced))
     logger.info("rendered %s (%d pages, %d bytes)", record.file.name, len(passes), len(content))
     return record
 

@@ -122,16 +122,22 @@ def test_revoked_pass_prints_with_a_watermark_and_leaves_the_combined_pdf(
         assert "REVOKED" not in run("pdftotext", "-raw", str(write(tmp_path, record)), "-")
 
 
-def test_stored_pdf_is_reused_until_something_printed_changes(pass_request, officer):
+def test_stored_pdf_is_reused_until_something_printed_changes(
+    pass_request, officer, django_capture_on_commit_callbacks
+):
     first, _second = make_passes(pass_request)
     record = rendering.request_pdf(pass_request)
     again = rendering.request_pdf(pass_request)
     assert again.pk == record.pk and again.file.name == record.file.name
     assert again.rendered_at == record.rendered_at  # not rendered twice
     workflow.revoke_pass(first, by=officer, reason="driver changed")
-    stale = rendering.request_pdf(pass_request)
+    with django_capture_on_commit_callbacks(execute=True):
+        stale = rendering.request_pdf(pass_request)
     assert stale.pk == record.pk and stale.fingerprint != record.fingerprint
     assert stale.page_count == 1
+    # The replaced file is removed once the new one is committed.
+    assert not record.file.storage.exists(record.file.name)
+    assert stale.file.storage.exists(stale.file.name)
     # A file lost from storage is rendered again on demand.
     stale.file.storage.delete(stale.file.name)
     rerendered = rendering.request_pdf(pass_request)
