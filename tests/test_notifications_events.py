@@ -233,3 +233,17 @@ def test_a_template_error_never_blocks_the_approval(applicant, reviewer, monkeyp
     assert not Notification.objects.filter(event=notifications.REQUEST_APPROVED).exists()
     with transaction.atomic():  # and the connection is still usable afterwards
         assert Notification.objects.count() == 0
+
+
+def test_chinese_digest_lists_each_request(applicant, reviewer, enterprise):
+    PreferenceFactory(user=reviewer)  # zh-hans, digest
+    pass_request = factories.submittable_request(enterprise=enterprise, vehicles=2)
+    workflow.submit(pass_request, by=applicant)
+
+    periodic.send_review_digests()
+
+    digest = Notification.objects.get(event=notifications.REVIEW_DIGEST)
+    assert digest.subject == "【待审核】1 份新的通行证申请"
+    assert f"{pass_request.reference}　{enterprise.name}" in digest.body_text
+    assert "2 辆车" in digest.body_text
+    assert pass_request.reference in digest.body_html
