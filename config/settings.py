@@ -313,6 +313,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REFERRER_POLICY = "same-origin"
+    # Container healthchecks call /healthz/ over plain HTTP from inside the container.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
     LANGUAGE_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SAMESITE = "Lax"
 
