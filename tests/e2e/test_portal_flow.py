@@ -86,6 +86,11 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.goto(url + "/")
     assert page.locator("h1").first.is_visible()
     _shots(page, "01-landing")
+    # The language switch is a plain button per other language; the choice is remembered.
+    page.click("button[name=language][value=zh-hans]")
+    assert page.evaluate("document.documentElement.lang") == "zh-Hans"
+    page.click("button[name=language][value=en]")
+    assert page.evaluate("document.documentElement.lang") == "en"
 
     # Sign up: a first attempt with a wrong credit code shows the error summary, which takes
     # the focus and links to the field; the values typed are kept.
