@@ -145,9 +145,8 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     _shots(page, "04-drivers")
 
     # A spreadsheet import: the good row is saved, the bad one listed with its line number.
-    csv_text = "姓名,身份证号,手机号\n李四,{},13812345679\n王五,123,13812345670\n".format(
-        factories.make_id_number(8)
-    )
+    good_id = factories.make_id_number(8)
+    csv_text = f"姓名,身份证号,手机号\n李四,{good_id},13812345679\n王五,123,13812345670\n"
     page.goto(url + "/imports/new/?kind=drivers")
     page.set_input_files("#id_file", _file(tmp_path, "drivers.csv", csv_text.encode()))
     page.click("button:has-text('Start the import')")

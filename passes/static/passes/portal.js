@@ -14,11 +14,6 @@
   }
 
   ready(function () {
-    // Language switch submits itself when a language is chosen.
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
-
     // An error summary takes focus so screen readers announce it and keyboard users start there.
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {
