@@ -6,6 +6,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -17,7 +19,12 @@ from rest_framework.views import APIView
 from .. import roles
 from ..api.errors import ApiError
 from . import feed, ratelimit, services
-from .serializers import ScanInputSerializer, ScanOutputSerializer, scan_output
+from .serializers import (
+    RevocationFeedSerializer,
+    ScanInputSerializer,
+    ScanOutputSerializer,
+    scan_output,
+)
 
 SCAN_PERMISSION = Permission.objects.filter(content_type__app_label="passes", codename="scan_pass")
 
@@ -45,6 +52,18 @@ class ScanTokenAuthentication(TokenAuthentication):
             raise AuthenticationFailed(_("User inactive or deleted."))
         user.passdesk_can_scan = user.is_superuser or token.scan_via_user or token.scan_via_group
         return (user, token)
+
+
+class ScanTokenScheme(OpenApiAuthenticationExtension):
+    """The schema shows the scan endpoint's token as what it is: the usual API token."""
+
+    target_class = ScanTokenAuthentication
+    name = "scanTokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.keyword
+        )
 
 
 class CanScan(BasePermission):
@@ -116,6 +135,7 @@ class RevocationFeedView(APIView):
             )
         ],
         summary="Revoked and expired pass numbers changed since a time",
+        responses={200: RevocationFeedSerializer},
     )
     def get(self, request):
         if not ratelimit.allow(request, "feed", settings.PASSDESK_FEED_RATE_PER_MINUTE):

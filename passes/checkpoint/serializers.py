@@ -98,3 +98,18 @@ ScanOutputSerializer = type(
         "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
     },
 )
+
+
+class RevocationEntrySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=["revoked", "expired"])
+    reason = serializers.ChoiceField(choices=["revoked", "replaced", "expired"])
+    at = serializers.CharField(help_text=_("When the status changed (UTC, ISO 8601)."))
+
+
+class RevocationFeedSerializer(serializers.Serializer):
+    """Describes ``feed.revocations_since`` for the schema."""
+
+    revoked = RevocationEntrySerializer(many=True)
+    until = serializers.CharField(help_text=_("Pass it as ?since= next time."))
+    more = serializers.BooleanField(help_text=_("More entries follow: ask again at once."))
