@@ -148,7 +148,7 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         "vehicle_type": [sheet.vehicle_type],
         "drivers": _driver_lines(sheet.drivers),
         "cargo": [sheet.cargo],
-        "ends": [f"{sheet.origin} → {sheet.destination}"],
+        "ends": [" → ".join(part for part in (sheet.origin, sheet.destination) if part)],
         "route": sheet.route,
         "checkpoints": "、".join(sheet.checkpoints) or "—",
         "validity": [
@@ -163,7 +163,7 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         value = values[key]
         size = 12 if key == "validity" else 10.5
         lines = _wrap(value, size, value_width, max_lines) if isinstance(value, str) else value
-        lines = lines or ["—"]
+        lines = [line for line in lines if line] or ["—"]
         leading = 4.8 * mm
         first = (top + bottom) / 2 * mm + (len(lines) - 1) * leading / 2 - 1.3 * mm
         for index, line in enumerate(lines[:max_lines]):
@@ -195,7 +195,7 @@ def _driver_lines(drivers: list[tuple[str, str]]) -> list[str]:
     lines = [f"{name}    {masked}" for name, masked in drivers[:MAX_DRIVER_LINES]]
     hidden = len(drivers) - MAX_DRIVER_LINES
     if hidden > 0:
-        lines[-1] = _("%(shown)s and %(count)d more") % {"shown": lines[-1], "count": hidden + 1}
+        lines[-1] = _("%(shown)s and %(count)d more") % {"shown": lines[-1], "count": hidden}
     return lines
 
 

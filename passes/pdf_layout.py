@@ -155,7 +155,8 @@ def _draw_frame(c: Canvas, office_title: str) -> None:
     _guilloche(c, 12 * mm, 250 * mm, PAGE_WIDTH - 24 * mm, 35 * mm)
 
     # Header: issuing office, then (per page) the pass type as the title.
-    _text(c, PAGE_WIDTH / 2, 274 * mm, office_title, 15, INK, anchor="center", spacing=1.5)
+    header, header_size = _fit(office_title, 15, 160 * mm)
+    _text(c, PAGE_WIDTH / 2, 274 * mm, header, header_size, INK, anchor="center", spacing=1.5)
     c.setStrokeColorRGB(*RED)
     c.setLineWidth(1.4)
     c.line(LEFT * mm, 248 * mm, RIGHT * mm, 248 * mm)
@@ -245,8 +246,8 @@ def _seal(c: Canvas, cx: float, cy: float, radius: float, office_title: str) -> 
     c.setFillColorRGB(*RED)
     c.setLineWidth(2.0)
     c.circle(cx, cy, radius, stroke=1, fill=0)
-    size = 10
-    chars = list(office_title)[:18]
+    chars = list(office_title)[:20]
+    size = 10 if len(chars) <= 14 else 10 * 14 / len(chars)  # long names: smaller, same arc
     span = min(250.0, 17.0 * len(chars))
     for index, char in enumerate(chars):
         angle = 90 + span / 2 - (span * index / max(len(chars) - 1, 1))
