@@ -32,6 +32,7 @@ from .validators import (
 
 CHUNK_SIZE = 100
 MAX_ROWS = 5000
+MAX_FILE_BYTES = 5 * 1024 * 1024  # 5,000 rows take a few hundred kilobytes
 
 
 @dataclass(frozen=True)
@@ -408,6 +409,11 @@ def start_import(*, enterprise, user, kind, uploaded, language):
     name = uploaded.name or "import"
     if not name.lower().endswith((".csv", ".xlsx", ".txt")):
         raise ImportFileError(_("Upload a CSV or XLSX file."))
+    if uploaded.size > MAX_FILE_BYTES:
+        raise ImportFileError(
+            _("The file is larger than %(mb)d MB; split it into several imports.")
+            % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+        )
     job = ImportJob.objects.create(
         enterprise=enterprise,
         user=user,
