@@ -631,3 +631,52 @@ def test_enterprise_sees_the_office_not_the_reviewer(
     # The office itself sees who did what.
     office_view = staff.get(f"{API}/review/{body['id']}/").json()["events"]
     assert office_view[-1]["actor"] == reviewer.username
+
+
+# --- Downloads -------------------------------------------------------------------------------
+
+
+def test_document_downloads_with_the_token(api, enterprise, pass_type, applicant):
+    body = create_draft(api, pass_type, *fleet(enterprise))
+    png = fixtures_files.png_bytes()
+    document = api.post(
+        f"{API}/requests/{body['id']}/documents/",
+        {"file": fixtures_files.upload("营业执照.png", png), "kind": "other"},
+        format="multipart",
+    ).json()
+    assert document["url"] == f"{API}/requests/{body['id']}/documents/{document['id']}/"
+
+    response = api.get(document["url"])
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png
+    assert response["Content-Type"] == "image/png"
+    assert "attachment" in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"
+    stranger = client_for(factories.MembershipFactory().user)
+    assert_error(stranger.get(document["url"]), 404, "not_found")
+
+
+def test_pass_pdfs_download_once_approved(api, enterprise, pass_type, reviewer):
+    body = _submitted(api, enterprise, pass_type, vehicles=2)
+    assert_error(api.get(f"{API}/requests/{body['id']}/passes/pdf/"), 404, "not_found")
+    staff = client_for(reviewer)
+    staff.post(f"{API}/review/{body['id']}/claim/")
+    approved = staff.post(f"{API}/review/{body['id']}/approve/", {}, format="json").json()
+    assert approved["passes"][0]["pdf_url"].startswith("/passes/")  # the office's own view
+
+    mine = api.get(f"{API}/requests/{body['id']}/").json()
+    one = mine["passes"][0]
+    assert one["pdf_url"] == f"{API}/requests/{body['id']}/passes/{one['number']}/pdf/"
+    single = api.get(one["pdf_url"], HTTP_ACCEPT="application/pdf")
+    assert single.status_code == 200, single.content[:300]
+    assert single["Content-Type"] == "application/pdf"
+    assert b"".join(single.streaming_content).startswith(b"%PDF")
+    combined = api.get(mine["all_passes_pdf_url"])
+    assert combined.status_code == 200
+    assert b"".join(combined.streaming_content).startswith(b"%PDF")
+    # A pass number that is not on this request, asked for as a PDF, still errs in JSON.
+    missing = api.get(
+        f"{API}/requests/{body['id']}/passes/999999999999/pdf/", HTTP_ACCEPT="application/pdf"
+    )
+    assert missing["Content-Type"] == "application/json"
+    assert_error(missing, 404, "not_found")

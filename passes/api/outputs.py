@@ -115,8 +115,19 @@ class DocumentOut(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):
-        """The permission-checked download view, where the documents area routes one."""
-        return _reverse_or_none("passes:document_file", pk=document.pk)
+        """Where the file downloads with the same credentials (a token works)."""
+        if document.request_id is None:
+            return None
+        return _reverse_or_none(
+            "api:request-document", pk=document.request_id, document_id=document.pk
+        )
+
+
+class OfficeDocumentOut(DocumentOut):
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, document):
+        """The office's permission-checked file view (it records who looked)."""
+        return _reverse_or_none("passes:document-file", pk=document.pk)
 
 
 class AuditEventOut(serializers.ModelSerializer):
@@ -154,14 +165,34 @@ class EnterpriseAuditEventOut(AuditEventOut):
 class PassOut(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     drivers = DriverRef(many=True)
+    pdf_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Pass
-        fields = ["number", "plate", "status", "valid_from", "valid_until", "issued_at", "drivers"]
+        fields = [
+            "number",
+            "plate",
+            "status",
+            "valid_from",
+            "valid_until",
+            "issued_at",
+            "drivers",
+            "pdf_url",
+        ]
 
     @extend_schema_field(serializers.ChoiceField(choices=Pass.Status.choices))
     def get_status(self, issued):
         return issued.effective_status()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_pdf_url(self, issued):
+        return _reverse_or_none("api:request-pass-pdf", pk=issued.request_id, number=issued.number)
+
+
+class OfficePassOut(PassOut):
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_pdf_url(self, issued):
+        return _reverse_or_none("passes:pass-pdf", number=issued.number)
 
 
 class RequestListOut(serializers.ModelSerializer):
@@ -195,6 +226,7 @@ class RequestDetailOut(RequestListOut):
     checkpoints = CheckpointRef(many=True)
     items = ItemOut(many=True)
     documents = DocumentOut(many=True)
+    all_passes_pdf_url = serializers.SerializerMethodField()
     events = EnterpriseAuditEventOut(many=True, source="audit_events")
     passes = PassOut(many=True)
     actions = serializers.SerializerMethodField()
@@ -212,6 +244,7 @@ class RequestDetailOut(RequestListOut):
             "decided_at",
             "events",
             "passes",
+            "all_passes_pdf_url",
             "actions",
             "missing_documents",
         ]
@@ -222,6 +255,14 @@ class RequestDetailOut(RequestListOut):
     def get_actions(self, pass_request):
         """The transitions the request's state allows for this side (enterprise or reviewer)."""
         return [a for a in workflow.allowed_actions(pass_request) if a in self.allowed]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_all_passes_pdf_url(self, pass_request):
+        if not pass_request.passes.all():
+            return None
+        return _reverse_or_none(self.all_passes_url_name, pk=pass_request.pk)
+
+    all_passes_url_name = "api:request-passes-pdf"
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing_documents(self, pass_request):
@@ -247,9 +288,12 @@ class ReviewListOut(RequestListOut):
 class ReviewDetailOut(RequestDetailOut):
     enterprise = EnterpriseRef()
     events = AuditEventOut(many=True, source="audit_events")
+    documents = OfficeDocumentOut(many=True)
+    passes = OfficePassOut(many=True)
     assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta(RequestDetailOut.Meta):
         fields = [*RequestDetailOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
 
     allowed = REVIEWER_ACTIONS
+    all_passes_url_name = "passes:request-passes-pdf"

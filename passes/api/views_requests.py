@@ -2,18 +2,20 @@
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from .. import documents, filing, workflow
 from ..models import AuditEvent, Document, PassRequest, RequestItem
-from . import inputs, outputs
+from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .errors import ApiError
 from .idempotency import idempotent
@@ -222,18 +224,60 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return Response(outputs.DocumentOut(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        methods=["GET"],
+        summary="Download a document's file",
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @extend_schema(
+        methods=["DELETE"],
         summary="Remove a document while the request is editable",
         request=None,
         responses={204: None, **ERRORS},
     )
-    @action(detail=True, methods=["delete"], url_path=rf"documents/(?P<document_id>{ID_PATTERN})")
-    def remove_document(self, request, pk=None, document_id=None):
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=rf"documents/(?P<document_id>{ID_PATTERN})",
+        renderer_classes=[JSONRenderer, downloads.FileRenderer],
+    )
+    def document(self, request, pk=None, document_id=None):
         pass_request = self.get_object()
         document = Document.objects.filter(request=pass_request, pk=document_id).first()
         if document is None:
             raise NotFound()
+        if request.method == "GET":
+            return downloads.document_response(document)
         documents.remove_document(document, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Download all passes of an approved request as one PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="passes/pdf",
+        renderer_classes=[JSONRenderer, downloads.FileRenderer],
+    )
+    def passes_pdf(self, request, pk=None):
+        return downloads.request_pdf_response(self.get_object())
+
+    @extend_schema(
+        summary="Download one pass as a PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"passes/(?P<number>[0-9]{12})/pdf",
+        renderer_classes=[JSONRenderer, downloads.FileRenderer],
+    )
+    def pass_pdf(self, request, pk=None, number=None):
+        pass_obj = self.get_object().passes.filter(number=number).first()
+        if pass_obj is None:
+            raise NotFound()
+        return downloads.pass_pdf_response(pass_obj)
 
 
 def _not_on_request(field, message, data):
