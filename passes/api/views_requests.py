@@ -252,6 +252,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Download all passes of an approved request as one PDF",
+        operation_id="v1_requests_passes_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     @action(
@@ -265,6 +266,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Download one pass as a PDF",
+        operation_id="v1_requests_pass_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     @action(
