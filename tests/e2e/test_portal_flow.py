@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from passes import workflow
 from passes.models import Enterprise, PassRequest
+from passes.models.imports import ImportJob
 from tests import factories, fixtures_files
 
 CHROMIUM = "/usr/bin/chromium"
@@ -156,6 +157,26 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     _shots(page, "04b-import-result")
     page.goto(url + "/enterprise/")
     _shots(page, "04c-enterprise")
+
+    # A long import as a worker would run it: the page polls the status view, moves the bar,
+    # and shows the result once the job is finished.
+    job = ImportJob.objects.create(
+        enterprise=enterprise,
+        kind="vehicles",
+        original_name="slow.xlsx",
+        status=ImportJob.Status.RUNNING,
+        total=200,
+        processed=50,
+    )
+    page.goto(url + f"/imports/{job.pk}/")
+    page.wait_for_function("document.querySelector('#import-progress').value === 50")
+    _shots(page, "04d-import-progress")
+    ImportJob.objects.filter(pk=job.pk).update(processed=120)
+    page.wait_for_function("document.querySelector('#import-progress').value === 120")
+    assert "120" in page.locator("[data-progress-text]").inner_text()
+    ImportJob.objects.filter(pk=job.pk).update(processed=200, created=200, status="done")
+    page.wait_for_selector(".stats")
+    assert page.locator("#import-progress").count() == 0
 
     # The wizard.
     page.goto(url + "/requests/new/")
