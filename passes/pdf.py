@@ -95,6 +95,7 @@ def qr_modules(url: str) -> tuple[int, bytes]:
 
 
 _RUNS = re.compile(rb"\x00+")
+_NUMBERS = [str(number) for number in range(178)]  # up to QR version 40
 
 
 def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
@@ -105,13 +106,14 @@ def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
     c.setFillColorRGB(1, 1, 1)
     c.rect(x, y, size, size, stroke=0, fill=1)
     ops = []
+    append = ops.append
+    numbers = _NUMBERS
     for row in range(count):
-        line = modules[row * count : (row + 1) * count]
-        flipped = count - 1 - row
-        ops.extend(
-            f"{run.start()} {flipped} {run.end() - run.start()} 1 re"
-            for run in _RUNS.finditer(line)
-        )
+        base = row * count
+        y_text = numbers[count - 1 - row]
+        for run in _RUNS.finditer(modules, base, base + count):
+            start, end = run.span()
+            append(f"{numbers[start - base]} {y_text} {numbers[end - start]} 1 re")
     c.saveState()
     c.setFillColorRGB(0, 0, 0)
     c.transform(module, 0, 0, module, x + 4 * module, y + 4 * module)

@@ -130,6 +130,44 @@ class _Face(TTFontFace):
         return reference
 
 
+class _Preformatted(pdfdoc.PDFObject):
+    """A PDF value formatted once (a subset's Widths array: 256 numbers)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def format(self, document):
+        return self.data
+
+
+class _Font(TTFont):
+    """The font whose subsets' Widths arrays are formatted once per distinct subset."""
+
+    _widths_memo: dict
+
+    def addObjects(self, doc):  # noqa: N802 - ReportLab's name
+        state = self.state.get(doc)
+        names = [
+            self.getSubsetInternalName(index, doc)[1:]
+            for index in range(len(state.subsets) if state else 0)
+        ]
+        super().addObjects(doc)
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name in names:
+            pdf_font = fonts.get(name)
+            widths = getattr(pdf_font, "Widths", None)
+            if not isinstance(widths, pdfdoc.PDFArray):
+                continue
+            key = tuple(widths.sequence)
+            with _lock:
+                formatted = self._widths_memo.get(key)
+                if formatted is None:
+                    if len(self._widths_memo) > 256:
+                        self._widths_memo.clear()
+                    formatted = self._widths_memo[key] = _Preformatted(widths.format(doc))
+            pdf_font.Widths = formatted
+
+
 _font: TTFont | None = None
 _char_widths: dict[str, float] = {}
 
@@ -140,6 +178,8 @@ def font() -> TTFont:
     with _lock:
         if _font is None:
             loaded = TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0)
+            loaded.__class__ = _Font
+            loaded._widths_memo = {}
             loaded.face.__class__ = _Face
             loaded.face._subset_memo = OrderedDict()
             loaded.face._tables = {}
