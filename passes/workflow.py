@@ -9,6 +9,7 @@ allowed raises ``WorkflowError``, whose message the portal, the API and the admi
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import audit, issuing, notifications, roles
 from .guards import (
@@ -63,15 +64,16 @@ def allowed_actions(pass_request) -> list[str]:
 
 
 def _action_label(action: str) -> str:
-    # Past participles: "Request … is Approved and cannot be withdrawn now."
+    # "Request … is Approved and cannot be withdrawn now." Own context: other languages need a
+    # verb here where English reuses the participle that also labels states elsewhere.
     labels = {
-        "submit": _("submitted"),
-        "claim": _("claimed"),
-        "approve": _("approved"),
-        "return": _("returned for changes"),
-        "reject": _("rejected"),
-        "resubmit": _("resubmitted"),
-        "withdraw": _("withdrawn"),
+        "submit": pgettext("cannot be … now", "submitted"),
+        "claim": pgettext("cannot be … now", "claimed"),
+        "approve": pgettext("cannot be … now", "approved"),
+        "return": pgettext("cannot be … now", "returned for changes"),
+        "reject": pgettext("cannot be … now", "rejected"),
+        "resubmit": pgettext("cannot be … now", "resubmitted"),
+        "withdraw": pgettext("cannot be … now", "withdrawn"),
     }
     return labels[action]
 
