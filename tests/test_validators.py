@@ -18,9 +18,10 @@ def error_code(validator, value):
 
 
 def english_message(validator, value):
-    with translation.override("en"), pytest.raises(ValidationError) as caught:
-        validator(value)
-    return caught.value.messages[0]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as caught:
+            validator(value)
+        return caught.value.messages[0]  # lazy: read it while English is active
 
 
 # --- Unified social credit code (GB 32100-2015) ----------------------------------------------
