@@ -202,8 +202,8 @@ class Server:
                 status, _body = Client(self.port, token).call("GET", "/api/v1/vehicles/")
                 if status == 200 and len(self.worker_pids()) == WORKERS:
                     return
-            except OSError:
-                pass
+            except (OSError, ValueError, http.client.HTTPException):
+                pass  # still booting
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not come up; see {self.folder / 'gunicorn.log'}")
 
@@ -248,6 +248,8 @@ class Client:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         data = response.read()
+        if not response.getheader("Content-Type", "").startswith("application/json"):
+            return response.status, data.decode(errors="replace")[:500]
         return response.status, (json.loads(data) if data else None)
 
     def expect(self, status, method, path, body=None, content_type="application/json"):
@@ -339,10 +341,10 @@ def run(stdout, runs: int) -> None:
         )
         for pid in sorted(before):
             b, a = before[pid], after.get(pid, {})
+            hwm, rss = a.get("VmHWM", 0), a.get("VmRSS", 0)
             stdout.write(
-                f"    worker {pid}: VmHWM {b['VmHWM']} -> {a.get('VmHWM')} "
-                f"(+{a.get('VmHWM', 0) - b['VmHWM']}), "
-                f"VmRSS {b['VmRSS']} -> {a.get('VmRSS')} (+{a.get('VmRSS', 0) - b['VmRSS']})"
+                f"    worker {pid}: VmHWM {b['VmHWM']} -> {hwm} ({hwm - b['VmHWM']:+d}), "
+                f"VmRSS {b['VmRSS']} -> {rss} ({rss - b['VmRSS']:+d})"
             )
         peak = max(a["VmHWM"] for a in after.values())
         stdout.write(
