@@ -270,6 +270,69 @@ def _drive(port, load, *, connections, count=None, rate=None, seconds=None):
     return len(latencies) / elapsed, latencies, len(errors)
 
 
+# --- CPU accounting: what a request costs, whoever else is using the machine ----------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _postgres_backends(pg_url) -> list[int]:
+    with _admin_conn(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn's workers, the benchmark database's PostgreSQL backends
+    and this client process between ``start`` and ``stop``."""
+
+    def __init__(self, pg_url, gunicorn_pid):
+        self.pg_url = pg_url
+        self.gunicorn_pid = gunicorn_pid
+
+    def _snapshot(self):
+        workers = _children(self.gunicorn_pid) + [self.gunicorn_pid]
+        backends = _postgres_backends(self.pg_url)
+        return (
+            {pid: _cpu_seconds(pid) for pid in workers},
+            {pid: _cpu_seconds(pid) for pid in backends},
+            time.process_time(),
+        )
+
+    def start(self):
+        self.before = self._snapshot()
+
+    def stop(self):
+        after = self._snapshot()
+        gunicorn = sum(t - self.before[0].get(pid, 0.0) for pid, t in after[0].items())
+        postgres = sum(t - self.before[1].get(pid, 0.0) for pid, t in after[1].items())
+        return {"gunicorn": gunicorn, "postgres": postgres, "client": after[2] - self.before[2]}
+
+
 def _percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -293,9 +356,14 @@ def run(stdout, runs: int) -> None:
         try:
             load = Load(data)
             _drive(port, load, connections=8, count=300)  # warm up: imports, connections
+            meter = CpuMeter(pg_url, process.pid)
             throughput, p50s, p99s, failures = [], [], [], 0
+            cpu = {"gunicorn": [], "postgres": [], "client": []}
             for _ in range(runs):
+                meter.start()
                 per_second, latencies, errors = _drive(port, load, connections=8, count=count)
+                for part, seconds_used in meter.stop().items():
+                    cpu[part].append(seconds_used / len(latencies))
                 throughput.append(per_second)
                 p50s.append(_percentile(latencies, 0.50))
                 p99s.append(_percentile(latencies, 0.99))
@@ -304,6 +372,17 @@ def run(stdout, runs: int) -> None:
             report_rate(stdout, "POST /api/v1/scans/", throughput, "requests/s")
             report(stdout, "p50 latency", p50s)
             report(stdout, "p99 latency", p99s)
+            stdout.write("  CPU time per request (load-independent; the machine may be shared):")
+            for part, samples in cpu.items():
+                report(stdout, part, samples)
+            server = statistics.median(cpu["gunicorn"]) + statistics.median(cpu["postgres"])
+            client = statistics.median(cpu["client"])
+            cores = os.cpu_count() or 1
+            stdout.write(
+                f"  => on {cores} idle cores this CPU cost allows at most about "
+                f"{cores / (server + client):.0f} requests/s with this client on the same "
+                f"machine, {cores / server:.0f}/s without it (estimate: CPU only, no queueing)"
+            )
 
             achieved, p50s, p99s = [], [], []
             for _ in range(runs):

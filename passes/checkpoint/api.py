@@ -1,8 +1,12 @@
 """``POST /api/v1/scans/`` (inspectors) and ``GET /api/v1/revocations/`` (public)."""
 
+from functools import cache
+
 from django.conf import settings
-from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -11,6 +15,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -26,7 +31,42 @@ from .serializers import (
     scan_output,
 )
 
-SCAN_PERMISSION = Permission.objects.filter(content_type__app_label="passes", codename="scan_pass")
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _token_sql() -> str:
+    """Token, user and "may scan" (directly or through a group) in one plain statement; the
+    ORM's version of it cost 5 ms of Python per request on the target machine."""
+    User = get_user_model()
+    user_perms = User.user_permissions.through._meta
+    user_groups = User.groups.through._meta
+    group_perms = Group.permissions.through._meta
+    scan_perm = (
+        f"SELECT ap.{_q('id')} FROM {_q(Permission._meta.db_table)} ap "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"JOIN {_q(ContentType._meta.db_table)} ct ON ct.{_q('id')} = ap.{_q('content_type_id')} "
+        f"WHERE ct.{_q('app_label')} = %s AND ap.{_q('codename')} = %s"
+    )
+
+    def column(meta, name):
+        return _q(meta.get_field(name).column)
+
+    return (
+        f"SELECT u.*, (EXISTS(SELECT 1 FROM {_q(user_perms.db_table)} up "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"WHERE up.{column(user_perms, 'user')} = u.{_q(User._meta.pk.column)} "
+        f"AND up.{column(user_perms, 'permission')} IN ({scan_perm})) "
+        f"OR EXISTS(SELECT 1 FROM {_q(user_groups.db_table)} ug "
+        f"JOIN {_q(group_perms.db_table)} gp "
+        f"ON gp.{column(group_perms, 'group')} = ug.{column(user_groups, 'group')} "
+        f"WHERE ug.{column(user_groups, 'user')} = u.{_q(User._meta.pk.column)} "
+        f"AND gp.{column(group_perms, 'permission')} IN ({scan_perm}))) AS passdesk_can_scan "
+        f"FROM {_q(Token._meta.db_table)} t "
+        f"JOIN {_q(User._meta.db_table)} u ON u.{_q(User._meta.pk.column)} = "
+        f"t.{_q(Token._meta.get_field('user').column)} "
+        f"WHERE t.{_q(Token._meta.pk.column)} = %s"
+    )
 
 
 class ScanTokenAuthentication(TokenAuthentication):
@@ -34,24 +74,18 @@ class ScanTokenAuthentication(TokenAuthentication):
     one round trip instead of three (token, user permissions, group permissions) on the
     busiest endpoint. Same tokens, same errors, same header."""
 
+    model = Token
+
     def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = (
-                model.objects.select_related("user")
-                .annotate(
-                    scan_via_user=Exists(SCAN_PERMISSION.filter(user=OuterRef("user_id"))),
-                    scan_via_group=Exists(SCAN_PERMISSION.filter(group__user=OuterRef("user_id"))),
-                )
-                .get(key=key)
-            )
-        except model.DoesNotExist:
-            raise AuthenticationFailed(_("Invalid token.")) from None
-        user = token.user
+        params = ["passes", "scan_pass", "passes", "scan_pass", key]
+        users = list(get_user_model().objects.raw(_token_sql(), params))
+        if not users:
+            raise AuthenticationFailed(_("Invalid token."))
+        user = users[0]
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
-        user.passdesk_can_scan = user.is_superuser or token.scan_via_user or token.scan_via_group
-        return (user, token)
+        user.passdesk_can_scan = user.is_superuser or bool(user.passdesk_can_scan)
+        return (user, Token(key=key, user=user))
 
 
 class ScanTokenScheme(OpenApiAuthenticationExtension):
@@ -92,7 +126,7 @@ class ScanView(APIView):
         data = ScanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         scan, created = services.record_scan(inspector=request.user, **data.validated_data)
-        pass_obj = scan.pass_obj if created else services.scan_pass(scan)
+        pass_obj = scan.loaded_pass if created else services.scan_pass(scan)
         return Response(
             scan_output(scan, pass_obj),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -21,7 +21,7 @@ from .. import signing
 from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..validators import normalize_plate
-from .summary import pass_queryset
+from .summary import PassView, load_pass
 
 # A device clock this far ahead of the server is not trusted to judge validity.
 CLOCK_AHEAD_TOLERANCE = datetime.timedelta(minutes=5)
@@ -42,7 +42,7 @@ SEVERITY = {
 @dataclass
 class Outcome:
     verdict: str
-    pass_obj: Pass | None = None
+    pass_obj: PassView | None = None
     number: str = ""
     details: dict = field(default_factory=dict)
 
@@ -77,13 +77,13 @@ def normalize_number(value: str) -> str:
     return _NUMBER_SEPARATORS.sub("", value or "")
 
 
-def _find_pass(number: str) -> Pass | None:
+def _find_pass(number: str) -> PassView | None:
     if not (len(number) == 12 and number.isdigit()):
         return None
-    return pass_queryset().filter(number=number).first()
+    return load_pass(number=number)
 
 
-def _judge(pass_obj: Pass, at: datetime.datetime, plate: str | None) -> str:
+def _judge(pass_obj: PassView, at: datetime.datetime, plate: str | None) -> str:
     """The verdict on a pass on record, with the same precedence as the offline verifier:
     revoked, plate mismatch, not yet valid, expired, valid. The window comes from the record
     (an amendment may have narrowed it) and is compared with the time of the scan, so an
@@ -166,7 +166,7 @@ def record_scan(
 
     outcome = evaluate(at=judged_at, code=code, number=number, plate=plate)
     scan = ScanEvent(
-        pass_obj=outcome.pass_obj,
+        pass_obj_id=outcome.pass_obj.pk if outcome.pass_obj else None,
         code=(code or "")[:RAW_CODE_MAX_LENGTH],
         number=(outcome.number or normalize_number(number or ""))[:32],
         plate=(normalize_plate(plate) if plate else "")[:16],
@@ -179,6 +179,7 @@ def record_scan(
         verdict=outcome.verdict,
         details={**outcome.details, **clock_note},
     )
+    scan.loaded_pass = outcome.pass_obj  # what the answer shows, without another query
     try:
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():  # a savepoint keeps the caller's transaction usable
@@ -201,8 +202,8 @@ def _first_with_nonce(inspector, nonce) -> ScanEvent | None:
     )
 
 
-def scan_pass(scan: ScanEvent) -> Pass | None:
+def scan_pass(scan: ScanEvent) -> PassView | None:
     """The scan's pass, loaded with what its summary needs (for replays)."""
     if scan.pass_obj_id is None:
         return None
-    return pass_queryset().filter(pk=scan.pass_obj_id).first()
+    return load_pass(pk=scan.pass_obj_id)
