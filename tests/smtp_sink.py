@@ -21,7 +21,14 @@ class Sink:
 
     def __init__(self):
         self.messages = []
+        self.sessions = 0  # EHLO/HELO greetings: one per SMTP connection
         self._lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        with self._lock:
+            self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -46,9 +53,9 @@ class Sink:
 
 
 class SmtpServer:
-    def __init__(self):
+    def __init__(self, port=None):
         self.sink = Sink()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
 
     def env(self) -> dict:
@@ -62,9 +69,9 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def running_smtp_server():
-    """``with running_smtp_server() as server:`` an aiosmtpd server on a free loopback port."""
-    server = SmtpServer()
+def running_smtp_server(port=None):
+    """``with running_smtp_server() as server:`` an aiosmtpd server on a (free) loopback port."""
+    server = SmtpServer(port)
     server.controller.start()
     try:
         yield server

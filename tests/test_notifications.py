@@ -309,3 +309,25 @@ def test_sweeper_recovers_a_row_stuck_in_sending(applicant, reviewer):
     row.refresh_from_db()
     assert row.status == Status.SENT and row.attempts == 2
     assert len(mail.outbox) == 1
+
+
+def test_a_worker_keeps_its_smtp_connection_and_reopens_it_when_dropped(
+    applicant, reviewer, enterprise, settings
+):
+    from tests.smtp_sink import running_smtp_server
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    first_request, _ = approved_request(applicant, reviewer)
+    second_request, _ = approved_request(applicant, reviewer)
+    rows = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(rows) == 4  # two receipts, two approvals
+
+    with running_smtp_server() as server:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        assert [deliver_notification(pk) for pk in rows[:3]] == ["sent"] * 3
+        assert server.sink.sessions == 1  # one connection for the three messages
+        port = server.port
+    with running_smtp_server(port) as restarted:  # the server went away and came back
+        assert deliver_notification(rows[3]) == "sent"
+        assert restarted.sink.sessions == 1 and len(restarted.sink.messages) == 1
+    assert Notification.objects.filter(status=Status.SENT).count() == 4

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import email
+import email.parser
 import email.policy
 import os
 import signal
@@ -54,9 +55,11 @@ class _Sink:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
         arrived = time.time()
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(
+            envelope.content
+        )
         with self.lock:
-            self.arrivals.append((arrived, str(message["Subject"]).strip(), envelope.rcpt_tos))
+            self.arrivals.append((arrived, str(headers["Subject"]).strip(), envelope.rcpt_tos))
         return "250 OK"
 
     def count(self):

@@ -16,8 +16,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..channels import DeliveryFailure, channel_for
@@ -104,17 +104,29 @@ def dispatch(ids, *, force: bool = False) -> int:
 
 
 def claim(pk: int) -> Notification | None:
-    """Move one due row to sending, counting the attempt. None if another worker has it, it
-    was sent already, or it is not due yet."""
+    """Move one due row to sending, counting the attempt, and return it. None if another
+    worker has it, it was sent already, or it is not due yet.
+
+    One ``UPDATE … RETURNING`` statement (PostgreSQL, SQLite ≥ 3.35): the row is claimed and
+    read in the same atomic step, and a delivery costs one statement fewer."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=pk,
-        status__in=Notification.DELIVERABLE,
-        next_attempt_at__lte=now + datetime.timedelta(seconds=1),
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
-    if not claimed:
-        return None
-    return Notification.objects.select_related("webhook_endpoint", "recipient").get(pk=pk)
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = list(
+        Notification.objects.raw(
+            f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s "  # noqa: S608 - table name from the model
+            "WHERE id = %s AND status IN (%s, %s) AND next_attempt_at <= %s RETURNING *",
+            [
+                Status.SENDING,
+                adapt(now),
+                pk,
+                Status.QUEUED,
+                Status.FAILED,
+                adapt(now + datetime.timedelta(seconds=1)),
+            ],
+        )
+    )
+    return rows[0] if rows else None
 
 
 def deliver(pk: int) -> str:
