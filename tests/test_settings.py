@@ -11,8 +11,16 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Variables a developer's shell may carry that would change what is being checked.
-_SCRUB = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+# Variables a developer's shell (or an earlier test) may carry that would change what is being
+# checked; DJANGO_ALLOW_ASYNC_UNSAFE is set by browser tests and fails the deployment check.
+_SCRUB = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def manage(*args, **env):
