@@ -30,10 +30,19 @@ from .serializers import (
     ScanOutputSerializer,
     scan_output,
 )
+from .sql import hot_cursor
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _user_fields() -> list:
+    return get_user_model()._meta.concrete_fields
+
+
+def _user_columns() -> str:
+    return ", ".join(f"u.{_q(field.column)}" for field in _user_fields())
 
 
 @cache
@@ -54,7 +63,7 @@ def _token_sql() -> str:
         return _q(meta.get_field(name).column)
 
     return (
-        f"SELECT u.*, (EXISTS(SELECT 1 FROM {_q(user_perms.db_table)} up "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"SELECT {_user_columns()}, (EXISTS(SELECT 1 FROM {_q(user_perms.db_table)} up "  # noqa: S608 - quoted model identifiers; values are parameters
         f"WHERE up.{column(user_perms, 'user')} = u.{_q(User._meta.pk.column)} "
         f"AND up.{column(user_perms, 'permission')} IN ({scan_perm})) "
         f"OR EXISTS(SELECT 1 FROM {_q(user_groups.db_table)} ug "
@@ -77,14 +86,18 @@ class ScanTokenAuthentication(TokenAuthentication):
     model = Token
 
     def authenticate_credentials(self, key):
-        params = ["passes", "scan_pass", "passes", "scan_pass", key]
-        users = list(get_user_model().objects.raw(_token_sql(), params))
-        if not users:
+        with hot_cursor() as cursor:
+            cursor.execute(_token_sql(), ["passes", "scan_pass", "passes", "scan_pass", key])
+            row = cursor.fetchone()
+        if row is None:
             raise AuthenticationFailed(_("Invalid token."))
-        user = users[0]
+        fields = _user_fields()
+        user = get_user_model().from_db(
+            connection.alias, [field.attname for field in fields], row[: len(fields)]
+        )
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
-        user.passdesk_can_scan = user.is_superuser or bool(user.passdesk_can_scan)
+        user.passdesk_can_scan = user.is_superuser or bool(row[len(fields)])
         return (user, Token(key=key, user=user))
 
 

@@ -10,6 +10,7 @@ import datetime
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from .. import signing
 from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..validators import normalize_plate
+from .sql import hot_cursor, quote
 from .summary import PassView, load_pass
 
 # A device clock this far ahead of the server is not trusted to judge validity.
@@ -183,15 +185,63 @@ def record_scan(
     try:
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():  # a savepoint keeps the caller's transaction usable
-                scan.save()
+                _insert(scan)
         else:
-            scan.save()  # autocommit: one INSERT, no BEGIN/COMMIT round trips
+            _insert(scan)  # autocommit: one INSERT, no BEGIN/COMMIT round trips
     except IntegrityError:
         first = _first_with_nonce(inspector, nonce)
         if first is None:
             raise
         return first, False
     return scan, True
+
+
+_INSERTED = (
+    "pass_obj",
+    "code",
+    "number",
+    "plate",
+    "checkpoint",
+    "inspector",
+    "nonce",
+    "scanned_at",
+    "received_at",
+    "is_late",
+    "verdict",
+    "details",
+)
+
+
+@cache
+def _insert_sql() -> str:
+    meta = ScanEvent._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERTED)
+    marks = ", ".join(["%s"] * len(_INSERTED))
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+
+
+def _insert(scan: ScanEvent) -> None:
+    """One prepared INSERT ... RETURNING (the ORM's save() cost 1 ms of Python per scan); the
+    values go through each field's own conversion, as save() would."""
+    connection = transaction.get_connection()
+    if not connection.features.can_return_columns_from_insert:
+        scan.save()
+        return
+    meta = ScanEvent._meta
+    values = [
+        meta.get_field(name).get_db_prep_save(
+            getattr(scan, meta.get_field(name).attname), connection
+        )
+        for name in _INSERTED
+    ]
+    with hot_cursor() as cursor:
+        cursor.execute(_insert_sql(), values)
+        scan.pk = cursor.fetchone()[0]
+    scan._state.adding = False
+    scan._state.db = connection.alias
 
 
 def _first_with_nonce(inspector, nonce) -> ScanEvent | None:

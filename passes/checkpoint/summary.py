@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ..models import Checkpoint, Driver, Enterprise, Pass, PassRequest, PassType, Vehicle
 from ..validators import mask_id_number
+from .sql import hot_cursor
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _aware(value):
 def load_pass(*, number: str | None = None, pk: int | None = None) -> PassView | None:
     """The pass with this number (or id), with its drivers and checkpoints, or None."""
     key, value = ("number", number) if number is not None else ("id", pk)
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_pass_sql(key), [value])
         row = cursor.fetchone()
         if row is None:

@@ -1,0 +1,55 @@
+"""Plain SQL for the scan endpoint's few hot statements.
+
+On PostgreSQL they run as server-side prepared statements on Django's own connection (same
+transaction, same autocommit): planning a five-table join cost 0.8 ms of database CPU per scan
+on the target machine, executing the prepared plan 0.1 ms. Django leaves psycopg's automatic
+preparation off (``prepare_threshold`` None) and binds parameters client-side, so these
+statements ask for it explicitly. Elsewhere (SQLite in tests) Django's ordinary cursor runs the
+same SQL, so the suite covers the statements on both databases. (Behind a transaction-pooling
+PgBouncer, prepared statements need PgBouncer 1.21 or later with max_prepared_statements set.)
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection
+
+_NEVER = 2**31 - 1
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+class _PreparedCursor:
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def execute(self, sql, params):
+        return self.cursor.execute(sql, params, prepare=True)
+
+    def fetchone(self):
+        return self.cursor.fetchone()
+
+    def fetchall(self):
+        return self.cursor.fetchall()
+
+
+@contextmanager
+def hot_cursor():
+    """A cursor for the hot statements: prepared on PostgreSQL (psycopg 3), Django's cursor
+    elsewhere. Parameters use ``%s`` in both cases."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        raw = connection.connection
+        if isinstance(raw, psycopg.Connection):
+            if raw.prepare_threshold is None:
+                # None switches preparing off altogether, even on request; a threshold no query
+                # reaches keeps psycopg from preparing anything else (Django's own queries).
+                raw.prepare_threshold = _NEVER
+            with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+                yield _PreparedCursor(cursor)
+            return
+    with connection.cursor() as cursor:
+        yield cursor
