@@ -287,3 +287,81 @@ def test_connection_goes_to_the_checked_address_with_the_name_in_host_header(
     response = webhook.post(target, b"{}", {"Content-Type": "application/json"}, timeout=5)
     assert response.status_code == 200
     assert _Receiver.received[-1]["headers"]["Host"] == f"hooks.example.com:{port}"
+
+
+def _self_signed(tmp_path, name):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, settings):
+    """An HTTPS endpoint on 127.0.0.1 whose certificate names hooks.example.com."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path, "hooks.example.com")
+    settings.PASSDESK_WEBHOOK_ALLOW_PRIVATE = True
+    settings.PASSDESK_WEBHOOK_CA_BUNDLE = str(cert)
+    _Receiver.received, _Receiver.responses = [], []
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_delivery_to_the_pinned_address_checks_the_certificate_name(
+    applicant, enterprise, tls_receiver, monkeypatch
+):
+    """The connection goes to the checked address, while TLS (SNI and certificate) still
+    verifies the name in the URL: a certificate for another name is refused."""
+    monkeypatch.setattr(netguard, "_resolve", lambda host, port: ["127.0.0.1"])
+    port = tls_receiver.server_port
+    good = WebhookEndpointFactory(enterprise=enterprise, url=f"https://hooks.example.com:{port}/in")
+    other = WebhookEndpointFactory(
+        enterprise=enterprise, url=f"https://other.example.com:{port}/in"
+    )
+    pass_request = factories.submittable_request(enterprise=enterprise)
+    workflow.submit(pass_request, by=applicant)
+    rows = {r.webhook_endpoint_id: r for r in webhook_rows(notifications.REQUEST_SUBMITTED)}
+
+    assert outbox.deliver(rows[good.pk].pk) == "sent"
+    assert _Receiver.received[-1]["headers"]["Host"] == f"hooks.example.com:{port}"
+    assert outbox.deliver(rows[other.pk].pk) == "retry"
+    failed = WebhookDelivery.objects.get(notification=rows[other.pk])
+    assert failed.response_status is None and "certificate" in failed.error.lower()
+    assert len(_Receiver.received) == 1
