@@ -10,7 +10,8 @@
 
 Needs ``DATABASE_URL`` pointing at PostgreSQL: the section creates its own database (the
 server's test database ``passdesk_bench_notify``) and drops it. The broker is
-``PASSDESK_BENCH_BROKER`` (default ``redis://127.0.0.1:6379/8``), purged before use. The worker,
+``PASSDESK_BENCH_BROKER`` (default ``redis://127.0.0.1:6379/8``), purged before use; set
+``PASSDESK_BENCH_WORKER_LOG`` to a path to keep the worker's log (per-task times). The worker,
 the SMTP server and this process share the machine's cores: read the load average lines.
 """
 
@@ -22,6 +23,7 @@ import email
 import email.parser
 import email.policy
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,6 +161,8 @@ def _worker(broker, smtp_port, workdir: Path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+        if os.environ.get("PASSDESK_BENCH_WORKER_LOG"):  # keep the worker's log to study it
+            shutil.copyfile(log_path, os.environ["PASSDESK_BENCH_WORKER_LOG"])
 
 
 @contextlib.contextmanager
