@@ -213,6 +213,11 @@ _INSERTED = (
 
 
 @cache
+def _inserted_fields() -> list:
+    return [ScanEvent._meta.get_field(name) for name in _INSERTED]
+
+
+@cache
 def _insert_sql() -> str:
     meta = ScanEvent._meta
     columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERTED)
@@ -230,12 +235,9 @@ def _insert(scan: ScanEvent) -> None:
     if not connection.features.can_return_columns_from_insert:
         scan.save()
         return
-    meta = ScanEvent._meta
     values = [
-        meta.get_field(name).get_db_prep_save(
-            getattr(scan, meta.get_field(name).attname), connection
-        )
-        for name in _INSERTED
+        field.get_db_prep_save(getattr(scan, field.attname), connection)
+        for field in _inserted_fields()
     ]
     with hot_cursor() as cursor:
         cursor.execute(_insert_sql(), values)

@@ -48,8 +48,13 @@ def hot_cursor():
                 # None switches preparing off altogether, even on request; a threshold no query
                 # reaches keeps psycopg from preparing anything else (Django's own queries).
                 raw.prepare_threshold = _NEVER
-            with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-                yield _PreparedCursor(cursor)
+            cursor = getattr(connection, "_passdesk_hot_cursor", None)
+            if cursor is None or cursor.cursor.closed or cursor.cursor.connection is not raw:
+                # One cursor per connection (Django's connections are per thread), reused.
+                cursor = _PreparedCursor(psycopg.Cursor(raw))
+                connection._passdesk_hot_cursor = cursor
+            with connection.wrap_database_errors:
+                yield cursor
             return
     with connection.cursor() as cursor:
         yield cursor
