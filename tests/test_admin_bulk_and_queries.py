@@ -36,7 +36,9 @@ def test_bulk_approval_confirms_then_leaves_out_warned_and_held_requests(
     assert "Being reviewed by reviewer2." in html and "is not verified." in html
     assert PassRequest.objects.filter(status=PassRequest.Status.APPROVED).count() == 0
 
-    done = client.post(reverse(QUEUE), {**form, "confirm": "yes"}, follow=True)
+    done = client.post(
+        reverse(QUEUE), {**form, "confirm": "yes"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     statuses = dict(PassRequest.objects.values_list("pk", "status"))
     assert statuses[clean.pk] == statuses[mine.pk] == PassRequest.Status.APPROVED
     assert statuses[held.pk] == PassRequest.Status.IN_REVIEW

@@ -5,7 +5,7 @@ Tasks are thin: they take ids, are safe to run twice, and call the service modul
 
 from .api import purge_idempotency_keys
 from .documents import make_thumbnail
-from .events import deliver_event, expire_passes
+from .events import expire_passes
 from .imports import run_import
 from .issuing import render_request_passes
 from .notifications import (
@@ -16,7 +16,6 @@ from .notifications import (
 )
 
 __all__ = [
-    "deliver_event",
     "deliver_notification",
     "expire_passes",
     "make_thumbnail",

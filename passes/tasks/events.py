@@ -1,20 +1,8 @@
-"""Workflow events and pass expiry."""
-
-import logging
+"""Pass expiry."""
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
-
-logger = logging.getLogger(__name__)
-
-
-@shared_task(name="passes.deliver_event", acks_late=True)
-def deliver_event(event: str, object_id: int, audit_event_id: int | None = None) -> str:
-    """Deliver the notifications of a workflow event. For now it records the event in the log;
-    the notification outbox replaces the body, not the way it is queued."""
-    logger.info("event %s object=%s audit=%s", event, object_id, audit_event_id)
-    return event
 
 
 @shared_task(name="passes.expire_passes", acks_late=True)
