@@ -318,15 +318,25 @@ def test_feed_since_returns_only_later_changes_and_until_is_the_next_cursor(offi
     assert [e["number"] for e in third["revoked"]] == [later.number]
 
 
-def test_feed_marks_a_pass_replaced_by_a_new_one(officer):
-    old = make_pass()
-    new = make_pass()
-    Pass.objects.filter(pk=new.pk).update(replaces=old)
-    workflow.revoke_pass(old, by=officer, reason="驾驶员变更")
+def test_driver_amendment_puts_the_old_pass_in_the_feed_as_replaced(officer, inspector):
+    from passes import issuing
+
+    old = make_pass(plate="湘B12345")
+    old_token = signing.sign_pass(old)
+    new_driver = factories.DriverFactory(enterprise=old.request.enterprise, name="王新")
+    new = issuing.amend_pass_drivers(old, [new_driver], by=officer, reason="司机换班")
     entries = client_for().get(FEED).json()["revoked"]
-    assert entries == [
-        {"number": old.number, "status": "revoked", "reason": "replaced", "at": entries[0]["at"]}
+    assert [(e["number"], e["status"], e["reason"]) for e in entries] == [
+        (old.number, "revoked", "replaced")
     ]
+    # At the bridge: the old paper is red, the new one green.
+    cp = factories.CheckpointFactory()
+    scans = [
+        client_for(inspector).post(SCANS, body(cp, code=code), format="json").json()
+        for code in (old_token, signing.sign_pass(new))
+    ]
+    assert [scan["verdict"]["code"] for scan in scans] == ["revoked", "valid"]
+    assert [d["name"] for d in scans[1]["pass"]["drivers"]] == ["王新"]
 
 
 def test_feed_pages_through_a_long_list(officer):
