@@ -228,6 +228,12 @@ def test_without_network_the_phone_checks_the_qr_code_itself(
     page.locator("#cp-next").click()
     page.wait_for_function("JSON.parse(localStorage.getItem('passdesk.scanQueue')).length === 0")
     assert ScanEvent.objects.get().verdict == "revoked"
+    # The upload's verdict is shown on the scan screen, since the truck has gone on.
+    page.locator("#cp-attention").wait_for(state="visible")
+    assert "湘B12345" in page.locator("#cp-attention-list").inner_text()
+    shoot(page, "checkpoint-attention-375.png")
+    page.locator("#cp-attention-dismiss").click()
+    assert page.locator("#cp-attention").is_hidden()
 
 
 def test_offline_check_tells_a_forged_code(open_page, live_server, tmp_path):

@@ -100,6 +100,7 @@
       // Accepted (201/200 replay) or refused for good (400): either way it leaves the queue.
       // Logged out (401/403) or a server fault (5xx): keep it and try again later.
       if (result.status < 500 && result.status !== 401 && result.status !== 403) {
+        noteIfNotValid(scan, result);
         saveQueue(loadQueue().filter(function (s) { return s.nonce !== scan.nonce; }));
         flushing = false;
         return flushQueue();
@@ -107,6 +108,38 @@
       flushing = false;
     }, function () { flushing = false; });
   }
+  // Scans uploaded late whose server verdict is not "valid" (e.g. revoked since the phone's
+  // copy of the list): the inspector is told, since the truck has already passed.
+  var ATTENTION_KEY = "passdesk.attention";
+  function noteIfNotValid(scan, result) {
+    var verdict = result.body && result.body.verdict;
+    if (!verdict || verdict.severity === "ok") return;
+    var pass = result.body.pass || {};
+    var notes = JSON.parse(localStorage.getItem(ATTENTION_KEY) || "[]");
+    notes.push({
+      what: pass.plate || result.body.number || scan.number || "?",
+      label: verdict.label,
+      at: scan.scanned_at,
+    });
+    localStorage.setItem(ATTENTION_KEY, JSON.stringify(notes.slice(-20)));
+    renderAttention();
+  }
+  function renderAttention() {
+    var notes = JSON.parse(localStorage.getItem(ATTENTION_KEY) || "[]");
+    var list = $("cp-attention-list");
+    list.textContent = "";
+    notes.forEach(function (note) {
+      var item = document.createElement("li");
+      item.textContent = localTime(note.at) + " " + note.what + ": " + note.label;
+      list.appendChild(item);
+    });
+    show($("cp-attention"), notes.length > 0);
+  }
+  $("cp-attention-dismiss").addEventListener("click", function () {
+    localStorage.removeItem(ATTENTION_KEY);
+    renderAttention();
+  });
+
   window.addEventListener("online", flushQueue);
   setInterval(function () { if (navigator.onLine !== false) flushQueue(); }, 30000);
   $("cp-queue-upload").addEventListener("click", flushQueue);
@@ -366,6 +399,7 @@
   $("cp-camera-stop").addEventListener("click", stopCamera);
 
   render();
+  renderAttention();
   flushQueue();
   syncOfflineCopy();
 })();
