@@ -14,7 +14,6 @@ from django.db import connection
 from tests import factories
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
 
-
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -24,13 +23,13 @@ def pytest_collection_modifyitems(items):
     puts that data back before each such test, so the order tests run in does not matter."""
     for item in items:
         marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", [])
         if marker is not None and marker.kwargs.get("transaction"):
             if not marker.kwargs.get("serialized_rollback"):
                 kwargs = {**marker.kwargs, "serialized_rollback": True}
                 item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
-        elif "transactional_db" in getattr(item, "fixturenames", ()):
-            if "django_db_serialized_rollback" not in item.fixturenames:
-                item.fixturenames.append("django_db_serialized_rollback")
+        elif "transactional_db" in names and "django_db_serialized_rollback" not in names:
+            names.append("django_db_serialized_rollback")
 
 
 def _required_services():
