@@ -13,8 +13,8 @@ from .notifications import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .requests import PassRequest, RequestItem
 from .rendering import PassPdf
+from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
 from .scans import ScanEvent, Verdict
 from .signing import SigningKey
