@@ -54,7 +54,11 @@ def open_page(live_server, inspector, monkeypatch, settings):
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
             browsers.append(browser)
             context = browser.new_context(
-                viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
+                viewport={"width": 375, "height": 812},
+                device_scale_factor=2,
+                is_mobile=True,
+                # English unless asked (zh-CN for screenshots): some assertions read the words.
+                locale=os.environ.get("PASSDESK_BROWSER_LOCALE", "en-US"),
             )
             if camera:
                 context.grant_permissions(["camera"], origin=live_server.url)
