@@ -377,6 +377,35 @@ def revoke_pass(pass_obj, *, by, reason) -> Pass:
     return locked
 
 
+def expire_pass(pass_obj, *, at=None) -> bool:
+    """Mark an active pass whose window has ended as expired (the periodic sweep calls this).
+    Returns False when there is nothing to do, so running the sweep twice changes nothing."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Pass.objects.select_for_update()
+            .filter(pk=getattr(pass_obj, "pk", pass_obj), status=Pass.Status.ACTIVE)
+            .filter(valid_until__lte=at)
+            .first()
+        )
+        if locked is None:
+            return False
+        locked.status = Pass.Status.EXPIRED
+        locked.status_changed_at = timezone.now()  # the revocation feed's cursor
+        locked.save(update_fields=["status", "status_changed_at"])
+        event = audit.record(
+            "pass.expire",
+            pass_obj=locked,
+            request=locked.request,
+            from_status=Pass.Status.ACTIVE,
+            to_status=Pass.Status.EXPIRED,
+        )
+        notifications.queue_event(
+            notifications.PASS_EXPIRED, object_id=locked.pk, audit_event_id=event.pk
+        )
+    return True
+
+
 def set_enterprise_verification(enterprise, *, status, by, reason="") -> Enterprise:
     """Verify or suspend an enterprise (officers only)."""
     if not roles.can_verify_enterprises(by):

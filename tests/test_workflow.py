@@ -774,3 +774,29 @@ def test_domain_errors_say_what_and_why(applicant, reviewer):
     assert str(error) == (
         f"Request {pass_request.reference} is Approved and cannot be withdrawn now."
     )
+
+
+def test_the_sweep_expires_ended_passes_once_and_leaves_the_rest(
+    issued_pass, applicant, reviewer, officer, queued
+):
+    from passes.tasks import expire_passes
+
+    still_valid = issued_pass
+    ended = workflow.approve(claimed_request(applicant, reviewer), by=reviewer)[0]
+    revoked = workflow.approve(claimed_request(applicant, reviewer), by=reviewer)[0]
+    workflow.revoke_pass(revoked, by=officer, reason="伪造")
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Pass.objects.filter(pk__in=[ended.pk, revoked.pk]).update(valid_until=past)
+
+    assert expire_passes() == 1
+    assert expire_passes() == 0  # a second run changes nothing
+
+    statuses = dict(Pass.objects.values_list("pk", "status"))
+    assert statuses == {still_valid.pk: "active", ended.pk: "expired", revoked.pk: "revoked"}
+    event = AuditEvent.objects.get(action="pass.expire")
+    assert (event.pass_obj_id, event.from_status, event.to_status) == (
+        ended.pk,
+        "active",
+        "expired",
+    )
+    assert queued[-1] == (notifications.PASS_EXPIRED, ended.pk, event.pk)
