@@ -43,12 +43,6 @@ def signup_data(**overrides):
     return data
 
 
-@pytest.fixture(autouse=False)
-def fast_passwords(settings):
-    """Sign-up and staff tests hash many passwords; a fast hasher keeps them quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def fresh_cache():
     """Rate-limit counters live in the cache; each test starts with none."""

@@ -75,7 +75,6 @@ def office(reviewer):
 
 
 def test_reviewer_claims_previews_and_approves(live_server, reviewer, officer, office, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 

@@ -58,7 +58,6 @@ urlpatterns = [path("upload/", upload_view)]
 
 @pytest.fixture(autouse=True)
 def _setup(settings, applicant):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     MEASURED.clear()
     MEASURED["user"] = applicant.pk
     yield

@@ -22,7 +22,6 @@ Kind = DocumentKind
 
 @pytest.fixture(autouse=True)
 def _english(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users
     with translation.override("en"):
         yield
 

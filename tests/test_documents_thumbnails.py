@@ -20,11 +20,6 @@ from tests import factories
 from tests import fixtures_files as files
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def upload(applicant, name, data):
     return attach_document(
         enterprise=applicant.membership.enterprise,

@@ -14,11 +14,6 @@ from tests import factories
 from tests import fixtures_files as files
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def draft(applicant):
     item = factories.RequestItemFactory(

@@ -10,15 +10,14 @@ from passes.models import AuditEvent, Document, DocumentKind, Enterprise, Member
 from tests import factories, fixtures_files
 from tests.portal_helpers import (
     client_for,
-    fast_passwords,
     fresh_cache,
     jpeg,
     member,
     signup_data,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords", "fresh_cache")]
-__all__ = ["fast_passwords", "fresh_cache"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
+__all__ = ["fresh_cache"]
 
 
 def _anonymous():

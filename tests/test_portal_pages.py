@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from passes import workflow
 from tests import factories
-from tests.portal_helpers import client_for, fast_passwords, fresh_cache, jpeg, member, signup_data
+from tests.portal_helpers import client_for, fresh_cache, jpeg, member, signup_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords", "fresh_cache")]
-__all__ = ["fast_passwords", "fresh_cache"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
+__all__ = ["fresh_cache"]
 
 
 def test_chinese_by_default_and_language_switch():
