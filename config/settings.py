@@ -171,9 +171,9 @@ if not (len(PASSDESK_REGION_CODE) == 6 and PASSDESK_REGION_CODE.isdigit()):
     raise ImproperlyConfigured("PASSDESK_REGION_CODE must be a 6-digit district code, e.g. 430200.")
 PASSDESK_OFFICE_TITLE = env.str("PASSDESK_OFFICE_TITLE", default="株洲市交通运输局行政审批科")
 PASSDESK_PUBLIC_BASE_URL = env.str("PASSDESK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
-
 # Review queue: a request waiting longer than this is highlighted.
 PASSDESK_REVIEW_TARGET_HOURS = env.float("PASSDESK_REVIEW_TARGET_HOURS", default=4)
+
 # Pass signing keys (Ed25519). Private keys live as PEM files (0600) in the key directory, or one
 # key in PASSDESK_SIGNING_PRIVATE_KEY (PEM or base64 of the 32-byte seed); never in the database.
 PASSDESK_SIGNING_KEY_DIR = env.path(
