@@ -32,6 +32,7 @@ __all__ = [
     "check_submittable",
     "check_validity_window",
     "claim",
+    "expire_pass",
     "missing_documents",
     "reject",
     "resubmit",
