@@ -77,20 +77,44 @@ def _pass_sql(key: str) -> str:
 
 
 @cache
-def _people_and_places_sql() -> str:
+def _people_and_places_sql(key: str) -> str:
+    """The pass's drivers ('d') and its request's checkpoints ('c'), found by the same key as
+    the pass row, so that both can travel in one statement with it."""
     drivers = Pass.drivers.through
     stops = PassRequest.checkpoints.through
     return (
         f"SELECT 'd', d.{_col(Driver, 'name')}, d.{_col(Driver, 'id_number')} "  # noqa: S608 - quoted model identifiers; values are parameters
         f"FROM {_table(Driver)} d JOIN {_table(drivers)} pd "
         f"ON pd.{_col(drivers, 'driver')} = d.{_col(Driver, 'id')} "
-        f"WHERE pd.{_col(drivers, 'pass')} = %s "
+        f"JOIN {_table(Pass)} dp ON dp.{_col(Pass, 'id')} = pd.{_col(drivers, 'pass')} "
+        f"WHERE dp.{_col(Pass, key)} = %s "
         "UNION ALL "
         f"SELECT 'c', c.{_col(Checkpoint, 'code')}, c.{_col(Checkpoint, 'name')} "
         f"FROM {_table(Checkpoint)} c JOIN {_table(stops)} rc "
         f"ON rc.{_col(stops, 'checkpoint')} = c.{_col(Checkpoint, 'id')} "
-        f"WHERE rc.{_col(stops, 'passrequest')} = %s"
+        f"JOIN {_table(Pass)} cp ON cp.{_col(Pass, 'request')} = rc.{_col(stops, 'passrequest')} "
+        f"WHERE cp.{_col(Pass, key)} = %s"
     )
+
+
+# The pass row has 16 columns; driver and checkpoint rows put their two values after them.
+_PASS_COLUMNS = 16
+
+
+@cache
+def _load_sql(key: str) -> str:
+    """One round trip for everything a scan shows: the pass row ('p', 16 columns, two NULLs)
+    and its drivers and checkpoints ('d'/'c', 16 NULLs, two values). Each round trip cost the
+    busiest endpoint CPU on both sides of the socket."""
+    nulls = ", ".join(["NULL"] * _PASS_COLUMNS)
+    pass_sql = (
+        _pass_sql(key)
+        .replace("SELECT ", "SELECT 'p', ", 1)
+        .replace(" FROM ", ", NULL, NULL FROM ", 1)
+    )
+    people = _people_and_places_sql(key).replace("SELECT 'd', ", f"SELECT 'd', {nulls}, ", 1)
+    people = people.replace("SELECT 'c', ", f"SELECT 'c', {nulls}, ", 1)
+    return f"{pass_sql} UNION ALL {people}"
 
 
 def _aware(value):
@@ -102,34 +126,38 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
+def _view(row) -> PassView:
+    return PassView(
+        pk=row[0],
+        number=row[1],
+        plate=row[2],
+        status=row[3],
+        valid_from=_aware(row[4]),
+        valid_until=_aware(row[5]),
+        revoked_at=_aware(row[6]),
+        vehicle_type=row[8],
+        enterprise=row[9],
+        pass_type=row[10],
+        cargo_description=row[11] or "",
+        cargo_category=row[12],
+        origin=row[13] or "",
+        destination=row[14] or "",
+        route=row[15] or "",
+    )
+
+
 def load_pass(*, number: str | None = None, pk: int | None = None) -> PassView | None:
     """The pass with this number (or id), with its drivers and checkpoints, or None."""
     key, value = ("number", number) if number is not None else ("id", pk)
     with hot_cursor() as cursor:
-        cursor.execute(_pass_sql(key), [value])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        view = PassView(
-            pk=row[0],
-            number=row[1],
-            plate=row[2],
-            status=row[3],
-            valid_from=_aware(row[4]),
-            valid_until=_aware(row[5]),
-            revoked_at=_aware(row[6]),
-            vehicle_type=row[8],
-            enterprise=row[9],
-            pass_type=row[10],
-            cargo_description=row[11] or "",
-            cargo_category=row[12],
-            origin=row[13] or "",
-            destination=row[14] or "",
-            route=row[15] or "",
-        )
-        cursor.execute(_people_and_places_sql(), [view.pk, row[7]])
-        for kind, first, second in cursor.fetchall():
-            (view.drivers if kind == "d" else view.checkpoints).append((first, second))
+        cursor.execute(_load_sql(key), [value, value, value])
+        rows = cursor.fetchall()
+    view = next((_view(row[1:]) for row in rows if row[0] == "p"), None)
+    if view is None:
+        return None
+    for row in rows:
+        if row[0] != "p":
+            (view.drivers if row[0] == "d" else view.checkpoints).append((row[-2], row[-1]))
     view.drivers.sort()
     view.checkpoints.sort(key=lambda checkpoint: checkpoint[1])
     return view
