@@ -183,3 +183,13 @@ def test_inspector_cannot_open_documents_through_the_admin(client, inspector):
     client.force_login(inspector)
     for name in ("admin:passes_review_document_viewer", "admin:passes_review_document_file"):
         assert client.get(reverse(name, args=[document.pk])).status_code == 403
+
+
+def test_officer_sees_who_acts_for_an_enterprise_and_reviewer_does_not(client, reviewer, officer):
+    membership = factories.MembershipFactory(user__username="zhang.applicant")
+    url = reverse("admin:passes_enterprise_change", args=[membership.enterprise_id])
+    client.force_login(officer)
+    assert "zhang.applicant" in client.get(url).content.decode()
+    client.force_login(reviewer)
+    page = client.get(url)
+    assert page.status_code == 200 and "zhang.applicant" not in page.content.decode()
