@@ -22,6 +22,7 @@ import datetime
 import email
 import email.parser
 import email.policy
+import logging
 import os
 import shutil
 import signal
@@ -310,6 +311,7 @@ def run(stdout, runs: int) -> None:
         return
     from aiosmtpd.controller import Controller
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP verb
     broker = os.environ.get("PASSDESK_BENCH_BROKER", "redis://127.0.0.1:6379/8")
     approvals = _env_int("PASSDESK_BENCH_NOTIFY_APPROVALS", 20)
     rows = _env_int("PASSDESK_BENCH_NOTIFY_ROWS", 1000)
