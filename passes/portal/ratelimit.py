@@ -1,30 +1,14 @@
 """Small fixed-window limits for the portal's open doors: sign-up (per address) and uploads
 (per user). Login attempts are counted by django-axes; these cover what axes does not."""
 
-import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
-def hit(key: str, limit: int, window: int) -> bool:
-    """Count one attempt; False once ``limit`` attempts were made in the current window."""
-    bucket = f"portal-rl:{key}:{int(time.time() // window)}"
-    cache.add(bucket, 0, timeout=window + 5)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, timeout=window + 5)
-        count = 1
-    return count <= limit
+from ..ratelimit import client_address, hit
 
 
 def limit_posts(scope: str, *, per: str):
@@ -34,8 +18,8 @@ def limit_posts(scope: str, *, per: str):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             count, window = settings.PASSDESK_PORTAL_RATE_LIMITS[scope]
-            who = request.user.pk if per == "user" else _client_ip(request)
-            if request.method == "POST" and not hit(f"{scope}:{who}", count, window):
+            who = request.user.pk if per == "user" else client_address(request)
+            if request.method == "POST" and not hit(f"portal:{scope}:{who}", count, window):
                 message = _("Too many attempts in a short time. Please wait a few minutes.")
                 if "application/json" in request.headers.get("Accept", ""):
                     return JsonResponse(
