@@ -6,53 +6,17 @@ vehicles, drivers, requests and documents), so fuzzed bodies reach the services 
 the 404 branch. Examples are bounded (``API_FUZZ_EXAMPLES``, default 10 per operation and mode mix).
 """
 
-import contextlib
-import os
-
 import pytest
-import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 
 from tests import factories, fixtures_files
 from tests.api_support import API, client_for, create_draft, fleet
-
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
-FUZZ_SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=list(HealthCheck),
-    database=None,
-    phases=[Phase.explicit, Phase.generate],  # no shrinking: the report names the request
-)
-
-
-@contextlib.contextmanager
-def _keep_connection():
-    """Like Django's test client, keep the request signals from closing the test's database
-    connection (and with it the test transaction) after each in-process call."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+from tests.fuzzing import fuzz, load_schema
 
 
 @pytest.fixture
 def api_schema(db):
-    """The schema served by the app itself, called in-process."""
-    from config.wsgi import application
-
-    with _keep_connection():
-        return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    return load_schema()
 
 
 @pytest.fixture
@@ -101,31 +65,7 @@ def _aim_at_real_objects(case, world):
 
 
 def _fuzz(schema, path_regex, token, world) -> list[str]:
-    """Run every matching operation with positive and negative data; collect the 500s."""
-    failures = []
-    operations = [
-        result.ok() for result in schema.include(path_regex=path_regex).get_all_operations()
-    ]
-    assert operations, path_regex
-    for operation in operations:
-        strategy = st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE),
-            operation.as_strategy(GenerationMode.NEGATIVE),
-        )
-
-        @FUZZ_SETTINGS
-        @given(case=strategy)
-        def run(case):
-            _aim_at_real_objects(case, world)
-            response = case.call(headers={"Authorization": token})
-            case.validate_response(response, checks=[not_a_server_error])
-
-        try:
-            with _keep_connection():
-                run()
-        except Exception as exc:  # noqa: BLE001 - collect every operation's failure
-            failures.append(f"{operation.label}: {exc}")
-    return failures
+    return fuzz(schema, path_regex, token, lambda case: _aim_at_real_objects(case, world))
 
 
 def test_enterprise_operations_never_fail_with_500(api_schema, world):
