@@ -183,21 +183,24 @@ def make_scan_pdf(title: str, lines, *, pages: int = 1, **options) -> bytes:
         drawing = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
         objects.append(b"<< /Length %d >>\nstream\n" % len(drawing) + drawing + b"\nendstream")
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
-    return _assemble_pdf(objects)
+    return assemble_pdf(objects)
 
 
-def _assemble_pdf(objects: list[bytes]) -> bytes:
+def assemble_pdf(objects: list[bytes], *, root: int = 1, trailer_extra: bytes = b"") -> bytes:
+    """Assemble a PDF from object bodies: ``objects[0]`` becomes ``1 0 obj``, and so on, with a
+    correct cross-reference table. The test suite builds its hostile PDFs with it too."""
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())
         out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
+    xref_at = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        b"trailer\n<< /Size %d /Root %d 0 R %s>>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, root, trailer_extra, xref_at)
     )
     return out.getvalue()

@@ -13,6 +13,8 @@ import zlib
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from PIL import Image, ImageDraw
 
+from passes.demo_scans import assemble_pdf as build_pdf
+
 # --- Wrapping bytes as uploads ---------------------------------------------------------------
 
 
@@ -183,26 +185,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 # --- PDFs written by hand ----------------------------------------------------------------------
-
-
-def build_pdf(objects: list[bytes], *, root: int = 1, trailer_extra: bytes = b"") -> bytes:
-    """Assemble a PDF from object bodies: ``objects[0]`` becomes ``1 0 obj``, and so on, with a
-    correct cross-reference table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref_at = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root %d 0 R %s>>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, root, trailer_extra, xref_at)
-    )
-    return out.getvalue()
 
 
 def _stream(data: bytes, extra: bytes = b"") -> bytes:
