@@ -8,4 +8,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("passdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live beside the services they wrap, in each context's ``tasks`` module.
+app.autodiscover_tasks(
+    [
+        "passes.api",
+        "passes.documents",
+        "passes.enterprises",
+        "passes.issuing",
+        "passes.notifications",
+    ]
+)

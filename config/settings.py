@@ -211,7 +211,7 @@ PASSDESK_NOTIFY_RETRY_CAP = env.float("PASSDESK_NOTIFY_RETRY_CAP", default=3600)
 PASSDESK_NOTIFY_SWEEP_AFTER = env.int("PASSDESK_NOTIFY_SWEEP_AFTER", default=120)
 PASSDESK_NOTIFY_SENDING_TIMEOUT = env.int("PASSDESK_NOTIFY_SENDING_TIMEOUT", default=900)
 PASSDESK_SMS_BACKEND = env.str(
-    "PASSDESK_SMS_BACKEND", default="passes.channels.sms.LoggingSmsBackend"
+    "PASSDESK_SMS_BACKEND", default="passes.notifications.channels.sms.LoggingSmsBackend"
 )
 PASSDESK_SMS_GATEWAY_URL = env.str("PASSDESK_SMS_GATEWAY_URL", default="")
 PASSDESK_SMS_GATEWAY_TOKEN = env.str("PASSDESK_SMS_GATEWAY_TOKEN", default="")

@@ -1,6 +1,9 @@
 """Who someone is in passdesk. Staff roles are Django groups carrying permissions; enterprise
 applicants are users with a Membership."""
 
+from django.utils.translation import gettext as _
+
+from .errors import WorkflowError
 from .models import Enterprise, Membership
 
 REVIEWERS_GROUP = "Reviewers"
@@ -21,6 +24,18 @@ def enterprise_of(user) -> Enterprise | None:
 def is_member(user, enterprise) -> bool:
     member_of = enterprise_of(user)
     return member_of is not None and member_of.pk == getattr(enterprise, "pk", enterprise)
+
+
+def require_member(user, enterprise, message=None) -> None:
+    """Refuse (``WorkflowError``, code ``not_allowed``) anyone who is not an active member of
+    ``enterprise``: the one check every enterprise-side service makes before changing data."""
+    active = getattr(user, "is_authenticated", False) and user.is_active
+    if not (active and is_member(user, enterprise)):
+        raise WorkflowError(
+            message
+            or _("Only members of %(enterprise)s can do this.") % {"enterprise": enterprise},
+            code="not_allowed",
+        )
 
 
 def is_owner(user, enterprise) -> bool:

@@ -2,7 +2,9 @@
 
 from django.urls import include, path
 
-from . import views_files, views_notifications, views_passes
+from .documents import views as views_files
+from .issuing import views as views_passes
+from .notifications import views as views_notifications
 
 app_name = "passes"
 
@@ -38,7 +40,7 @@ urlpatterns = [
     ),
     path("passes/<str:number>/pdf/", views_passes.pass_pdf, name="pass-pdf"),
     path(
-        "requests/<int:pk>/passes.pdf",
+        "requests/<int:pk>/passes.issuing.pdf.sheet",
         views_passes.request_passes_pdf,
         name="request-passes-pdf",
     ),

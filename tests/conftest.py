@@ -89,7 +89,7 @@ def _private_media(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _signing_keys(settings, tmp_path):
     """Every test has its own key directory; a signing key is created on first use."""
-    from passes import signing_keys
+    from passes.signing import keys as signing_keys
 
     settings.PASSDESK_SIGNING_KEY_DIR = tmp_path / "signing-keys"
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""

@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from passes import issuing
+from passes.issuing import numbering as issuing
 from passes.models import Pass
 from tests import factories
 

@@ -1,7 +1,7 @@
 """Helpers for issuing tests: approved requests with real passes, through the workflow."""
 
-from passes import workflow
 from passes.models import Membership
+from passes.requests import workflow
 from tests import factories
 
 
@@ -31,7 +31,7 @@ def make_passes(pass_request):
     """Passes for a request without going through review (for signing and PDF tests)."""
     from django.db import transaction
 
-    from passes import issuing
+    from passes.issuing import numbering as issuing
 
     with transaction.atomic():
         passes = issuing.issue_passes(

@@ -25,7 +25,7 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
 
 def approved_request(applicant, reviewer, *, vehicles=1, **kwargs):
     """Submit, claim and approve a fresh request of the applicant's enterprise."""
-    from passes import workflow
+    from passes.requests import workflow
 
     pass_request = factories.submittable_request(
         vehicles=vehicles, enterprise=applicant.membership.enterprise, **kwargs

@@ -10,8 +10,8 @@ import itertools
 
 from django.core.files.base import ContentFile
 
-from passes import workflow
 from passes.models import Document
+from passes.requests import workflow
 from tests import factories
 
 _counter = itertools.count(1)

@@ -13,7 +13,7 @@ import zlib
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from PIL import Image, ImageDraw
 
-from passes.demo_scans import assemble_pdf as build_pdf
+from passes.demo.scans import assemble_pdf as build_pdf
 
 # --- Wrapping bytes as uploads ---------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from passes import dashboard, workflow
 from passes.models import AuditEvent, Pass, PassRequest
+from passes.reporting import dashboard
+from passes.requests import workflow
 from tests import factories
 from tests.factories_review import queued_request
 

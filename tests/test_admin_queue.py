@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from passes import workflow
 from passes.models import Pass, PassRequest
+from passes.requests import workflow
 from tests import factories
 from tests.factories_review import add_document, queued_request
 

@@ -7,7 +7,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from passes import review, workflow
 from passes.models import (
     AuditEvent,
     DocumentKind,
@@ -16,6 +15,7 @@ from passes.models import (
     PassRequest,
     ReturnReasonTemplate,
 )
+from passes.requests import review, workflow
 from tests import factories
 from tests.factories_review import add_document, png_bytes, queued_request
 

@@ -5,10 +5,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from passes import issuing, rendering
 from passes.checkpoint.feed import revocations_since
+from passes.issuing import rendering
 from passes.models import AuditEvent, Pass, PassPdf, PassSerial
-from passes.workflow import WorkflowError
+from passes.requests import workflow
+from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests.factories_issuing import make_passes
 
@@ -25,7 +26,7 @@ def test_officer_amends_drivers(issued, officer, enterprise, django_capture_on_c
     old, untouched = issued
     new_driver = factories.DriverFactory(enterprise=enterprise, name="王师傅")
     with django_capture_on_commit_callbacks(execute=True):
-        new = issuing.amend_pass_drivers(old, [new_driver], by=officer, reason="司机换班")
+        new = workflow.amend_pass_drivers(old, [new_driver], by=officer, reason="司机换班")
     old.refresh_from_db()
     assert new.number != old.number and new.number.startswith(old.number[:6])
     assert (new.vehicle, new.plate, new.valid_from, new.valid_until) == (
@@ -55,7 +56,7 @@ def test_officer_amends_drivers(issued, officer, enterprise, django_capture_on_c
 def test_reviewer_without_revoke_permission_cannot_amend(issued, reviewer, enterprise):
     old = issued[0]
     with pytest.raises(WorkflowError) as caught:
-        issuing.amend_pass_drivers(
+        workflow.amend_pass_drivers(
             old, [factories.DriverFactory(enterprise=enterprise)], by=reviewer, reason="x"
         )
     assert caught.value.code == "not_allowed"
@@ -79,7 +80,7 @@ def test_bad_amendments_change_nothing(issued, officer, enterprise, problem):
             valid_until=timezone.now() - datetime.timedelta(minutes=1)
         )
     with pytest.raises(WorkflowError) as caught:
-        issuing.amend_pass_drivers(old, drivers, by=officer, reason=reason)
+        workflow.amend_pass_drivers(old, drivers, by=officer, reason=reason)
     assert caught.value.code in {
         "invalid_drivers",
         "drivers_unchanged",
@@ -96,7 +97,7 @@ def test_health_proof_required_for_new_driver(issued, officer, enterprise):
     old.request.pass_type.health_proof_max_age_hours = 48
     old.request.pass_type.save()
     with pytest.raises(WorkflowError) as caught:
-        issuing.amend_pass_drivers(
+        workflow.amend_pass_drivers(
             old, [factories.DriverFactory(enterprise=enterprise)], by=officer, reason="换人"
         )
     assert caught.value.code == "health_proof_stale"

@@ -1,4 +1,4 @@
-"""``passes.fleet`` and ``passes.filing`` called directly, as the portal calls them."""
+"""``enterprises.fleet`` and ``requests.filing`` called directly, as the portal calls them."""
 
 import datetime
 
@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from passes import filing, fleet, workflow
 from passes.documents import attach_document
+from passes.enterprises import fleet
 from passes.models import AuditEvent, Document, PassRequest, Vehicle
-from passes.workflow import WorkflowError
+from passes.requests import filing, workflow
+from passes.requests.workflow import WorkflowError
 from tests import factories, fixtures_files
 
 

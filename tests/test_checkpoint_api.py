@@ -11,10 +11,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from passes import signing, workflow
 from passes.checkpoint import feed
+from passes.issuing.tasks import expire_passes
 from passes.models import Pass, ScanEvent
-from passes.tasks.events import expire_passes
+from passes.requests import workflow
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
 
@@ -319,12 +320,12 @@ def test_feed_since_returns_only_later_changes_and_until_is_the_next_cursor(offi
 
 
 def test_driver_amendment_puts_the_old_pass_in_the_feed_as_replaced(officer, inspector):
-    from passes import issuing
+    from passes.requests import workflow
 
     old = make_pass(plate="湘B12345")
     old_token = signing.sign_pass(old)
     new_driver = factories.DriverFactory(enterprise=old.request.enterprise, name="王新")
-    new = issuing.amend_pass_drivers(old, [new_driver], by=officer, reason="司机换班")
+    new = workflow.amend_pass_drivers(old, [new_driver], by=officer, reason="司机换班")
     entries = client_for().get(FEED).json()["revoked"]
     assert [(e["number"], e["status"], e["reason"]) for e in entries] == [
         (old.number, "revoked", "replaced")
@@ -399,7 +400,7 @@ def test_inspector_logged_in_on_the_page_scans_with_session_and_csrf(inspector, 
 
 def test_offline_verifier_reads_the_feed_as_served(officer, tmp_path):
     """``python -m passes.verify --revocations FILE`` takes this endpoint's answer as it is."""
-    from passes import verify
+    from passes.signing import verify
 
     revoked = make_pass()
     token = signing.sign_pass(revoked)

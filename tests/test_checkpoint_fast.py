@@ -10,9 +10,10 @@ from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from passes import signing, workflow
 from passes.checkpoint import fastscan
 from passes.models import ScanEvent, Verdict
+from passes.requests import workflow
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
 

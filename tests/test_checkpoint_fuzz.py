@@ -6,8 +6,8 @@ from django.core.cache import cache
 from django.utils.timezone import now
 from rest_framework.authtoken.models import Token
 
-from passes import signing
 from passes.models import ScanEvent
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
 from tests.fuzzing import fuzz, load_schema

@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from passes import signing, workflow
 from passes.models import ScanEvent
+from passes.requests import workflow
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
 

@@ -10,9 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.utils import timezone
 
-from passes import signing, workflow
 from passes.checkpoint import services
 from passes.models import Pass, ScanEvent, Verdict
+from passes.requests import workflow
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
 

@@ -7,7 +7,9 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from passes import demo_data, demo_seed, validators
+from passes import validators
+from passes.demo import data as demo_data
+from passes.demo import seed as demo_seed
 from passes.models import AuditEvent, Document, Enterprise, Pass, PassRequest
 
 pytestmark = pytest.mark.django_db

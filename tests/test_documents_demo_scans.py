@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from passes.demo_scans import make_scan_bytes, make_scan_file, make_scan_image, make_scan_pdf
+from passes.demo.scans import make_scan_bytes, make_scan_file, make_scan_image, make_scan_pdf
 from passes.documents import inspect_upload
 
 

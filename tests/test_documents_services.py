@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from passes import documents
 from passes.documents import UploadRejected, attach_document, remove_document, replace_document
 from passes.models import AuditEvent, Document, DocumentKind, PassRequest
-from passes.workflow import WorkflowError
+from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests import fixtures_files as files
 
@@ -90,7 +90,7 @@ def test_attach_is_audited(applicant, draft):
 def test_thumbnail_is_queued_only_after_the_commit(
     applicant, draft, django_capture_on_commit_callbacks
 ):
-    with mock.patch("passes.tasks.documents.make_thumbnail.delay") as delay:
+    with mock.patch("passes.documents.tasks.make_thumbnail.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             document = attach(applicant, draft, files.jpeg_bytes(), name="a.jpg")
         delay.assert_not_called()

@@ -14,8 +14,8 @@ from passes.documents import (
     render_page,
     render_pdf_page,
 )
+from passes.documents.tasks import make_thumbnail
 from passes.models import Document, DocumentKind
-from passes.tasks import make_thumbnail
 from tests import factories
 from tests import fixtures_files as files
 

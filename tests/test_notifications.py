@@ -7,10 +7,11 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone, translation
 
-from passes import notifications, workflow
+from passes import notifications
 from passes.models import Notification, PassRequest
 from passes.notifications import backoff, outbox
-from passes.tasks.notifications import deliver_notification
+from passes.notifications.tasks import deliver_notification
+from passes.requests import workflow
 from tests import factories
 from tests.factories_notifications import PreferenceFactory, approved_request
 

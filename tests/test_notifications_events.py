@@ -9,10 +9,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from passes import notifications, workflow
-from passes.channels import sms
+from passes import notifications
 from passes.models import Enterprise, Notification, NotificationPreference
 from passes.notifications import outbox, periodic, recipients, rendering
+from passes.notifications.channels import sms
+from passes.requests import workflow
 from tests import factories
 from tests.factories_notifications import PreferenceFactory, approved_request
 
@@ -197,7 +198,7 @@ def gateway():
 
 
 def test_http_gateway_backend_posts_the_templated_json(applicant, reviewer, settings, gateway):
-    settings.PASSDESK_SMS_BACKEND = "passes.channels.sms.HttpGatewaySmsBackend"
+    settings.PASSDESK_SMS_BACKEND = "passes.notifications.channels.sms.HttpGatewaySmsBackend"
     settings.PASSDESK_SMS_GATEWAY_URL = f"http://127.0.0.1:{gateway.server_port}/sms/send"
     settings.PASSDESK_SMS_GATEWAY_TOKEN = "gw-token"
     settings.PASSDESK_SMS_GATEWAY_TEMPLATE = (

@@ -10,10 +10,11 @@ import pytest
 from pypdf import PdfReader
 
 from config.celery import app as celery_app
-from passes import notifications, workflow
+from passes import notifications
 from passes.models import Notification, PassRequest
 from passes.notifications import outbox
-from passes.tasks.notifications import deliver_notification, sweep_notifications
+from passes.notifications.tasks import deliver_notification, sweep_notifications
+from passes.requests import workflow
 from tests import factories
 from tests.smtp_sink import free_port, running_smtp_server
 

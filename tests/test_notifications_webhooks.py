@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from passes import notifications, workflow
-from passes.channels import netguard, webhook
+from passes import notifications
 from passes.models import Notification, WebhookDelivery
 from passes.notifications import outbox
 from passes.notifications import webhooks as webhook_services
+from passes.notifications.channels import netguard, webhook
+from passes.requests import workflow
 from tests import factories
 from tests.factories_notifications import WebhookEndpointFactory, approved_request
 

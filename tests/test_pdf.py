@@ -10,8 +10,12 @@ import zxingcpp
 from django.urls import reverse
 from PIL import Image
 
-from passes import pdf, rendering, signing, signing_keys, workflow
+from passes.issuing import rendering
+from passes.issuing.pdf import sheet as pdf
 from passes.models import Pass, PassPdf
+from passes.requests import workflow
+from passes.signing import keys as signing_keys
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_issuing import issued_passes, make_passes, member_of
 
@@ -165,7 +169,7 @@ def test_approval_renders_the_combined_pdf_after_commit(
 
 
 def test_render_task_is_idempotent(pass_request):
-    from passes.tasks import render_request_passes
+    from passes.issuing.tasks import render_request_passes
 
     make_passes(pass_request)
     first = render_request_passes.delay(pass_request.pk).get()

@@ -3,8 +3,9 @@
 import pytest
 from django.conf import settings
 
-from passes import signing, signing_keys
 from passes.models import PassPdf
+from passes.signing import keys as signing_keys
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_issuing import issued_passes
 

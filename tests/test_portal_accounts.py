@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from passes import workflow
 from passes.models import AuditEvent, Document, DocumentKind, Enterprise, Membership
+from passes.requests import workflow
 from tests import factories, fixtures_files
 from tests.portal_helpers import (
     client_for,

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from passes.fleet_import import run_import
+from passes.enterprises.fleet_import import run_import
 from passes.models import Driver, Vehicle
 from passes.models.imports import ImportJob
 from tests import factories
@@ -195,7 +195,7 @@ def test_wrong_type_or_oversized_files_are_refused_at_upload(client, monkeypatch
         {"kind": "vehicles", "file": SimpleUploadedFile("fleet.pdf", b"%PDF-1.4")},
     )
     assert response.status_code == 200 and "CSV or XLSX" in str(response.context["form"].errors)
-    monkeypatch.setattr("passes.fleet_import.MAX_FILE_BYTES", 10)
+    monkeypatch.setattr("passes.enterprises.fleet_import.MAX_FILE_BYTES", 10)
     response = client.post(
         reverse("passes:import-new"),
         {"kind": "vehicles", "file": SimpleUploadedFile("fleet.csv", b"plate\n" * 10)},

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from passes import workflow
+from passes.requests import workflow
 from tests import factories
 from tests.portal_helpers import client_for, fresh_cache, jpeg, member, signup_data
 

@@ -4,9 +4,9 @@ withdrawing, and the passes once issued."""
 import pytest
 from django.urls import reverse
 
-from passes import workflow
 from passes.documents import attach_document
 from passes.models import Document, DocumentKind
+from passes.requests import workflow
 from tests import factories
 from tests.portal_helpers import client_for, jpeg, member, pdf
 

@@ -83,8 +83,9 @@ def test_defaults_are_the_embedded_demo():
 
 
 def test_celery_is_configured_as_the_issue_asks():
-    import passes.tasks  # noqa: F401 - registers the tasks, as the worker does at start
     from config.celery import app
+
+    app.loader.import_default_modules()  # finds every context's tasks, as the worker does
 
     conf = app.conf
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]

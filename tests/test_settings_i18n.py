@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from passes import validators, workflow
+from passes import validators
+from passes.requests import workflow
 from tests.factories_workflow import submitted_request
 
 LOCALE = Path(settings.BASE_DIR) / "passes" / "locale" / "zh_Hans" / "LC_MESSAGES"

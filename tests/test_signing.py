@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.db import connection
 
-from passes import signing, signing_keys
 from passes.models import AuditEvent, SigningKey
-from passes.signing import Verdict
+from passes.signing import keys as signing_keys
+from passes.signing import tokens as signing
+from passes.signing.tokens import Verdict
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WINDOW_FROM = datetime.datetime(2026, 11, 28, 0, 0, tzinfo=SHANGHAI)

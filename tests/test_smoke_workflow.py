@@ -1,7 +1,7 @@
 """The happy path end to end: a request is filed, claimed, approved and gets numbered passes."""
 
-from passes import workflow
 from passes.models import AuditEvent, PassRequest
+from passes.requests import workflow
 from tests import factories
 
 

@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from passes import rendering, signing, signing_keys, workflow
+from passes.issuing import rendering
+from passes.requests import workflow
+from passes.signing import keys as signing_keys
+from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_issuing import make_passes
 

@@ -1,4 +1,4 @@
-"""Every transition of ``passes.workflow``: who may make it, from which state, what it records.
+"""Every transition of ``requests.workflow``: who may make it, from which state, what it records.
 
 Document and health-proof guards are in ``test_workflow_guards.py``; numbering in
 ``test_workflow_numbering.py``; the PostgreSQL concurrency proof in
@@ -13,9 +13,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone, translation
 
-from passes import notifications, workflow
+from passes import notifications
 from passes.models import AuditEvent, Enterprise, Pass, PassRequest, PassSerial
-from passes.workflow import WorkflowError
+from passes.requests import workflow
+from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests.factories_workflow import claimed_request, submitted_request
 
@@ -779,7 +780,7 @@ def test_domain_errors_say_what_and_why(applicant, reviewer):
 def test_the_sweep_expires_ended_passes_once_and_leaves_the_rest(
     issued_pass, applicant, reviewer, officer, queued
 ):
-    from passes.tasks import expire_passes
+    from passes.issuing.tasks import expire_passes
 
     still_valid = issued_pass
     ended = workflow.approve(claimed_request(applicant, reviewer), by=reviewer)[0]

@@ -10,9 +10,10 @@ import time
 import pytest
 from django.db import connections
 
-from passes import issuing, workflow
+from passes.issuing import numbering as issuing
 from passes.models import AuditEvent, Pass, PassRequest, PassSerial
-from passes.workflow import WorkflowError
+from passes.requests import workflow
+from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests.factories_workflow import claimed_request
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone, translation
 
-from passes import workflow
 from passes.models import AuditEvent, DocumentKind, Pass, PassRequest
-from passes.workflow import WorkflowError
+from passes.requests import workflow
+from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests.factories_workflow import make_document
 

@@ -6,8 +6,9 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
-from passes import issuing, workflow
+from passes.issuing import numbering as issuing
 from passes.models import Pass, PassRequest, PassSerial
+from passes.requests import workflow
 from tests.factories_workflow import claimed_request
 
 pytestmark = pytest.mark.django_db

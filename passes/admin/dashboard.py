@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from .. import charts, dashboard
 from ..models import PassRequest
+from ..reporting import charts, dashboard
 
 
 def can_see_dashboard(user):

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from .. import review, roles
+from .. import roles
 from ..models import Document, DocumentView
+from ..requests import review
 
 INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 PAGE_WIDTH = 1400  # sharp enough to read a stamp at 2x zoom
@@ -127,4 +128,6 @@ try:
 except ImportError:  # the documents area is not installed in this tree
     document_viewed = None
 else:
-    document_viewed.connect(_record_docs_view, dispatch_uid="passes.review.record_docs_view")
+    document_viewed.connect(
+        _record_docs_view, dispatch_uid="passes.requests.review.record_docs_view"
+    )

@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import audit, workflow
+from .. import audit
 from ..models import Driver, Enterprise, Membership, Vehicle
+from ..requests import workflow
 from .mixins import reason_required_message, run_for_each
 from .requests import ReasonActionForm
 

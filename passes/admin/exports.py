@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import exports
+from ..reporting import exports
 
 FORMATS = ("csv", "xlsx")
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from ..workflow import WorkflowError
+from ..errors import WorkflowError
 
 
 def run_for_each(modeladmin, http_request, queryset, operation, success_message):

@@ -1,7 +1,7 @@
 """The review queue: submitted and in-review requests, oldest first.
 
 The changelist annotates the vehicle count with a subquery and computes the warnings of the
-whole page in bulk (``passes.review.warnings_for``), so a page costs the same few queries
+whole page in bulk (``passes.requests.review.warnings_for``), so a page costs the same few queries
 whatever its size. The change view is the review page (``review_page.py``).
 """
 
@@ -19,8 +19,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .. import review, roles
+from .. import roles
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
+from ..requests import review
 from ..validators import normalize_plate
 from . import review_page
 from .exports import ExportMixin
@@ -293,7 +294,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Claim selected requests"), permissions=["review"])
     def claim_selected(self, request, queryset):
-        from .. import workflow
+        from ..requests import workflow
         from .mixins import run_for_each
 
         run_for_each(

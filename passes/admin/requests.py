@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import workflow
 from ..models import AuditEvent, Document, Pass, PassRequest, RequestItem
+from ..requests import workflow
 from .exports import ExportMixin
 from .mixins import ReadOnlyAdminMixin, reason_required_message, run_for_each
 

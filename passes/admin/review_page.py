@@ -1,6 +1,6 @@
 """The review page and its endpoints: claim, assign, decide, mark a document.
 
-Each endpoint is a thin POST handler calling ``passes.workflow`` or ``passes.review`` and
+Each endpoint is a thin POST handler calling ``requests.workflow`` or ``requests.review`` and
 showing their ``WorkflowError`` as an admin message; the page itself loads everything it shows
 in a fixed number of queries (no per-document or per-vehicle query).
 """
@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import review, roles, workflow
+from .. import roles
+from ..errors import WorkflowError
 from ..models import (
     Document,
     DocumentReview,
@@ -28,7 +29,7 @@ from ..models import (
     RequestItem,
     ReturnReasonTemplate,
 )
-from ..workflow import WorkflowError
+from ..requests import review, workflow
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
 
 Status = PassRequest.Status

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.utils.http import content_disposition_header
 from rest_framework.renderers import BaseRenderer
 
-from .. import rendering
+from ..issuing import rendering
 
 
 class FileRenderer(BaseRenderer):

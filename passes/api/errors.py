@@ -21,7 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..workflow import WorkflowError
+from ..errors import WorkflowError
 
 API_PREFIX = "/api/"
 NON_FIELD = "non_field_errors"

@@ -5,8 +5,8 @@ these values are handed to, so the portal gets the very same answers."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..filing import MAX_DRIVERS_PER_ITEM, MAX_ITEMS
 from ..models import DocumentKind, PassRequest, Vehicle
+from ..requests.filing import MAX_DRIVERS_PER_ITEM, MAX_ITEMS
 
 # Ids beyond a signed 64-bit integer cannot exist; refusing them early keeps the database
 # drivers from overflowing.

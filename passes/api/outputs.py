@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import guards, roles, workflow
+from .. import roles
 from ..models import (
     AuditEvent,
     Checkpoint,
@@ -17,6 +17,7 @@ from ..models import (
     RequestItem,
     Vehicle,
 )
+from ..requests import guards, workflow
 
 ENTERPRISE_ACTIONS = ("submit", "resubmit", "withdraw")
 REVIEWER_ACTIONS = ("claim", "approve", "return", "reject")

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from passes.views_keys import public_keys
+from passes.signing.views import public_keys
 
 from .views_auth import ObtainTokenView
 from .views_fleet import DriverViewSet, VehicleViewSet

@@ -5,7 +5,7 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from .. import fleet
+from ..enterprises import fleet
 from . import inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .idempotency import HEADER, idempotent

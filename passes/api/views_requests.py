@@ -13,8 +13,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from .. import documents, filing, workflow
+from .. import documents
 from ..models import AuditEvent, Document, PassRequest, RequestItem
+from ..requests import filing, workflow
 from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .errors import ApiError

@@ -9,8 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from .. import workflow
 from ..models import Document, PassRequest
+from ..requests import workflow
 from . import inputs, outputs
 from .access import IsReviewer
 from .views_fleet import ERRORS, ID_PATTERN

@@ -13,7 +13,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from ..demo_scans import _assemble_pdf, make_scan_bytes, make_scan_pdf
+from ..demo.scans import _assemble_pdf, make_scan_bytes, make_scan_pdf
 from ..documents import inspect_upload, render_pdf_page, thumbnail_png
 from ..models import Document
 from . import machine_line, measure, report

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.utils import translation
 
-from .. import pdf, pdf_fonts, signing
+from ..issuing.pdf import fonts as pdf_fonts
+from ..issuing.pdf import sheet as pdf
+from ..signing import tokens as signing
 from . import measure_cpu, report, report_rate
 
 SHANGHAI = signing.SHANGHAI

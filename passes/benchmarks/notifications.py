@@ -217,8 +217,9 @@ def _people():
 
 
 def _claimed_request(index, enterprise, applicant, reviewer, pass_type):
-    from .. import validators, workflow
+    from .. import validators
     from ..models import Driver, PassRequest, RequestItem, Vehicle
+    from ..requests import workflow
 
     now = timezone.now()
     pass_request = PassRequest.objects.create(
@@ -245,7 +246,7 @@ def _claimed_request(index, enterprise, applicant, reviewer, pass_type):
 
 
 def _commit_to_inbox(stdout, sink, approvals):
-    from .. import workflow
+    from ..requests import workflow
 
     people = _people()
     reviewer = people[2]

@@ -18,9 +18,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .. import signing
 from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
+from ..signing import tokens as signing
 from ..validators import normalize_plate
 from .sql import hot_cursor, quote
 from .summary import PassView, load_pass

@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .. import audit, roles
+from ..errors import WorkflowError
 from ..models import Document, DocumentKind, PassRequest
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 from .errors import UploadRejected
@@ -28,9 +29,12 @@ CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _workflow_error(message, code):
-    from ..workflow import WorkflowError  # the workflow imports documents' models only
-
     return WorkflowError(message, code=code)
+
+
+def _require_member(by, enterprise) -> None:
+    message = _("Only members of %(enterprise)s can change its documents.")
+    roles.require_member(by, enterprise, message % {"enterprise": enterprise})
 
 
 # --- Who may -----------------------------------------------------------------------------------
@@ -57,17 +61,6 @@ def documents_visible_to(user):
     if enterprise is None:
         return Document.objects.none()
     return Document.objects.filter(enterprise=enterprise)
-
-
-def _require_member(by, enterprise) -> None:
-    if not (getattr(by, "is_authenticated", False) and by.is_active) or not roles.is_member(
-        by, enterprise
-    ):
-        raise _workflow_error(
-            _("Only members of %(enterprise)s can change its documents.")
-            % {"enterprise": enterprise},
-            "not_allowed",
-        )
 
 
 def _require_editable(pass_request) -> None:
@@ -214,7 +207,7 @@ def _lock_request(pass_request):
 
 
 def _queue_thumbnail(document_id: int) -> None:
-    from ..tasks.documents import make_thumbnail
+    from .tasks import make_thumbnail
 
     make_thumbnail.delay(document_id)
 

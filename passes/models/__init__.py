@@ -7,12 +7,7 @@ from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .imports import ImportJob
 from .issued import Pass, PassSerial
-from .notifications import (
-    Notification,
-    NotificationPreference,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue

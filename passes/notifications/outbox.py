@@ -20,9 +20,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..channels import DeliveryFailure, channel_for
 from ..models import Notification
 from .backoff import retry_delay
+from .channels import DeliveryFailure, channel_for
 
 logger = logging.getLogger(__name__)
 Status = Notification.Status
@@ -77,7 +77,7 @@ def dispatch(ids, *, force: bool = False) -> int:
     """Hand rows to Celery. Never raises: rows the broker refused are marked undispatched and
     wait for the sweeper. Returns how many were handed over."""
     global _broker_paused_until
-    from ..tasks.notifications import deliver_notification
+    from .tasks import deliver_notification
 
     ids = list(ids)
     if not ids:
@@ -170,7 +170,7 @@ def _failed(notification, error: str, *, permanent: bool) -> str:
 
 
 def _schedule_retry(pk: int, delay: float) -> None:
-    from ..tasks.notifications import deliver_notification
+    from .tasks import deliver_notification
 
     try:
         deliver_notification.apply_async((pk,), countdown=delay, retry=False)

@@ -4,9 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import audit, roles
-from ..channels.netguard import UnsafeURL, check_url
 from ..models import WebhookDelivery, WebhookEndpoint
 from ..models.notifications import new_webhook_secret
+from .channels.netguard import UnsafeURL, check_url
 
 MAX_ENDPOINTS = 5
 

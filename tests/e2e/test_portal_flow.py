@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from passes import workflow
 from passes.models import Enterprise, PassRequest
 from passes.models.imports import ImportJob
+from passes.requests import workflow
 from tests import factories, fixtures_files
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,7 @@
 """``python manage.py demo``: a working passdesk on one machine in one command.
 
 Migrates the database (SQLite under ``var/`` unless ``DATABASE_URL`` says otherwise), seeds the
-Zhuzhou demo data (``passes.demo_data``) through the real services, prints the demo logins and
+Zhuzhou demo data (``passes.demo.data``) through the real services, prints the demo logins and
 serves on 127.0.0.1 with Celery in eager mode. Running it again adds nothing twice.
 """
 
@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from config.celery import app as celery_app
-from passes import demo_data, demo_seed
+from passes.demo import data as demo_data
+from passes.demo import seed as demo_seed
 from passes.models import Enterprise, Pass, PassRequest
 
 

@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from passes import signing_keys
 from passes.models import SigningKey
+from passes.signing import keys as signing_keys
 
 
 class Command(BaseCommand):
@@ -20,7 +20,8 @@ class Command(BaseCommand):
         withdraw.add_argument("kid")
         withdraw.add_argument("--reason", required=True)
         export = sub.add_parser(
-            "export-public", help="Print the public keys as JSON (for python -m passes.verify)."
+            "export-public",
+            help="Print the public keys as JSON (for python -m passes.verify).",
         )
         export.add_argument("--output", "-o", help="Write to this file instead of stdout.")
 

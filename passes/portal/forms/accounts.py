@@ -6,7 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ... import accounts
+from ...enterprises import accounts
 from ...validators import normalize_mobile, validate_credit_code, validate_mobile
 
 

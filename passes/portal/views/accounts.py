@@ -8,7 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ... import accounts, roles
+from ... import roles
+from ...enterprises import accounts
 from ...models import Document, DocumentKind, Membership
 from ..access import member_required
 from ..forms.accounts import SignUpForm, StaffForm

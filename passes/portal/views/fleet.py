@@ -1,7 +1,7 @@
 """Vehicles and drivers: lists, forms, deletion and their standing documents.
 
 Both kinds share one set of views, told apart by a ``FleetKind`` description; the work is done by
-``passes.fleet`` (create, update, delete) and ``passes.documents`` (scans).
+``passes.enterprises.fleet`` (create, update, delete) and ``passes.documents`` (scans).
 """
 
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ... import fleet
-from ...guards import WorkflowError
+from ...enterprises import fleet
+from ...errors import WorkflowError
 from ...models import DocumentKind, Driver, Vehicle
 from ...models.catalog import DRIVER_DOCUMENT_KINDS, VEHICLE_DOCUMENT_KINDS
 from ..access import member_required, owned

@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 
-from ... import fleet_import
+from ...enterprises import fleet_import
 from ...models.imports import ImportJob
 from ..access import member_required, owned
 from ..forms.fleet import ImportForm

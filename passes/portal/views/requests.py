@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ... import workflow
-from ...guards import WorkflowError
+from ...errors import WorkflowError
 from ...models import AuditEvent, PassRequest
+from ...requests import workflow
 from ..access import member_required, owned
 
 ACTION_LABELS = {

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ...guards import WorkflowError
+from ...errors import WorkflowError
 from ...models import Document, PassRequest
 from ..access import member_required, owned
 from ..checklist import targets

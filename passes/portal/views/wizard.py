@@ -1,5 +1,5 @@
 """The new-request wizard: pass type → route and validity → vehicles and drivers → documents →
-review and submit. Every step saves the draft through ``passes.filing``; a draft is resumed at
+review and submit. Every step saves the draft through ``requests.filing``; a draft is resumed at
 its first unfinished step. Returned requests are corrected with the same steps."""
 
 from django.contrib import messages
@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ... import filing, workflow
-from ...guards import WorkflowError
+from ...errors import WorkflowError
 from ...models import PassRequest
+from ...requests import filing, workflow
 from ..access import member_required, owned
 from ..checklist import checklist, targets
 from ..forms.requests import AddVehicleForm, DetailsForm, PassTypeForm, UploadForm

@@ -1,0 +1,250 @@
+"""Bulk import of vehicles and drivers from CSV or XLSX.
+
+The portal stores the upload as an ``ImportJob``; the Celery task ``passes.run_import`` calls
+``run_import`` here, which reads every row, then validates and saves them in chunks, updating the
+job's progress after each chunk. Good rows are saved; every bad row is recorded with its line
+number (as the spreadsheet shows it: the header is line 1) and the reason. A job interrupted
+half-way resumes after the last committed chunk.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .. import audit
+from ..models import Driver, Vehicle
+from ..models.imports import ImportJob
+from ..validators import (
+    mask_id_number,
+    normalize_id_number,
+    normalize_mobile,
+    normalize_plate,
+    validate_id_number,
+    validate_mobile,
+    validate_plate,
+)
+from .fleet_import_io import ImportFileError, parse, read_rows, template_file
+
+CHUNK_SIZE = 100
+MAX_FILE_BYTES = 5 * 1024 * 1024  # 5,000 rows take a few hundred kilobytes
+
+
+CHINESE_VEHICLE_TYPES = {
+    "重型货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "重型厢式货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "重型栏板货车": Vehicle.VehicleType.HEAVY_TRUCK,
+    "中型货车": Vehicle.VehicleType.MEDIUM_TRUCK,
+    "轻型货车": Vehicle.VehicleType.LIGHT_TRUCK,
+    "厢式货车": Vehicle.VehicleType.VAN,
+    "面包车": Vehicle.VehicleType.VAN,
+    "冷藏车": Vehicle.VehicleType.REFRIGERATED,
+    "冷藏货车": Vehicle.VehicleType.REFRIGERATED,
+    "罐车": Vehicle.VehicleType.TANKER,
+    "罐式货车": Vehicle.VehicleType.TANKER,
+    "油罐车": Vehicle.VehicleType.TANKER,
+    "牵引车": Vehicle.VehicleType.TRACTOR,
+    "重型半挂牵引车": Vehicle.VehicleType.TRACTOR,
+    "其他": Vehicle.VehicleType.OTHER,
+    "其它": Vehicle.VehicleType.OTHER,
+}
+
+
+def _vehicle_type_names():
+    """Every accepted spelling of each vehicle type: its code and its labels in each language."""
+    names = dict(CHINESE_VEHICLE_TYPES)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for code, label in Vehicle.VehicleType.choices:
+                names[code] = code
+                names[str(label).lower()] = code
+    return names
+
+
+def _vehicle_type(value, names):
+    """A vehicle type given as its code, its Chinese or its English label; blank is heavy truck."""
+    text = (value or "").strip().lower()
+    if not text:
+        return Vehicle.VehicleType.HEAVY_TRUCK
+    return names.get(text)
+
+
+# --- Checking and saving -------------------------------------------------------------------------
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _check_vehicle(record, type_names=None):
+    """A Vehicle ready to save, or the reason it cannot be; its key for duplicate checks."""
+    plate_text = record.get("plate", "")
+    if not plate_text:
+        return None, None, _("The plate is missing.")
+    plate = normalize_plate(plate_text)
+    try:
+        validate_plate(plate)
+    except ValidationError as error:
+        return None, plate, _message(error)
+    vehicle_type = _vehicle_type(record.get("vehicle_type"), type_names or _vehicle_type_names())
+    if vehicle_type is None:
+        return (
+            None,
+            plate,
+            _("Unknown vehicle type “%(type)s”.") % {"type": record.get("vehicle_type")},
+        )
+    licence = record.get("licence_number", "")[:40]
+    return Vehicle(plate=plate, vehicle_type=vehicle_type, licence_number=licence), plate, None
+
+
+def _check_driver(record, type_names=None):
+    name = record.get("name", "")
+    id_text = record.get("id_number", "")
+    phone_text = record.get("phone", "")
+    if not name:
+        return None, None, _("The name is missing.")
+    if not id_text:
+        return None, None, _("The resident ID number is missing.")
+    id_number = normalize_id_number(id_text)
+    try:
+        validate_id_number(id_number)
+    except ValidationError as error:
+        return None, id_number, _message(error)
+    if not phone_text:
+        return None, id_number, _("The mobile number is missing.")
+    phone = normalize_mobile(phone_text)
+    try:
+        validate_mobile(phone)
+    except ValidationError as error:
+        return None, id_number, _message(error)
+    if len(name) > 50:
+        return None, id_number, _("The name is longer than 50 characters.")
+    licence = record.get("licence_number", "")[:40]
+    driver = Driver(name=name, id_number=id_number, phone=phone, licence_number=licence)
+    return driver, id_number, None
+
+
+def _existing_keys(job):
+    if job.kind == ImportJob.Kind.VEHICLES:
+        return set(
+            Vehicle.objects.filter(enterprise=job.enterprise).values_list("plate", flat=True)
+        )
+    return set(Driver.objects.filter(enterprise=job.enterprise).values_list("id_number", flat=True))
+
+
+def _first_lines(parsed, kind, type_names):
+    """For duplicate detection: the first line each valid key appears on in the file."""
+    check = _check_vehicle if kind == ImportJob.Kind.VEHICLES else _check_driver
+    first = {}
+    for line, record in parsed:
+        _obj, key, reason = check(record, type_names)
+        if key and reason is None and key not in first:
+            first[key] = line
+    return first
+
+
+def _process_chunk(job, chunk, first_lines, existing, type_names):
+    check = _check_vehicle if job.kind == ImportJob.Kind.VEHICLES else _check_driver
+    model = Vehicle if job.kind == ImportJob.Kind.VEHICLES else Driver
+    good, rejected = [], []
+    for line, record in chunk:
+        obj, key, reason = check(record, type_names)
+        if reason is None and first_lines.get(key) != line:
+            reason = _("Duplicate in this file: same as line %(line)d.") % {
+                "line": first_lines[key]
+            }
+        if reason is None and key in existing:
+            reason = (
+                _("Vehicle %(plate)s already exists.") % {"plate": key}
+                if job.kind == ImportJob.Kind.VEHICLES
+                else _("A driver with this ID number already exists.")
+            )
+        if reason is not None:
+            shown = key or ""
+            if job.kind == ImportJob.Kind.DRIVERS and shown:
+                shown = mask_id_number(shown)  # lists never show a full ID number
+            rejected.append({"line": line, "reason": str(reason), "value": shown})
+            continue
+        obj.enterprise = job.enterprise
+        good.append(obj)
+        existing.add(key)
+    with transaction.atomic():
+        model.objects.bulk_create(good)
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked.processed += len(chunk)
+        locked.created += len(good)
+        locked.rejected_rows = [*locked.rejected_rows, *rejected]
+        locked.save(update_fields=["processed", "created", "rejected_rows"])
+    job.processed, job.created, job.rejected_rows = (
+        locked.processed,
+        locked.created,
+        locked.rejected_rows,
+    )
+
+
+def _fail(job, message):
+    job.status = ImportJob.Status.FAILED
+    job.error = str(message)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+
+
+def run_import(job_id: int) -> ImportJob:
+    """Process an import job; safe to call again (a finished job is left as it is)."""
+    job = ImportJob.objects.select_related("enterprise", "user").get(pk=job_id)
+    if job.is_finished:
+        return job
+    with translation.override(job.language):
+        try:
+            with job.file.open("rb") as handle:
+                parsed = parse(job.kind, read_rows(handle, job.original_name))
+        except ImportFileError as error:
+            _fail(job, error)
+            return job
+        job.status = ImportJob.Status.RUNNING
+        job.total = len(parsed)
+        job.save(update_fields=["status", "total"])
+        type_names = _vehicle_type_names()
+        first_lines = _first_lines(parsed, job.kind, type_names)
+        # Rows saved by an interrupted run are already in ``existing``; skip what was counted.
+        existing = _existing_keys(job)
+        for start in range(job.processed, len(parsed), CHUNK_SIZE):
+            chunk = parsed[start : start + CHUNK_SIZE]
+            _process_chunk(job, chunk, first_lines, existing, type_names)
+        job.status = ImportJob.Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        audit.record(
+            f"fleet.import_{job.kind}",
+            actor=job.user,
+            enterprise=job.enterprise,
+            data={"job": job.pk, "created": job.created, "rejected": len(job.rejected_rows)},
+        )
+    return job
+
+
+def start_import(*, enterprise, user, kind, uploaded, language):
+    """Store the upload as a job and queue the task once the job row is committed."""
+    from .tasks import run_import as task
+
+    name = uploaded.name or "import"
+    if not name.lower().endswith((".csv", ".xlsx", ".txt")):
+        raise ImportFileError(_("Upload a CSV or XLSX file."))
+    if uploaded.size > MAX_FILE_BYTES:
+        raise ImportFileError(
+            _("The file is larger than %(mb)d MB; split it into several imports.")
+            % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+        )
+    job = ImportJob.objects.create(
+        enterprise=enterprise,
+        user=user,
+        kind=kind,
+        file=uploaded,
+        original_name=name[:255],
+        language=language or "zh-hans",
+    )
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+__all__ = ["ImportFileError", "parse", "read_rows", "run_import", "start_import", "template_file"]

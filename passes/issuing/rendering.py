@@ -1,0 +1,196 @@
+"""Rendering passes to PDF and keeping the files: the services behind the task and the views.
+
+A stored PDF (``PassPdf``) carries a fingerprint of everything printed on it (numbers, plates,
+windows, drivers, statuses, the signing key, the office title, the layout). Asking for a PDF
+renders it only when there is no stored file, the file is missing, or the fingerprint changed
+(a revocation, an amendment, a key rotation): so the Celery task after approval and the download
+views share ``request_pdf`` / ``pass_pdf`` and neither renders twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from ..models import Pass, PassPdf, PassRequest
+from ..signing.keys import current_signer
+from ..signing.tokens import Signer, sign_pass, verification_url
+from .pdf import sheet as pdf
+
+logger = logging.getLogger(__name__)
+
+
+def printable_passes(pass_request) -> list[Pass]:
+    """The passes of a request that belong in its combined PDF: all but the revoked ones."""
+    return list(
+        Pass.objects.filter(request=pass_request)
+        .exclude(status=Pass.Status.REVOKED)
+        .select_related("request__enterprise", "request__pass_type", "vehicle", "replaces")
+        .prefetch_related("drivers", "request__checkpoints")
+        .order_by("number")
+    )
+
+
+def _short_url() -> str:
+    base = settings.PASSDESK_PUBLIC_BASE_URL.rstrip("/")
+    return base.split("://", 1)[-1] + "/v/"
+
+
+def sheet_for(pass_obj: Pass, signer: Signer) -> pdf.PassSheet:
+    request = pass_obj.request
+    token = sign_pass(pass_obj, signer)
+    cargo = " · ".join(
+        part for part in (request.get_cargo_category_display(), request.cargo_description) if part
+    )
+    return pdf.PassSheet(
+        number=pass_obj.number,
+        plate=pass_obj.plate,
+        pass_type=request.pass_type.name,
+        enterprise=request.enterprise.name,
+        credit_code=request.enterprise.credit_code,
+        vehicle_type=pass_obj.vehicle.get_vehicle_type_display(),
+        drivers=[(driver.name, driver.masked_id_number) for driver in pass_obj.drivers.all()],
+        cargo=cargo,
+        origin=request.origin,
+        destination=request.destination,
+        route=request.route_description,
+        checkpoints=[checkpoint.name for checkpoint in request.checkpoints.all()],
+        valid_from=pass_obj.valid_from,
+        valid_until=pass_obj.valid_until,
+        issued_at=pass_obj.issued_at,
+        qr_text=verification_url(token),
+        token=token,
+        kid=signer.kid,
+        short_url=_short_url(),
+        revoked=pass_obj.status == Pass.Status.REVOKED,
+        replaces=pass_obj.replaces.number if pass_obj.replaces_id else "",
+    )
+
+
+def fingerprint(passes: list[Pass], signer: Signer) -> str:
+    """What the PDF depends on; a different value means the stored file is stale."""
+    digest = hashlib.sha256()
+    request = passes[0].request
+    header = [
+        pdf.font_version(),
+        signer.kid,
+        settings.PASSDESK_OFFICE_TITLE,
+        settings.PASSDESK_PUBLIC_BASE_URL,
+        translation.get_language() or "",
+        request.pass_type.name,
+        request.enterprise.name,
+        request.enterprise.credit_code,
+        request.cargo_category,
+        request.cargo_description,
+        request.origin,
+        request.destination,
+        request.route_description,
+        ",".join(str(checkpoint.pk) + checkpoint.name for checkpoint in request.checkpoints.all()),
+    ]
+    digest.update("\x1f".join(header).encode())
+    for pass_obj in passes:
+        row = [
+            pass_obj.number,
+            pass_obj.plate,
+            pass_obj.status,
+            pass_obj.vehicle.vehicle_type,
+            pass_obj.valid_from.isoformat(),
+            pass_obj.valid_until.isoformat(),
+            pass_obj.issued_at.isoformat(),
+            ",".join(f"{d.pk}:{d.name}:{d.id_number}" for d in pass_obj.drivers.all()),
+        ]
+        digest.update(("\x1e" + "\x1f".join(row)).encode())
+    return digest.hexdigest()
+
+
+def _render(passes: list[Pass], signer: Signer) -> bytes:
+    with translation.override(settings.LANGUAGE_CODE):
+        sheets = [sheet_for(pass_obj, signer) for pass_obj in passes]
+        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE)
+
+
+def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
+    signer = current_signer()
+    with translation.override(settings.LANGUAGE_CODE):
+        wanted = fingerprint(passes, signer)
+    lookup = {"request": pass_request, "pass_obj": pass_obj}
+    existing = PassPdf.objects.filter(**lookup).first()
+    if (
+        existing
+        and existing.fingerprint == wanted
+        and existing.file.storage.exists(existing.file.name)
+    ):
+        return existing
+    content = _render(passes, signer)
+    fresh = PassPdf(**lookup, fingerprint=wanted, page_count=len(passes), size=len(content))
+    fresh.file.save(filename, ContentFile(content), save=False)
+    with transaction.atomic():
+        # Under the row lock, so two workers replacing the same stale file leave one file.
+        current = PassPdf.objects.select_for_update().filter(**lookup).first()
+        if current is None:
+            try:
+                with transaction.atomic():
+                    fresh.save()
+            except IntegrityError:
+                # Created at the same moment by another worker: keep theirs, drop ours.
+                fresh.file.storage.delete(fresh.file.name)
+                return PassPdf.objects.get(**lookup)
+            record, replaced = fresh, None
+        else:
+            replaced = current.file.name
+            current.file.name = fresh.file.name
+            current.fingerprint, current.page_count = wanted, len(passes)
+            current.size, current.rendered_at = len(content), timezone.now()
+            current.save()
+            record = current
+        storage = record.file.storage
+        if replaced and replaced != record.file.name:
+            transaction.on_commit(lambda: storage.delete(replaced))
+    logger.info("rendered %s (%d pages, %d bytes)", record.file.name, len(passes), len(content))
+    return record
+
+
+def request_pdf(pass_request) -> PassPdf | None:
+    """The combined PDF of a request's printable passes, rendered if missing or stale; None when
+    the request has no printable pass."""
+    passes = printable_passes(pass_request)
+    if not passes:
+        return None
+    return _stored_or_render(pass_request, None, passes, f"{pass_request.reference}.pdf")
+
+
+def pass_pdf(pass_obj) -> PassPdf:
+    """The PDF of one pass (a revoked pass prints with a REVOKED watermark)."""
+    pass_obj = (
+        Pass.objects.select_related("request__enterprise", "request__pass_type", "vehicle")
+        .prefetch_related("drivers", "request__checkpoints")
+        .get(pk=pass_obj.pk)
+    )
+    return _stored_or_render(pass_obj.request, pass_obj, [pass_obj], f"{pass_obj.number}.pdf")
+
+
+def render_request_passes(request_id: int) -> PassPdf | None:
+    """Task body: make sure an approved request's combined PDF exists and is current."""
+    pass_request = PassRequest.objects.select_related("enterprise", "pass_type").get(pk=request_id)
+    return request_pdf(pass_request)
+
+
+def download_name(record: PassPdf) -> str:
+    if record.pass_obj_id:
+        return f"passdesk-pass-{record.pass_obj.number}.pdf"
+    return f"passdesk-passes-{record.request.reference}.pdf"
+
+
+def queue_rendering(pass_request) -> None:
+    """Render the request's combined PDF in a worker once the current transaction commits."""
+    from .tasks import render_request_passes
+
+    request_id = getattr(pass_request, "pk", pass_request)
+    # robust: with the broker down the approval has committed all the same; the PDF is
+    # rendered on demand (download, e-mail) instead of raising at the caller after the commit.
+    transaction.on_commit(lambda: render_request_passes.delay(request_id), robust=True)

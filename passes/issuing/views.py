@@ -1,0 +1,53 @@
+"""Downloading printable passes: one pass, or a request's combined PDF.
+
+Only members of the owning enterprise and staff who review requests get the file; everyone
+else, inspectors included, gets 404 (as if the pass did not exist); anonymous visitors are sent
+to sign in. The PDF is rendered on demand if the stored one is missing or stale.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .. import roles
+from ..models import Pass, PassRequest
+from . import rendering
+
+
+def _file_response(record) -> FileResponse:
+    response = FileResponse(
+        record.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=rendering.download_name(record),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@never_cache
+@login_required
+def pass_pdf(request, number):
+    pass_obj = get_object_or_404(Pass.objects.select_related("request__enterprise"), number=number)
+    if not roles.can_see_enterprise_data(request.user, pass_obj.request.enterprise):
+        raise Http404
+    return _file_response(rendering.pass_pdf(pass_obj))
+
+
+@require_GET
+@never_cache
+@login_required
+def request_passes_pdf(request, pk):
+    pass_request = get_object_or_404(
+        PassRequest.objects.select_related("enterprise", "pass_type"), pk=pk
+    )
+    if not roles.can_see_enterprise_data(request.user, pass_request.enterprise):
+        raise Http404
+    record = rendering.request_pdf(pass_request)
+    if record is None:
+        raise Http404
+    return _file_response(record)

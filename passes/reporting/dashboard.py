@@ -1,0 +1,163 @@
+"""The office at a glance: the figures behind the officers' dashboard, each one query.
+
+Days are counted in the office's time zone (``TIME_ZONE``). The median decision time uses
+PostgreSQL's ``percentile_cont`` where available and falls back to Python elsewhere.
+"""
+
+import datetime
+import statistics
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ..models import AuditEvent, Enterprise, Pass, PassRequest
+
+Status = PassRequest.Status
+DECISION_ACTIONS = ("request.approve", "request.return", "request.reject")
+BACKLOG_BUCKETS = [(4, "< 4 h"), (24, "4–24 h"), (72, "1–3 d"), (None, "> 3 d")]
+
+
+class Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5)``; it takes intervals as well as numbers."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+@dataclass
+class Figures:
+    by_status: list  # (status value, label, count)
+    issued_today: int
+    issued_per_day: list  # (date, count), oldest first, 30 days, zero days included
+    backlog: int
+    backlog_oldest: datetime.datetime | None
+    backlog_buckets: list  # (label, count)
+    median_decision: datetime.timedelta | None
+    decisions_by_reviewer: list  # (username, approved, returned, rejected, total)
+    key_total: int
+    key_with_pass: int
+
+
+def _today_start(now):
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def requests_by_status():
+    counts = dict(PassRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
+
+
+def issued_per_day(now, days=30):
+    start = _today_start(now) - datetime.timedelta(days=days - 1)
+    rows = dict(
+        Pass.objects.filter(issued_at__gte=start)
+        .annotate(day=TruncDate("issued_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("pk"))
+    )
+    first = start.date()
+    return [
+        (first + datetime.timedelta(days=i), rows.get(first + datetime.timedelta(days=i), 0))
+        for i in range(days)
+    ]
+
+
+def backlog(now):
+    queue = PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
+    edges = [now - datetime.timedelta(hours=h) for h, _label in BACKLOG_BUCKETS[:-1]]
+    aggregate = queue.aggregate(
+        total=Count("pk"),
+        oldest=Min("submitted_at"),
+        b0=Count("pk", filter=Q(submitted_at__gte=edges[0])),
+        b1=Count("pk", filter=Q(submitted_at__lt=edges[0], submitted_at__gte=edges[1])),
+        b2=Count("pk", filter=Q(submitted_at__lt=edges[1], submitted_at__gte=edges[2])),
+        b3=Count("pk", filter=Q(submitted_at__lt=edges[2])),
+    )
+    buckets = [(label, aggregate[f"b{i}"]) for i, (_hours, label) in enumerate(BACKLOG_BUCKETS)]
+    return aggregate["total"], aggregate["oldest"], buckets
+
+
+def median_decision_time(since):
+    decided = PassRequest.objects.filter(
+        decided_at__gte=since,
+        submitted_at__isnull=False,
+        status__in=[Status.APPROVED, Status.RETURNED, Status.REJECTED],
+    )
+    if connection.vendor == "postgresql":
+        span = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+        return decided.aggregate(median=Median(span))["median"]
+    spans = [
+        (decided_at - submitted_at).total_seconds()
+        for submitted_at, decided_at in decided.values_list("submitted_at", "decided_at")
+    ]
+    return datetime.timedelta(seconds=statistics.median(spans)) if spans else None
+
+
+def decisions_by_reviewer(since):
+    rows = (
+        AuditEvent.objects.filter(
+            action__in=DECISION_ACTIONS, created_at__gte=since, actor__isnull=False
+        )
+        .order_by()
+        .values("actor__username")
+        .annotate(
+            approved=Count("pk", filter=Q(action="request.approve")),
+            returned=Count("pk", filter=Q(action="request.return")),
+            rejected=Count("pk", filter=Q(action="request.reject")),
+            total=Count("pk"),
+        )
+        .order_by("-total", "actor__username")
+    )
+    return [
+        (r["actor__username"], r["approved"], r["returned"], r["rejected"], r["total"])
+        for r in rows
+    ]
+
+
+def key_enterprises_with_pass(now):
+    active = Pass.objects.filter(
+        request__enterprise=OuterRef("pk"),
+        status=Pass.Status.ACTIVE,
+        valid_from__lte=now,
+        valid_until__gt=now,
+    )
+    aggregate = Enterprise.objects.filter(is_key_enterprise=True).aggregate(
+        total=Count("pk"), with_pass=Count("pk", filter=Exists(active))
+    )
+    return aggregate["total"], aggregate["with_pass"]
+
+
+def figures(now=None, days=30) -> Figures:
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=days)
+    per_day = issued_per_day(now, days)
+    total, oldest, buckets = backlog(now)
+    key_total, key_with_pass = key_enterprises_with_pass(now)
+    return Figures(
+        by_status=requests_by_status(),
+        issued_today=per_day[-1][1],
+        issued_per_day=per_day,
+        backlog=total,
+        backlog_oldest=oldest,
+        backlog_buckets=buckets,
+        median_decision=median_decision_time(since),
+        decisions_by_reviewer=decisions_by_reviewer(since),
+        key_total=key_total,
+        key_with_pass=key_with_pass,
+    )

@@ -1,0 +1,285 @@
+"""The server's signing keys: creating, rotating, withdrawing, loading and publishing them.
+
+Private keys are PEM files (PKCS#8, mode 0600, encrypted when ``PASSDESK_SIGNING_KEY_PASSPHRASE``
+is set) named ``<kid>.pem`` in ``PASSDESK_SIGNING_KEY_DIR``, or a single key given in
+``PASSDESK_SIGNING_PRIVATE_KEY``. The database keeps only public metadata (``SigningKey``), so
+the web processes, the workers and /api/v1/keys/ agree on which keys verify.
+
+- create: a new key that signs from now on (the newest usable key signs);
+- rotate: create a new key and retire the others (they stop signing and keep verifying, so
+  passes already printed stay good until they expire);
+- withdraw: a key is no longer trusted (compromised); passes it signed fail verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit
+from ..models import SigningKey
+from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key
+
+KEYRING_TTL_SECONDS = 30
+
+
+class SigningKeyError(Exception):
+    """No key can sign, or a key operation is not possible. The message is for people."""
+
+
+# --- Loading private keys ------------------------------------------------------------------
+
+
+def key_dir() -> Path:
+    return Path(settings.PASSDESK_SIGNING_KEY_DIR)
+
+
+def _passphrase() -> bytes | None:
+    value = settings.PASSDESK_SIGNING_KEY_PASSPHRASE
+    return value.encode("utf-8") if value else None
+
+
+def _parse_private_key(text: str) -> Ed25519PrivateKey:
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode("ascii"), password=_passphrase())
+        if not isinstance(key, Ed25519PrivateKey):
+            raise SigningKeyError(_("The signing key is not an Ed25519 key."))
+        return key
+    seed = base64.b64decode(text, validate=True)
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def environment_key() -> Ed25519PrivateKey | None:
+    text = settings.PASSDESK_SIGNING_PRIVATE_KEY
+    return _parse_private_key(text) if text else None
+
+
+def _key_path(kid: str) -> Path:
+    return key_dir() / f"{kid}.pem"
+
+
+_private_cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
+_keyring_cache: dict[str, tuple[float, Keyring]] = {}
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _private_cache.clear()
+        _keyring_cache.clear()
+
+
+def load_private_key(kid: str) -> Ed25519PrivateKey | None:
+    """The private key of ``kid`` from the environment or the key directory, if present."""
+    cache_key = (str(key_dir()), kid)
+    with _lock:
+        if cache_key in _private_cache:
+            return _private_cache[cache_key]
+    key = None
+    from_env = environment_key()
+    if from_env is not None and key_id_for(from_env.public_key()) == kid:
+        key = from_env
+    else:
+        path = _key_path(kid)
+        if path.exists():
+            key = _parse_private_key(path.read_text("ascii"))
+    if key is not None:
+        with _lock:
+            _private_cache[cache_key] = key
+    return key
+
+
+def _write_private_key(kid: str, key: Ed25519PrivateKey) -> Path:
+    folder = key_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    passphrase = _passphrase()
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    path = _key_path(kid)
+    # O_EXCL: never overwrite a key; 0600 from the first byte, whatever the umask.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return path
+
+
+# --- Key operations ------------------------------------------------------------------------
+
+
+def _public_b64(key: Ed25519PrivateKey) -> str:
+    return base64.b64encode(raw_public_key(key.public_key())).decode("ascii")
+
+
+def create_key(*, by=None, retire_others=False) -> SigningKey:
+    """Generate a key, write its private half to the key directory and record its public half.
+    With ``retire_others`` (rotation) every other active key stops signing."""
+    for _attempt in range(5):
+        private = Ed25519PrivateKey.generate()
+        kid = key_id_for(private.public_key())
+        if not SigningKey.objects.filter(kid=kid).exists() and not _key_path(kid).exists():
+            break
+    else:  # pragma: no cover - 32-bit ids colliding five times running
+        raise SigningKeyError("could not find a free key id")
+    _write_private_key(kid, private)
+    with transaction.atomic():
+        now = timezone.now()
+        retired = []
+        if retire_others:
+            retired = list(
+                SigningKey.objects.filter(retired_at__isnull=True).values_list("kid", flat=True)
+            )
+            SigningKey.objects.filter(kid__in=retired).update(retired_at=now)
+        record = SigningKey.objects.create(kid=kid, public_key=_public_b64(private), created_at=now)
+        audit.record(
+            "signing_key.rotate" if retire_others else "signing_key.create",
+            actor=by,
+            data={"kid": kid, "retired": retired},
+        )
+    clear_cache()
+    return record
+
+
+def rotate_key(*, by=None) -> SigningKey:
+    return create_key(by=by, retire_others=True)
+
+
+def withdraw_key(kid: str, *, reason: str, by=None) -> SigningKey:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SigningKeyError(_("A reason is required."))
+    with transaction.atomic():
+        try:
+            record = SigningKey.objects.select_for_update().get(kid=kid)
+        except SigningKey.DoesNotExist:
+            raise SigningKeyError(_("No signing key %(kid)s.") % {"kid": kid}) from None
+        if record.withdrawn_at:
+            raise SigningKeyError(_("Key %(kid)s is already withdrawn.") % {"kid": kid})
+        now = timezone.now()
+        record.withdrawn_at = now
+        record.retired_at = record.retired_at or now
+        record.withdrawal_reason = reason
+        record.save(update_fields=["withdrawn_at", "retired_at", "withdrawal_reason"])
+        audit.record("signing_key.withdraw", actor=by, reason=reason, data={"kid": kid})
+    clear_cache()
+    return record
+
+
+def _register_environment_key(private: Ed25519PrivateKey) -> SigningKey:
+    """The key in the environment signs; a new one retires the keys before it."""
+    kid = key_id_for(private.public_key())
+    record = SigningKey.objects.filter(kid=kid).first()
+    if record is not None:
+        return record
+    with transaction.atomic():
+        now = timezone.now()
+        retired = list(
+            SigningKey.objects.filter(retired_at__isnull=True).values_list("kid", flat=True)
+        )
+        SigningKey.objects.filter(kid__in=retired).update(retired_at=now)
+        record = SigningKey.objects.create(kid=kid, public_key=_public_b64(private), created_at=now)
+        audit.record("signing_key.register", data={"kid": kid, "retired": retired})
+    clear_cache()
+    return record
+
+
+def current_key() -> SigningKey | None:
+    """The key that signs now: the environment's, or the newest active key whose private half
+    is in the key directory."""
+    private = environment_key()
+    if private is not None:
+        record = _register_environment_key(private)
+        return None if record.withdrawn_at or record.retired_at else record
+    for record in SigningKey.objects.filter(retired_at__isnull=True, withdrawn_at__isnull=True):
+        if load_private_key(record.kid) is not None:
+            return record
+    return None
+
+
+def ensure_signing_key() -> SigningKey:
+    """A usable signing key, created if there is none (the demo command calls this)."""
+    return current_key() or create_key()
+
+
+def current_signer() -> Signer:
+    record = current_key()
+    if record is None and settings.PASSDESK_SIGNING_AUTO_CREATE:
+        record = create_key()
+    if record is None:
+        raise SigningKeyError(
+            _(
+                "No signing key is available: run “python manage.py passdesk_keys create” or "
+                "set PASSDESK_SIGNING_PRIVATE_KEY."
+            )
+        )
+    return Signer(kid=record.kid, private_key=load_private_key(record.kid))
+
+
+# --- Publishing ----------------------------------------------------------------------------
+
+
+def _info(record: SigningKey) -> PublicKeyInfo:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    return PublicKeyInfo(
+        kid=record.kid,
+        key=Ed25519PublicKey.from_public_bytes(base64.b64decode(record.public_key)),
+        created_at=record.created_at,
+        retired_at=record.retired_at,
+        withdrawn_at=record.withdrawn_at,
+    )
+
+
+def server_keyring() -> Keyring:
+    """Every known public key, cached for a few seconds (key changes clear the cache)."""
+    alias = settings.DATABASES["default"]["NAME"]
+    cache_key = str(alias)
+    with _lock:
+        cached = _keyring_cache.get(cache_key)
+        if cached and time.monotonic() - cached[0] < KEYRING_TTL_SECONDS:
+            return cached[1]
+    ring = Keyring()
+    for record in SigningKey.objects.all():
+        ring.add(_info(record))
+    with _lock:
+        _keyring_cache[cache_key] = (time.monotonic(), ring)
+    return ring
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def public_keys_document() -> dict:
+    """What /api/v1/keys/ serves and ``passdesk_keys export-public`` writes: the input of
+    ``python -m passes.verify --keys``."""
+    keys = []
+    for record in SigningKey.objects.order_by("created_at", "id"):
+        keys.append(
+            {
+                "kid": record.kid,
+                "algorithm": "Ed25519",
+                "public_key": record.public_key,
+                "state": record.state,
+                "created_at": _iso(record.created_at),
+                "retired_at": _iso(record.retired_at),
+                "withdrawn_at": _iso(record.withdrawn_at),
+            }
+        )
+    return {"token_version": 1, "generated_at": _iso(timezone.now()), "keys": keys}

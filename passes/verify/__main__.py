@@ -1,0 +1,5 @@
+import sys
+
+from passes.signing.verify import main
+
+sys.exit(main())
