@@ -16,5 +16,6 @@ app.autodiscover_tasks(
         "passes.enterprises",
         "passes.issuing",
         "passes.notifications",
+        "passes.requests",
     ]
 )

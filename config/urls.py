@@ -17,7 +17,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("accounts/", include("passes.portal.auth_urls")),
     path(
         "admin/passes/dashboard/",
         admin.site.admin_view(dashboard_view),

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from .documents import views as views_files
 from .issuing import views as views_passes
-from .notifications import views as views_notifications
+from .portal.views import notifications as views_notifications
 
 app_name = "passes"
 

@@ -8,6 +8,7 @@ from django.test import Client
 
 from passes.models import ScanEvent
 from passes.requests import workflow
+from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
@@ -197,14 +198,14 @@ def test_offline_scan_waits_on_the_phone_and_uploads_late(browser_page, live_ser
 def test_camera_reads_the_qr_code_and_shows_the_verdict(open_page, live_server, tmp_path):
     factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
     issued = make_pass(plate="湘B12345")
-    page, _context = open_page(camera_showing(signing.sign_pass(issued), tmp_path / "qr.y4m"))
+    page, _context = open_page(camera_showing(signing_keys.sign_pass(issued), tmp_path / "qr.y4m"))
     open_checkpoint_page(page, live_server)
     page.locator("#cp-camera-start").click()
     page.locator("#cp-verdict[data-severity=ok]").wait_for(state="visible")
     assert page.locator("#cp-v-plate").inner_text() == "湘B12345"
     scan = ScanEvent.objects.get()
     assert scan.pass_obj_id == issued.pk
-    assert scan.code == signing.verification_url(signing.sign_pass(issued))
+    assert scan.code == signing.verification_url(signing_keys.sign_pass(issued))
 
 
 def test_without_network_the_phone_checks_the_qr_code_itself(
@@ -214,7 +215,7 @@ def test_without_network_the_phone_checks_the_qr_code_itself(
     offline, and the scan reaches the server when the network comes back."""
     factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
     issued = make_pass(plate="湘B12345")
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     workflow.revoke_pass(issued, by=officer, reason="车辆已更换")
     page, context = open_page(camera_showing(token, tmp_path / "qr.y4m"))
     open_checkpoint_page(page, live_server)
@@ -244,7 +245,7 @@ def test_without_network_the_phone_checks_the_qr_code_itself(
 def test_offline_check_tells_a_forged_code(open_page, live_server, tmp_path):
     factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
     issued = make_pass(plate="湘B12345")
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     page, context = open_page(camera_showing(forged, tmp_path / "qr.y4m"))
     open_checkpoint_page(page, live_server)

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from passes.checkpoint import fastscan
 from passes.models import ScanEvent, Verdict
 from passes.requests import workflow
+from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
@@ -95,16 +96,19 @@ def _revoked_pass(officer):
 @pytest.mark.parametrize(
     "scan",
     [
-        lambda o: {"code": signing.verification_url(signing.sign_pass(make_pass()))},
-        lambda o: {"code": signing.sign_pass(_revoked_pass(o))},
+        lambda o: {"code": signing.verification_url(signing_keys.sign_pass(make_pass()))},
+        lambda o: {"code": signing_keys.sign_pass(_revoked_pass(o))},
         lambda o: {"code": "  HELLO" * 30},
         lambda o: {"number": make_pass(plate="湘B12345").number, "plate": " 湘b99999 "},
         lambda o: {"number": "430200999999", "plate": "湘B12345", "code": ""},
         lambda o: {
-            "code": signing.sign_pass(make_pass()),
+            "code": signing_keys.sign_pass(make_pass()),
             "scanned_at": (timezone.now() - datetime.timedelta(hours=2)).isoformat(),
         },
-        lambda o: {"code": signing.sign_pass(make_pass()), "scanned_at": "2026-11-28T08:00:00"},
+        lambda o: {
+            "code": signing_keys.sign_pass(make_pass()),
+            "scanned_at": "2026-11-28T08:00:00",
+        },
     ],
     ids=["url", "revoked", "forged", "typed-mismatch", "unknown", "late", "naive-time"],
 )
@@ -130,7 +134,7 @@ def test_lean_and_drf_paths_give_the_same_answer(
 
 
 def test_lean_path_answers_a_token_scan_and_a_replay(path_taken, token, checkpoint):
-    data = body(checkpoint, code=signing.sign_pass(make_pass()))
+    data = body(checkpoint, code=signing_keys.sign_pass(make_pass()))
     first = post(token, data)
     again = post(token, data)
     assert (first.status_code, again.status_code) == (201, 200)
@@ -242,7 +246,7 @@ def test_session_requests_go_through_drf_and_its_csrf_check(path_taken, inspecto
     ],
 )
 def test_other_media_types_are_left_to_drf(path_taken, token, checkpoint, headers):
-    post(token, body(checkpoint, code=signing.sign_pass(make_pass())), **headers)
+    post(token, body(checkpoint, code=signing_keys.sign_pass(make_pass())), **headers)
     assert path_taken == ["drf"]
 
 
@@ -251,7 +255,7 @@ def test_json_with_charset_and_wildcard_accept_stays_on_the_lean_path(
 ):
     response = post(
         token,
-        body(checkpoint, code=signing.sign_pass(make_pass())),
+        body(checkpoint, code=signing_keys.sign_pass(make_pass())),
         content_type="application/json; charset=utf-8",
         HTTP_ACCEPT="*/*",
     )

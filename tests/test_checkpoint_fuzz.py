@@ -7,6 +7,7 @@ from django.utils.timezone import now
 from rest_framework.authtoken.models import Token
 
 from passes.models import ScanEvent
+from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
@@ -23,7 +24,7 @@ def checkpoint_world(db, settings):
     return {
         "token": f"Token {Token.objects.create(user=inspector).key}",
         "checkpoint": checkpoint.code,
-        "code": signing.verification_url(signing.sign_pass(issued)),
+        "code": signing.verification_url(signing_keys.sign_pass(issued)),
         "calls": 0,
     }
 

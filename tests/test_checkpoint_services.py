@@ -13,6 +13,7 @@ from django.utils import timezone
 from passes.checkpoint import services
 from passes.models import Pass, ScanEvent, Verdict
 from passes.requests import workflow
+from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
 from tests import factories
 from tests.factories_checkpoint import make_pass
@@ -46,7 +47,7 @@ def foreign_token(pass_obj):
     """A well-formed token for a real pass, signed by a key the office never had."""
     private = Ed25519PrivateKey.generate()
     signer = signing.Signer(kid=signing.key_id_for(private.public_key()), private_key=private)
-    return signing.sign_pass(pass_obj, signer=signer)
+    return signing_keys.sign_pass(pass_obj, signer=signer)
 
 
 # --- Token path -----------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def foreign_token(pass_obj):
 
 def test_valid_token_is_valid_and_linked_to_the_pass(inspector, checkpoint):
     issued = make_pass(plate="湘B12345")
-    url = signing.verification_url(signing.sign_pass(issued))
+    url = signing.verification_url(signing_keys.sign_pass(issued))
     recorded, created = scan(inspector, checkpoint, code=url)
     assert created
     assert recorded.verdict == Verdict.VALID
@@ -66,13 +67,13 @@ def test_valid_token_is_valid_and_linked_to_the_pass(inspector, checkpoint):
 
 def test_bare_token_in_lower_case_is_accepted(inspector, checkpoint):
     issued = make_pass()
-    recorded, _ = scan(inspector, checkpoint, code=signing.sign_pass(issued).lower())
+    recorded, _ = scan(inspector, checkpoint, code=signing_keys.sign_pass(issued).lower())
     assert recorded.verdict == Verdict.VALID
 
 
 def test_tampered_token_is_forged_and_kept(inspector, checkpoint):
     issued = make_pass()
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     index = len(token) - 10  # inside the signature
     tampered = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
     recorded, created = scan(inspector, checkpoint, code=tampered)
@@ -107,7 +108,7 @@ def test_genuine_token_for_a_pass_not_on_record_is_unknown(inspector, checkpoint
         valid_from=issued.valid_from,
         valid_until=issued.valid_until,
     )
-    recorded, _ = scan(inspector, checkpoint, code=signing.sign_pass(ghost))
+    recorded, _ = scan(inspector, checkpoint, code=signing_keys.sign_pass(ghost))
     assert recorded.verdict == Verdict.UNKNOWN
     assert recorded.number == "430200999999"
     assert recorded.pass_obj is None
@@ -115,14 +116,14 @@ def test_genuine_token_for_a_pass_not_on_record_is_unknown(inspector, checkpoint
 
 def test_token_with_a_typed_plate_of_another_truck_is_plate_mismatch(inspector, checkpoint):
     issued = make_pass(plate="湘B12345")
-    recorded, _ = scan(inspector, checkpoint, code=signing.sign_pass(issued), plate="湘B99999")
+    recorded, _ = scan(inspector, checkpoint, code=signing_keys.sign_pass(issued), plate="湘B99999")
     assert recorded.verdict == Verdict.PLATE_MISMATCH
     assert recorded.plate == "湘B99999"
 
 
 def test_revoked_pass_scanned_by_token_is_revoked(inspector, checkpoint, officer):
     issued = make_pass()
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     workflow.revoke_pass(issued, by=officer, reason="车辆已更换")
     recorded, _ = scan(inspector, checkpoint, code=token)
     assert recorded.verdict == Verdict.REVOKED
@@ -132,7 +133,7 @@ def test_token_uses_the_recorded_window_not_only_the_signed_one(inspector, check
     """Expired by the clock at the time of the scan, whatever the sweeper has done."""
     start = timezone.now() - datetime.timedelta(days=5)
     issued = make_pass(valid_from=start, valid_until=start + datetime.timedelta(days=2))
-    recorded, _ = scan(inspector, checkpoint, code=signing.sign_pass(issued))
+    recorded, _ = scan(inspector, checkpoint, code=signing_keys.sign_pass(issued))
     assert issued.status == Pass.Status.ACTIVE
     assert recorded.verdict == Verdict.EXPIRED
 
@@ -140,7 +141,7 @@ def test_token_uses_the_recorded_window_not_only_the_signed_one(inspector, check
 def test_not_yet_valid_token(inspector, checkpoint):
     start = timezone.now() + datetime.timedelta(days=1)
     issued = make_pass(valid_from=start)
-    recorded, _ = scan(inspector, checkpoint, code=signing.sign_pass(issued))
+    recorded, _ = scan(inspector, checkpoint, code=signing_keys.sign_pass(issued))
     assert recorded.verdict == Verdict.NOT_YET_VALID
 
 
@@ -208,7 +209,7 @@ def november_pass(db):
 )
 def test_window_edges_in_shanghai_time_on_both_paths(november_pass, moment, expected):
     at = moment.replace(tzinfo=SHANGHAI)
-    token = signing.sign_pass(november_pass)
+    token = signing_keys.sign_pass(november_pass)
     assert services.evaluate(at=at, code=token).verdict == expected
     typed = services.evaluate(at=at, number=november_pass.number, plate="湘B12345")
     assert typed.verdict == expected
@@ -239,7 +240,7 @@ def test_offline_scan_uploaded_late_keeps_its_time_and_is_judged_then(
 ):
     scanned_at = datetime.datetime(2026, 11, 9, 22, 0, tzinfo=SHANGHAI)
     recorded, _ = scan(
-        inspector, checkpoint, code=signing.sign_pass(november_pass), scanned_at=scanned_at
+        inspector, checkpoint, code=signing_keys.sign_pass(november_pass), scanned_at=scanned_at
     )
     assert recorded.is_late
     assert recorded.scanned_at == scanned_at
@@ -252,7 +253,7 @@ def test_scan_uploaded_at_once_is_not_late(inspector, checkpoint):
     recorded, _ = scan(
         inspector,
         checkpoint,
-        code=signing.sign_pass(issued),
+        code=signing_keys.sign_pass(issued),
         scanned_at=timezone.now() - datetime.timedelta(seconds=20),
     )
     assert not recorded.is_late
@@ -264,7 +265,7 @@ def test_late_threshold_comes_from_settings(inspector, checkpoint, settings):
     recorded, _ = scan(
         inspector,
         checkpoint,
-        code=signing.sign_pass(issued),
+        code=signing_keys.sign_pass(issued),
         scanned_at=timezone.now() - datetime.timedelta(seconds=20),
     )
     assert recorded.is_late
@@ -272,7 +273,7 @@ def test_late_threshold_comes_from_settings(inspector, checkpoint, settings):
 
 def test_late_upload_of_a_scan_made_before_revocation_is_flagged(inspector, checkpoint, officer):
     issued = make_pass()
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     workflow.revoke_pass(issued, by=officer, reason="车辆已更换")
     recorded, _ = scan(
         inspector, checkpoint, code=token, scanned_at=timezone.now() - datetime.timedelta(hours=1)
@@ -286,7 +287,7 @@ def test_device_clock_far_ahead_is_not_believed(inspector, checkpoint):
     recorded, _ = scan(
         inspector,
         checkpoint,
-        code=signing.sign_pass(issued),
+        code=signing_keys.sign_pass(issued),
         scanned_at=timezone.now() + datetime.timedelta(days=30),
     )
     assert recorded.verdict == Verdict.VALID  # judged at arrival, not a month from now
@@ -299,7 +300,7 @@ def test_device_clock_far_ahead_is_not_believed(inspector, checkpoint):
 def test_same_nonce_twice_returns_the_first_scan(inspector, checkpoint):
     issued = make_pass(plate="湘B12345")
     first, created = scan(
-        inspector, checkpoint, nonce="device-nonce-1", code=signing.sign_pass(issued)
+        inspector, checkpoint, nonce="device-nonce-1", code=signing_keys.sign_pass(issued)
     )
     again, created_again = scan(
         inspector, checkpoint, nonce="device-nonce-1", number="430200000000", plate="湘B00000"
@@ -313,7 +314,7 @@ def test_same_nonce_twice_returns_the_first_scan(inspector, checkpoint):
 def test_same_nonce_from_two_inspectors_is_two_scans(inspector, checkpoint):
     other = factories.UserFactory(username="inspector2", groups=["Inspectors"])
     issued = make_pass()
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     scan(inspector, checkpoint, nonce="shared-nonce", code=token)
     _, created = scan(other, checkpoint, nonce="shared-nonce", code=token)
     assert created
@@ -340,7 +341,7 @@ def test_concurrent_uploads_of_one_nonce_record_one_scan(inspector, checkpoint):
     """Two threads, two connections, one nonce: the unique constraint lets one insert win and
     the other returns the winner's row."""
     issued = make_pass()
-    token = signing.sign_pass(issued)
+    token = signing_keys.sign_pass(issued)
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -37,4 +37,4 @@ def test_worker_renders_the_pdf_after_approval(start_celery_worker):
     with record.file.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"
     # Signed with the key this process created, not one the worker made up.
-    assert signing.verify_token(signing.sign_pass(passes[0])).kid == key.kid
+    assert signing.verify_token(signing_keys.sign_pass(passes[0])).kid == key.kid

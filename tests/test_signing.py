@@ -226,15 +226,15 @@ def test_rotation_old_passes_verify_new_key_signs():
     from tests.factories_issuing import make_passes
 
     old_pass, new_pass = make_passes(submittable_request(vehicles=2))
-    old_token = signing.sign_pass(old_pass)
-    old_kid = signing.verify_token(old_token).kid
+    old_token = signing_keys.sign_pass(old_pass)
+    old_kid = signing.verify_token(old_token, signing_keys.server_keyring()).kid
     new_record = signing_keys.rotate_key()
     assert new_record.kid != old_kid
     assert SigningKey.objects.get(kid=old_kid).retired_at is not None
-    new_token = signing.sign_pass(new_pass)
-    assert signing.verify_token(new_token).kid == new_record.kid
+    new_token = signing_keys.sign_pass(new_pass)
+    assert signing.verify_token(new_token, signing_keys.server_keyring()).kid == new_record.kid
     # Passes printed before the rotation still verify.
-    assert signing.verify_token(old_token).number == old_pass.number
+    assert signing.verify_token(old_token, signing_keys.server_keyring()).number == old_pass.number
 
 
 @pytest.mark.django_db
@@ -243,13 +243,16 @@ def test_withdrawn_key_no_longer_verifies_on_the_server():
     from tests.factories_issuing import make_passes
 
     (pass_obj,) = make_passes(submittable_request())
-    token = signing.sign_pass(pass_obj)
-    kid = signing.verify_token(token).kid
+    token = signing_keys.sign_pass(pass_obj)
+    kid = signing.verify_token(token, signing_keys.server_keyring()).kid
     call_command("passdesk_keys", "withdraw", kid, "--reason", "laptop stolen")
     with pytest.raises(signing.WithdrawnKey):
-        signing.verify_token(token)
+        signing.verify_token(token, signing_keys.server_keyring())
     # A fresh key signs from now on.
-    assert signing.verify_token(signing.sign_pass(pass_obj)).kid != kid
+    assert (
+        signing.verify_token(signing_keys.sign_pass(pass_obj), signing_keys.server_keyring()).kid
+        != kid
+    )
 
 
 @pytest.mark.django_db

@@ -61,7 +61,7 @@ def setup(tmp_path):
         valid_until=datetime.datetime(2026, 12, 5, 0, 0, tzinfo=SHANGHAI),
     )
     (pass_obj,) = make_passes(request)
-    token = signing.sign_pass(pass_obj)
+    token = signing_keys.sign_pass(pass_obj)
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(signing_keys.public_keys_document()))
     return pass_obj, token, keys
@@ -140,7 +140,7 @@ def test_forged_unknown_and_withdrawn(setup, tmp_path):
     result = verify("--token", token, "--keys", str(other), "--at", INSIDE)
     assert result.returncode == 7 and "unknown_key" in result.stdout
 
-    kid = signing.verify_token(token).kid
+    kid = signing.verify_token(token, signing_keys.server_keyring()).kid
     signing_keys.withdraw_key(kid, reason="compromised")
     withdrawn = tmp_path / "withdrawn.json"
     withdrawn.write_text(json.dumps(signing_keys.public_keys_document()))

@@ -6,9 +6,9 @@ import pytest
 from celery.result import EagerResult
 from django.utils import timezone
 
-from passes.issuing.tasks import expire_passes
 from passes.models import AuditEvent, Pass
 from passes.requests import workflow
+from passes.requests.tasks import expire_passes
 from tests import factories
 
 

@@ -33,6 +33,7 @@ def seed(out_path: str, count: int) -> None:
         RequestItem,
         Vehicle,
     )
+    from passes.signing import keys as signing_keys
     from passes.signing import tokens as signing
 
     rng = random.Random(20221128)
@@ -139,7 +140,7 @@ def seed(out_path: str, count: int) -> None:
             status=Pass.Status.REVOKED, revoked_at=now, status_changed_at=now
         )
 
-    codes = [signing.verification_url(signing.sign_pass(issued)) for issued in passes]
+    codes = [signing.verification_url(signing_keys.sign_pass(issued)) for issued in passes]
     typed = [[issued.number, issued.plate] for issued in passes]
     with open(out_path, "w", encoding="utf-8") as handle:
         json.dump(

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from ..models import Pass, PassPdf, PassRequest
-from ..signing.keys import current_signer
-from ..signing.tokens import Signer, sign_pass, verification_url
+from ..signing.keys import current_signer, sign_pass
+from ..signing.tokens import Signer, verification_url
 from .pdf import sheet as pdf
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import SigningKey
-from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key
+from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key, sign_claims
 
 KEYRING_TTL_SECONDS = 30
 
@@ -283,3 +283,16 @@ def public_keys_document() -> dict:
             }
         )
     return {"token_version": 1, "generated_at": _iso(timezone.now()), "keys": keys}
+
+
+def sign_pass(pass_obj, signer: Signer | None = None) -> str:
+    """The token for a pass, signed with the current key (deterministic for a given key)."""
+    if signer is None:
+        signer = current_signer()
+    return sign_claims(
+        signer,
+        number=pass_obj.number,
+        plate=pass_obj.plate,
+        valid_from=pass_obj.valid_from,
+        valid_until=pass_obj.valid_until,
+    )

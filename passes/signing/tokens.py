@@ -27,8 +27,8 @@ Whether the genuine pass is valid *now* is a separate question (``verdict_for``)
 the claims, the time and a revocation list, so the server and the offline verifier share it.
 
 This module imports nothing from Django at import time: ``python -m passes.verify`` uses it on a
-checkpoint laptop without settings or a database. ``sign_pass``, ``verification_url`` and
-``verify_token(keys=None)`` reach the server's keyring lazily (``passes.signing.keys``).
+checkpoint laptop without settings or a database; the key store and ``sign_pass`` are in
+``signing.keys``. ``verification_url`` reads the public base URL from the settings lazily.
 """
 
 from __future__ import annotations
@@ -318,17 +318,13 @@ def decode_token(token: str) -> tuple[TokenClaims, bytes, bytes]:
     return claims, payload, signature
 
 
-def verify_token(token: str, keys: Keyring | None = None, at=None) -> TokenClaims:
+def verify_token(token: str, keys: Keyring, at=None) -> TokenClaims:
     """The claims of a genuine token, or a ``TokenError`` saying why it is not one.
 
-    ``keys`` defaults to the server's keyring (needs Django). ``at`` (default now) matters only
-    for withdrawn keys: a key withdrawn at T stops verifying from T on.
+    ``keys``: the server's (``keys.server_keyring()``) or a checkpoint's copy. ``at`` (default
+    now) matters only for withdrawn keys: a key withdrawn at T stops verifying from T on.
     """
     claims, payload, signature = decode_token(token)
-    if keys is None:
-        from .keys import server_keyring
-
-        keys = server_keyring()
     info = keys.get(claims.kid)
     if info is None:
         raise UnknownKey(f"unknown key {claims.kid}", kid=claims.kid)
@@ -341,22 +337,7 @@ def verify_token(token: str, keys: Keyring | None = None, at=None) -> TokenClaim
     return claims
 
 
-# --- Django-side helpers (lazy imports) ------------------------------------------------------
-
-
-def sign_pass(pass_obj, signer: Signer | None = None) -> str:
-    """The token for a pass, signed with the current key (deterministic for a given key)."""
-    if signer is None:
-        from .keys import current_signer
-
-        signer = current_signer()
-    return sign_claims(
-        signer,
-        number=pass_obj.number,
-        plate=pass_obj.plate,
-        valid_from=pass_obj.valid_from,
-        valid_until=pass_obj.valid_until,
-    )
+# --- The QR code ------------------------------------------------------
 
 
 def verification_url(token: str, base_url: str | None = None) -> str:

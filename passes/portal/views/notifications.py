@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .. import roles
-from ..models import NotificationPreference, WebhookEndpoint
-from ..portal.access import member_required, owned
-from . import webhooks
-from .recipients import preference_of
+from ... import roles
+from ...models import NotificationPreference, WebhookEndpoint
+from ...notifications import webhooks
+from ...notifications.recipients import preference_of
+from ..access import member_required, owned
 
 SECRET_SESSION_KEY = "passdesk_new_webhook_secret"
 
