@@ -6,10 +6,8 @@ Every byte fetch is tied to a recorded DocumentView: the viewer passes the id of
 recorded; a fetch without one records a view of its own.
 """
 
-import mimetypes
-
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import roles
+from ..documents.files import CACHE_NEVER, private_file_response
 from ..models import Document, DocumentView
 from ..requests import review
 
@@ -86,12 +85,12 @@ def document_file(modeladmin):
             handle = document.file.open("rb")
         except (FileNotFoundError, OSError):
             raise Http404(_("The file is missing from storage.")) from None
-        response = FileResponse(handle, content_type=document.content_type)
-        extension = mimetypes.guess_extension(document.content_type) or ""
-        response["Content-Disposition"] = f'inline; filename="document-{document.pk}{extension}"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_file_response(
+            handle,
+            content_type=document.content_type,
+            filename=f"document-{document.pk}",
+            cache=CACHE_NEVER,
+        )
 
     return view
 
@@ -109,10 +108,12 @@ def document_page(modeladmin):
             png = render_page(document, page, PAGE_WIDTH)
         except (PreviewUnavailable, FileNotFoundError, OSError):
             raise Http404(_("This page cannot be shown.")) from None
-        response = HttpResponse(png, content_type="image/png")
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_file_response(
+            png,
+            content_type="image/png",
+            filename=f"document-{document.pk}-page-{page}.png",
+            cache=CACHE_NEVER,
+        )
 
     return view
 

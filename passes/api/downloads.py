@@ -8,10 +8,12 @@ the usual JSON shape when something is wrong.
 import json
 
 from django.http import FileResponse, Http404
-from django.utils.http import content_disposition_header
 from rest_framework.renderers import BaseRenderer
 
+from ..documents.files import CACHE_NEVER, private_file_response
+from ..documents.views import download_name
 from ..issuing import rendering
+from ..issuing.views import pdf_response
 
 
 class FileRenderer(BaseRenderer):
@@ -27,39 +29,26 @@ class FileRenderer(BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode()
 
 
-def _private(response: FileResponse) -> FileResponse:
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def document_response(document) -> FileResponse:
     try:
         handle = document.file.storage.open(document.file.name, "rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, document.original_name)
-    return _private(response)
-
-
-def _pdf(record) -> FileResponse:
-    return _private(
-        FileResponse(
-            record.file.open("rb"),
-            content_type="application/pdf",
-            as_attachment=True,
-            filename=rendering.download_name(record),
-        )
+    return private_file_response(
+        handle,
+        content_type=document.content_type,
+        filename=download_name(document),
+        attachment=True,
+        cache=CACHE_NEVER,
     )
 
 
 def pass_pdf_response(pass_obj) -> FileResponse:
-    return _pdf(rendering.pass_pdf(pass_obj))
+    return pdf_response(rendering.pass_pdf(pass_obj))
 
 
 def request_pdf_response(pass_request) -> FileResponse:
     record = rendering.request_pdf(pass_request)
     if record is None:
         raise Http404
-    return _pdf(record)
+    return pdf_response(record)

@@ -9,27 +9,28 @@ answers, and input that passes the same checks as ``ScanInputSerializer``. Anyth
 (session login, bad or missing token, no permission, invalid input, odd media types) returns
 None and DRF's ``ScanView`` handles the request from the start, so errors, their translated
 messages, CSRF on session requests and the browsable API stay exactly as they were. The
-answer (status, JSON body, headers) is the one DRF would send; ``tests/test_checkpoint_fast.py``
+answer (status, JSON body, headers) is the one DRF would send; ``tests/checkpoint/test_fast.py``
 compares both paths.
 """
 
 import json
-import re
 
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from . import services
-from .serializers import scan_output
+from .serializers import ScanInputSerializer, scan_output
 from .tokens import token_user
 
-# ScanInputSerializer's CharFields: (name, max_length, required). Blank is allowed for the
-# optional ones only; checkpoint and nonce must not be blank.
-_OPTIONAL = (("code", 4096), ("number", 32), ("plate", 16))
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# The limits are ScanInputSerializer's own fields, read once (one home for each rule): blank is
+# allowed for the optional ones only; checkpoint and nonce must not be blank.
+_FIELDS = ScanInputSerializer().fields
+_OPTIONAL = tuple((name, _FIELDS[name].max_length) for name in ("code", "number", "plate"))
+_CHECKPOINT_MAX = _FIELDS["checkpoint"].max_length
+_NONCE = next(v.regex for v in _FIELDS["nonce"].validators if isinstance(v, RegexValidator))
 # Parses ``scanned_at`` exactly as the serializer's field does (formats, time zone, errors).
-_SCANNED_AT = serializers.DateTimeField()
+_SCANNED_AT = _FIELDS["scanned_at"]
 # A scan is a few hundred bytes; anything larger is left to DRF (and Django's upload limits).
 MAX_BODY = 16 * 1024
 _JSON_ACCEPTS = frozenset({"", "*/*", "application/json", "application/*"})
@@ -91,10 +92,12 @@ def _input(data: dict) -> dict:
         fields[name] = _text(value, max_length, blank=True) if name in data else ""
     if not fields["code"] and not (fields["number"] and fields["plate"]):
         raise _NotForUs
-    nonce = _text(data.get("nonce"), 64, blank=False)
+    nonce = _text(data.get("nonce"), MAX_BODY, blank=False)
     if not _NONCE.search(nonce):
         raise _NotForUs
-    checkpoint = services.active_checkpoint(_text(data.get("checkpoint"), 40, blank=False))
+    checkpoint = services.active_checkpoint(
+        _text(data.get("checkpoint"), _CHECKPOINT_MAX, blank=False)
+    )
     if checkpoint is None:
         raise _NotForUs
     scanned_at = data.get("scanned_at")

@@ -2,23 +2,17 @@
 which answer 404 to anyone who may not see a document, so its existence is not revealed."""
 
 import logging
-from urllib.parse import quote
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET
 
 from .. import documents
 from ..models import Document
+from .files import private_file_response, safe_name
 
 logger = logging.getLogger(__name__)
-
-# Files never change once stored (a replacement is a new document), so a private cache helps
-# a reviewer paging back and forth; shared caches must never keep them.
-CACHE_CONTROL = "private, max-age=600"
-PDF_POLICY = "sandbox"
-IMAGE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def _document_or_404(request, pk):
@@ -38,37 +32,8 @@ def _anonymous(request):
 
 
 def download_name(document) -> str:
-    """The original name, with the extension of what the file really is appended when the name
-    says something else (``scan.exe`` that is a PDF downloads as ``scan.exe.pdf``)."""
-    name = document.original_name or f"document-{document.pk}"
-    extensions = {
-        "application/pdf": (".pdf",),
-        "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
-        "image/png": (".png",),
-        "image/tiff": (".tif", ".tiff"),
-    }.get(document.content_type, ())
-    if extensions and not name.lower().endswith(extensions):
-        name += extensions[0]
-    return name
-
-
-def content_disposition(disposition: str, filename: str) -> str:
-    """``inline`` or ``attachment`` with an ASCII fallback name and the RFC 5987 UTF-8 name."""
-    filename = documents.clean_file_name(filename)
-    fallback = "".join(
-        char if 32 <= ord(char) < 127 and char not in '"\\;%' else "_" for char in filename
-    )
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _protect(response, content_type: str):
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = CACHE_CONTROL
-    response["Content-Security-Policy"] = (
-        PDF_POLICY if content_type == "application/pdf" else IMAGE_POLICY
-    )
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    """The name a document downloads under: its original name, its real type's extension."""
+    return safe_name(document.original_name or f"document-{document.pk}", document.content_type)
 
 
 @require_GET
@@ -84,9 +49,11 @@ def document_file(request, pk):
         logger.error("document %s: stored file %s is missing", document.pk, document.file.name)
         raise Http404 from None
     download = request.GET.get("download") in ("1", "true", "yes")
-    response = FileResponse(handle, content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition(
-        "attachment" if download else "inline", download_name(document)
+    response = private_file_response(
+        handle,
+        content_type=document.content_type,
+        filename=download_name(document),
+        attachment=download,
     )
     documents.document_viewed.send(
         sender=Document,
@@ -94,7 +61,7 @@ def document_file(request, pk):
         user=request.user,
         variant="download" if download else "file",
     )
-    return _protect(response, document.content_type)
+    return response
 
 
 @require_GET
@@ -109,9 +76,9 @@ def document_thumbnail(request, pk):
         handle = document.thumbnail.storage.open(document.thumbnail.name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    response = FileResponse(handle, content_type="image/png")
-    response["Content-Disposition"] = content_disposition("inline", f"thumbnail-{document.pk}.png")
-    return _protect(response, "image/png")
+    return private_file_response(
+        handle, content_type="image/png", filename=f"thumbnail-{document.pk}.png"
+    )
 
 
 @require_GET
@@ -128,8 +95,6 @@ def document_page(request, pk, page):
     documents.document_viewed.send(
         sender=Document, document=document, user=request.user, variant="page"
     )
-    response = HttpResponse(png, content_type="image/png")
-    response["Content-Disposition"] = content_disposition(
-        "inline", f"document-{document.pk}-page-{page}.png"
+    return private_file_response(
+        png, content_type="image/png", filename=f"document-{document.pk}-page-{page}.png"
     )
-    return _protect(response, "image/png")

@@ -6,26 +6,26 @@ to sign in. The PDF is rendered on demand if the stored one is missing or stale.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .. import roles
+from ..documents.files import CACHE_NEVER, private_file_response
 from ..models import Pass, PassRequest
 from . import rendering
 
 
-def _file_response(record) -> FileResponse:
-    response = FileResponse(
+def pdf_response(record):
+    """A stored pass PDF as a download (the one private-file response)."""
+    return private_file_response(
         record.file.open("rb"),
         content_type="application/pdf",
-        as_attachment=True,
         filename=rendering.download_name(record),
+        attachment=True,
+        cache=CACHE_NEVER,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET
@@ -35,7 +35,7 @@ def pass_pdf(request, number):
     pass_obj = get_object_or_404(Pass.objects.select_related("request__enterprise"), number=number)
     if not roles.can_see_enterprise_data(request.user, pass_obj.request.enterprise):
         raise Http404
-    return _file_response(rendering.pass_pdf(pass_obj))
+    return pdf_response(rendering.pass_pdf(pass_obj))
 
 
 @require_GET
@@ -50,4 +50,4 @@ def request_passes_pdf(request, pk):
     record = rendering.request_pdf(pass_request)
     if record is None:
         raise Http404
-    return _file_response(record)
+    return pdf_response(record)

@@ -26,8 +26,9 @@ Verifying a token (``verify_token``) answers only "is this genuine": the claims,
 Whether the genuine pass is valid *now* is a separate question (``verdict_for``) answered from
 the claims, the time and a revocation list, so the server and the offline verifier share it.
 
-This module imports nothing from Django at import time: ``python -m passes.verify`` uses it on a
-checkpoint laptop without settings or a database; the key store and ``sign_pass`` are in
+This module needs no Django settings, ORM or database (the plate rule it shares,
+``validators.normalize_plate``, is plain Python): ``python -m passes.verify`` uses it on a
+checkpoint laptop; the key store and ``sign_pass`` are in
 ``signing.keys``. ``verification_url`` reads the public base URL from the settings lazily.
 """
 
@@ -45,6 +46,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ..validators import normalize_plate
+
 TOKEN_VERSION = 1
 _HEADER = struct.Struct(">B4s5sII")  # version, kid, number (40 bits), valid_from, valid_until
 HEADER_SIZE = _HEADER.size  # 18
@@ -55,14 +58,8 @@ VERIFY_PATH = "/v/"
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 
-# Same separators as passes.validators.normalize_plate, kept here so this module needs no Django.
-_PLATE_SEPARATORS = re.compile(r"[\s·•.\-_・]")
 _BASE32_CHARS = re.compile(r"^[A-Z2-7]+$")
 _B32_VALUES = {char: value for value, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
-
-
-def normalize_plate(value: str) -> str:
-    return _PLATE_SEPARATORS.sub("", value or "").upper()
 
 
 # --- Errors ---------------------------------------------------------------------------------
