@@ -13,7 +13,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from ..demo.scans import _assemble_pdf, make_scan_bytes, make_scan_pdf
+from ..demo.scans import assemble_pdf, make_scan_bytes, make_scan_pdf
 from ..documents import inspect_upload, render_pdf_page, thumbnail_png
 from ..models import Document
 from . import machine_line, measure, report
@@ -33,7 +33,7 @@ def _pdf_around(jpeg: bytes) -> bytes:
     with Image.open(io.BytesIO(jpeg)) as image:
         width, height = image.size
     drawing = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
-    return _assemble_pdf(
+    return assemble_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

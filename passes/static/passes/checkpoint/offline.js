@@ -116,8 +116,10 @@
     return out;
   }
 
+  // The mirror of passes.validators.normalize_plate (NFKC, separators, case); both are run
+  // over tests/signing/plate_cases.json.
   function normalizePlate(value) {
-    return (value || "").replace(/[\s·•.\-_・]/g, "").toUpperCase();
+    return (value || "").normalize("NFKC").replace(/[\s·•‧∙.\-_・]/g, "").toUpperCase();
   }
 
   // --- Checking ------------------------------------------------------------------------------
@@ -152,5 +154,5 @@
       });
   }
 
-  window.PassdeskOffline = { sync: sync, check: check, decode: decode };
+  window.PassdeskOffline = { sync: sync, check: check, decode: decode, normalizePlate: normalizePlate };
 })();
