@@ -1,0 +1,1 @@
+"""The story-like demo data (``python manage.py demo``) and the scan images it draws."""

@@ -1,0 +1,1 @@
+"""Figures for officers: the dashboard, its server-drawn SVG charts, CSV/XLSX exports."""

@@ -40,7 +40,7 @@ class PublicKeysView(APIView):
         description=(
             "Ed25519 public keys (raw 32 bytes, base64) with their key ids and state: active "
             "keys sign, retired keys only verify, withdrawn keys no longer verify from "
-            "`withdrawn_at` on. The token format is documented in `passes/signing.py`."
+            "`withdrawn_at` on. The token format is documented in `passes/signing/tokens.py`."
         ),
         responses={200: _KEYS},
     )

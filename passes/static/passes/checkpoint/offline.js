@@ -2,7 +2,7 @@
  *
  * While online the page keeps a copy of the public keys (GET /api/v1/keys/) and of the
  * revocation feed (GET /api/v1/revocations/?since=...) in localStorage. Offline, a scanned QR
- * code is checked here exactly as passes/signing.py and `python -m passes.verify` do:
+ * code is checked here exactly as passes/signing/tokens.py and `python -m passes.verify` do:
  * base32 token, Ed25519 signature (WebCrypto), withdrawn keys, then revoked > plate mismatch >
  * not yet valid > expired > valid. The scan is still queued and judged again by the server.
  *
