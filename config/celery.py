@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("passdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Areas whose tasks sit beside their services rather than in passes/tasks/.
+app.autodiscover_tasks(["passes.messaging"])
