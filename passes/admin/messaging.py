@@ -284,6 +284,9 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("title", "body")
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead
+
 
 @admin.register(FaqEntry)
 class FaqEntryAdmin(admin.ModelAdmin):
@@ -291,3 +294,6 @@ class FaqEntryAdmin(admin.ModelAdmin):
     list_editable = ("position", "is_published")
     list_filter = ("topic", "is_published")
     search_fields = ("question", "answer")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # unpublish instead
