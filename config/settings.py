@@ -122,6 +122,8 @@ PASSDESK_PORTAL_RATE_LIMITS = {
 }
 # Messages on a request, per person (portal, API and admin alike): (count, seconds).
 PASSDESK_MESSAGE_RATE_LIMIT = (20, 600)
+# Enterprises per batch task when an announcement is sent (passes.messaging.announcements).
+PASSDESK_ANNOUNCEMENT_BATCH_SIZE = env.int("PASSDESK_ANNOUNCEMENT_BATCH_SIZE", default=100)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 

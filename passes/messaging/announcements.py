@@ -2,11 +2,11 @@
 
 Publishing only saves the announcement and, after the commit, hands its id to Celery: the
 officer's request never waits for a thousand enterprises. The start task picks the audience and
-queues one batch task per ``BATCH_SIZE`` enterprises; each batch writes the outbox rows of its
-members (their chosen channels, in their language) and of the enterprises' webhooks, and
-dispatches them. Every row has an idempotency key (announcement + recipient + channel), so a
-batch that runs twice sends nothing twice. Announcements due later are started by the beat task
-``publish_due_announcements``.
+queues one batch task per ``PASSDESK_ANNOUNCEMENT_BATCH_SIZE`` enterprises; each batch writes
+the outbox rows of its members (their chosen channels, in their language) and of the
+enterprises' webhooks, and dispatches them. Every row has an idempotency key (announcement +
+recipient + channel), so a batch that runs twice sends nothing twice. Announcements due later
+are started by the beat task ``publish_due_announcements``.
 """
 
 import json
@@ -39,7 +39,6 @@ from . import audience
 from .text import clean
 
 EVENT = "announcement.published"
-BATCH_SIZE = 100
 TEMPLATE = "announcement"
 # SMS short form: the title is cut so the whole message stays within one 70-character segment.
 SMS_TITLE_LENGTH = {"zh-hans": 30, "en": 24}
@@ -124,10 +123,8 @@ def start_delivery(pk: int) -> int:
     Announcement.objects.filter(pk=pk).update(
         enterprises_reached=len(enterprise_ids), members_addressed=members
     )
-    batches = [
-        enterprise_ids[start : start + BATCH_SIZE]
-        for start in range(0, len(enterprise_ids), BATCH_SIZE)
-    ]
+    size = max(1, settings.PASSDESK_ANNOUNCEMENT_BATCH_SIZE)
+    batches = [enterprise_ids[i : i + size] for i in range(0, len(enterprise_ids), size)]
     for batch in batches:
         deliver_announcement_batch.delay(pk, batch)
     Announcement.objects.filter(pk=pk).update(delivery_finished_at=timezone.now())
