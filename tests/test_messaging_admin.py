@@ -166,3 +166,31 @@ def test_an_inspector_cannot_reply(asked, inspector):
     )
     assert response.status_code in (302, 403)
     assert not RequestMessage.objects.filter(author=inspector).exists()
+
+
+def test_a_scheduled_announcement_can_be_changed_until_it_is_sent(
+    officer, django_capture_on_commit_callbacks
+):
+    member(factories.EnterpriseFactory(is_key_enterprise=True))
+    later = timezone.now() + datetime.timedelta(days=1)
+    scheduled = announcements.publish(
+        Announcement(title="草稿", body="x", publish_at=later), by=officer
+    )
+    now = timezone.localtime()
+    data = form_data(
+        title="改为立即发布",
+        publish_at_0=now.strftime("%Y-%m-%d"),
+        publish_at_1=now.strftime("%H:%M:%S"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(officer).post(
+            f"/admin/passes/announcement/{scheduled.pk}/change/", data
+        )
+    assert response.status_code == 302
+    scheduled.refresh_from_db()
+    assert scheduled.title == "改为立即发布" and scheduled.delivery_started_at is not None
+    assert AuditEvent.objects.filter(action="announcement.change", actor=officer).exists()
+    assert Notification.objects.filter(event=announcements.EVENT).count() == 1
+    # Sent: the text can no longer be changed.
+    page = client_for(officer).get(f"/admin/passes/announcement/{scheduled.pk}/change/")
+    assert 'name="title"' not in page.content.decode()

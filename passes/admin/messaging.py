@@ -8,7 +8,6 @@ withdrawn, not edited, because what was sent cannot be changed.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -131,13 +130,9 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            announcements.validate(obj)
-            super().save_model(request, obj, form, change)
-            if obj.publish_at <= timezone.now() and obj.delivery_started_at is None:
-                pk = obj.pk
-                transaction.on_commit(lambda: announcements._queue_start(pk))
-            return
-        announcements.publish(obj, by=request.user)
+            announcements.reschedule(obj, by=request.user)
+        else:
+            announcements.publish(obj, by=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
         if obj.publish_at <= timezone.now():

@@ -66,6 +66,27 @@ def detail_url(announcement) -> str:
     return site_url(reverse("passes:announcement-detail", args=[announcement.pk]))
 
 
+def reschedule(announcement, *, by) -> Announcement:
+    """Save changes to an announcement not sent yet (its time, text or audience)."""
+    validate(announcement)
+    announcement.title = clean(announcement.title)
+    announcement.body = clean(announcement.body)
+    announcement.save()
+    audit.record(
+        "announcement.change",
+        actor=by,
+        data={
+            "announcement": announcement.pk,
+            "audience": announcement.audience,
+            "publish_at": announcement.publish_at.isoformat(),
+        },
+    )
+    if announcement.publish_at <= timezone.now() and announcement.delivery_started_at is None:
+        pk = announcement.pk
+        transaction.on_commit(lambda: queue_start(pk))
+    return announcement
+
+
 def publish(announcement, *, by) -> Announcement:
     """Save a new announcement (inside the caller's transaction) and start its delivery after
     the commit when it is due now; a later one waits for the beat task."""
@@ -85,11 +106,11 @@ def publish(announcement, *, by) -> Announcement:
     )
     if announcement.publish_at <= timezone.now():
         pk = announcement.pk
-        transaction.on_commit(lambda: _queue_start(pk))
+        transaction.on_commit(lambda: queue_start(pk))
     return announcement
 
 
-def _queue_start(pk: int) -> None:
+def queue_start(pk: int) -> None:
     from .tasks import start_announcement_delivery
 
     try:
