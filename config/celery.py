@@ -15,6 +15,7 @@ app.autodiscover_tasks(
         "passes.documents",
         "passes.enterprises",
         "passes.issuing",
+        "passes.messaging",
         "passes.notifications",
         "passes.requests",
     ]

@@ -120,6 +120,10 @@ PASSDESK_PORTAL_RATE_LIMITS = {
     "signup": (env.int("PORTAL_SIGNUP_LIMIT", default=20), 3600),
     "upload": (env.int("PORTAL_UPLOAD_LIMIT", default=600), 600),
 }
+# Messages on a request, per person (portal, API and admin alike): (count, seconds).
+PASSDESK_MESSAGE_RATE_LIMIT = (20, 600)
+# Enterprises per batch task when an announcement is sent (passes.messaging.announcements).
+PASSDESK_ANNOUNCEMENT_BATCH_SIZE = env.int("PASSDESK_ANNOUNCEMENT_BATCH_SIZE", default=100)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -259,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-review-digests": {
         "task": "passes.send_review_digests",
         "schedule": crontab(minute=0, hour="7-22"),
+    },
+    "publish-due-announcements": {
+        "task": "passes.publish_due_announcements",
+        "schedule": crontab(minute="*"),
     },
     "purge-idempotency-keys": {
         "task": "passes.purge_idempotency_keys",

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import roles
+from ..messaging.messages import unanswered
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
 from ..requests import review
 from ..validators import normalize_plate
-from . import review_page
+from . import review_messages, review_page
 from .exports import ExportMixin
 
 Status = PassRequest.Status
@@ -119,6 +120,19 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UnansweredMessagesFilter(admin.SimpleListFilter):
+    title = gettext_lazy("messages")
+    parameter_name = "messages"
+
+    def lookups(self, request, model_admin):
+        return [("unanswered", _("Has unanswered messages"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unanswered":
+            return queryset.filter(unanswered())
+        return queryset
+
+
 class QueueChangeList(ChangeList):
     """Attaches the page's warnings to each row, computed for the page at once."""
 
@@ -141,6 +155,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         "waiting_col",
         "reviewer_col",
         "warnings_col",
+        "messages_col",
     )
     list_display_links = ("reference_col",)
     list_filter = (
@@ -149,6 +164,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         ReviewerFilter,
         KeyEnterpriseFilter,
         OverdueFilter,
+        UnansweredMessagesFilter,
     )
     search_fields = (
         "reference",
@@ -192,7 +208,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
-            .annotate(vehicles=vehicles_subquery())
+            .annotate(vehicles=vehicles_subquery(), has_unanswered=unanswered())
         )
 
     def get_changelist(self, request, **kwargs):
@@ -282,6 +298,16 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             format_html_join("", "<li>{}</li>", ((str(w),) for w in found)),
         )
 
+    @admin.display(description=gettext_lazy("messages"), ordering="-has_unanswered")
+    def messages_col(self, obj):
+        if not getattr(obj, "has_unanswered", False):
+            return ""
+        return format_html(
+            '<span class="pd-mark pd-unanswered" title="{}">✉ {}</span>',
+            _("The enterprise asked something and waits for an answer."),
+            _("unanswered"),
+        )
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -366,6 +392,16 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
                 "<int:pk>/decide/<str:decision>/",
                 wrap(review_page.decide_view(self)),
                 name="passes_review_decide",
+            ),
+            path(
+                "<int:pk>/messages/",
+                wrap(review_messages.reply_view(self)),
+                name="passes_review_message",
+            ),
+            path(
+                "<int:pk>/messages/<int:message_id>/file/",
+                wrap(review_messages.message_file_view(self)),
+                name="passes_review_message_file",
             ),
             path(
                 "document/<int:pk>/mark/",

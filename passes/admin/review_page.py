@@ -30,6 +30,7 @@ from ..models import (
     ReturnReasonTemplate,
 )
 from ..requests import review, workflow
+from . import review_messages
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
 
 Status = PassRequest.Status
@@ -180,6 +181,7 @@ def review_view(modeladmin, request, object_id):
         "max_until": max_until,
         "max_until_input": _local_input(max_until),
         "verdicts": DocumentReview.Verdict,
+        **review_messages.context_for(obj),
     }
     return TemplateResponse(request, "admin/passes/reviewqueue/review.html", context)
 

@@ -111,3 +111,8 @@ class ReturnIn(ReasonIn):
         required=False,
         help_text=_("A reason per document id."),
     )
+
+
+class MessageIn(serializers.Serializer):
+    body = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    file = serializers.FileField(required=False, help_text="PDF, JPEG, PNG or TIFF.")

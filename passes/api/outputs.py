@@ -298,3 +298,31 @@ class ReviewDetailOut(RequestDetailOut):
 
     allowed = REVIEWER_ACTIONS
     all_passes_url_name = "passes:request-passes-pdf"
+
+
+class MessageAttachmentOut(serializers.Serializer):
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class MessageOut(serializers.Serializer):
+    """A message on a request. Office staff are shown as the office, not by name."""
+
+    id = serializers.IntegerField()
+    from_office = serializers.BooleanField()
+    author = serializers.SerializerMethodField()
+    body = serializers.CharField()
+    attachment = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, message) -> str:
+        if message.from_office:
+            return str(_("Traffic office"))
+        return message.author.get_full_name() or message.author.get_username()
+
+    def get_attachment(self, message) -> dict | None:
+        if not message.file:
+            return None
+        return MessageAttachmentOut(message).data

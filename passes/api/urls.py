@@ -1,12 +1,13 @@
 """Routes under ``/api/v1/`` (namespace ``api``). Other areas add their endpoints here too."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from passes.signing.views import public_keys
 
 from .views_auth import ObtainTokenView
-from .views_fleet import DriverViewSet, VehicleViewSet
+from .views_fleet import ID_PATTERN, DriverViewSet, VehicleViewSet
+from .views_messages import MessageFileView, RequestMessagesView, ReviewMessagesView
 from .views_requests import RequestViewSet
 from .views_review import ReviewViewSet
 
@@ -23,6 +24,21 @@ urlpatterns = [
     # and every pattern tried before it costs each scan a regex match.
     path("", include("passes.checkpoint.api_urls")),
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    re_path(
+        rf"^requests/(?P<pk>{ID_PATTERN})/messages/$",
+        RequestMessagesView.as_view(),
+        name="request-messages",
+    ),
+    re_path(
+        rf"^requests/(?P<pk>{ID_PATTERN})/messages/(?P<message_id>{ID_PATTERN})/file/$",
+        MessageFileView.as_view(),
+        name="request-message-file",
+    ),
+    re_path(
+        rf"^review/(?P<pk>{ID_PATTERN})/messages/$",
+        ReviewMessagesView.as_view(),
+        name="review-messages",
+    ),
     *router.urls,
     # GET keys/: public keys that verify pass tokens (issuing area)
     path("keys/", public_keys, name="keys"),

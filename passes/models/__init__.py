@@ -7,6 +7,14 @@ from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .imports import ImportJob
 from .issued import Pass, PassSerial
+from .messaging import (
+    Announcement,
+    AnnouncementAttachment,
+    AnnouncementRead,
+    FaqEntry,
+    ReplyTemplate,
+    RequestMessage,
+)
 from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
@@ -15,6 +23,12 @@ from .scans import ScanEvent, Verdict
 from .signing import SigningKey
 
 __all__ = [
+    "Announcement",
+    "AnnouncementAttachment",
+    "AnnouncementRead",
+    "FaqEntry",
+    "ReplyTemplate",
+    "RequestMessage",
     "AuditEvent",
     "Checkpoint",
     "Document",

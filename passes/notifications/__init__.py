@@ -19,6 +19,8 @@ REQUEST_RESUBMITTED = "request.resubmitted"
 REQUEST_REJECTED = "request.rejected"
 REQUEST_APPROVED = "request.approved"
 REQUEST_WITHDRAWN = "request.withdrawn"
+# The office replied on a request (passes.messaging).
+REQUEST_MESSAGE = "request.message"
 PASS_REVOKED = "pass.revoked"
 PASS_EXPIRED = "pass.expired"
 PASS_EXPIRING = "pass.expiring"

@@ -41,6 +41,7 @@ AUDIENCES = {
     ev.REQUEST_RETURNED: [("members", "request_returned")],
     ev.REQUEST_REJECTED: [("members", "request_rejected")],
     ev.REQUEST_APPROVED: [("members", "request_approved")],
+    ev.REQUEST_MESSAGE: [("members", "request_message")],
     ev.PASS_REVOKED: [("members", "pass_revoked")],
     ev.PASS_EXPIRING: [("members", "pass_expiring")],
     ev.ENTERPRISE_VERIFIED: [("members", "enterprise_verified")],

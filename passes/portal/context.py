@@ -10,6 +10,28 @@ def portal(request):
     enterprise = roles.enterprise_of(user) if user is not None else None
     return {
         "portal_enterprise": enterprise,
+        "portal_announcement": _newest_unread(user, enterprise),
         "is_inspector": bool(user and roles.can_scan(user)),
         "office_title": settings.PASSDESK_OFFICE_TITLE,
     }
+
+
+def _newest_unread(user, enterprise):
+    """The newest announcement for the member's enterprise if they have not opened it yet (the
+    banner); one query."""
+    if enterprise is None:
+        return None
+    from django.db.models import Exists, OuterRef
+
+    from ..messaging.audience import visible_to
+    from ..models import AnnouncementRead
+
+    newest = (
+        visible_to(enterprise)
+        .annotate(
+            is_read=Exists(AnnouncementRead.objects.filter(announcement=OuterRef("pk"), user=user))
+        )
+        .only("pk", "title", "publish_at")
+        .first()
+    )
+    return newest if newest is not None and not newest.is_read else None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, fleet, home, imports, requests, uploads, wizard
+from .views import accounts, fleet, home, imports, messaging, requests, uploads, wizard
 
 KINDS = {"vehicle": "vehicles", "driver": "drivers"}
 
@@ -57,4 +57,18 @@ urlpatterns = [
         name="request-document-remove",
     ),
     path("requests/<int:pk>/withdraw/", requests.request_withdraw, name="request-withdraw"),
+    path("requests/<int:pk>/messages/", messaging.message_post, name="request-message"),
+    path(
+        "requests/<int:pk>/messages/<int:message_id>/file/",
+        messaging.message_file,
+        name="request-message-file",
+    ),
+    path("announcements/", messaging.announcement_list, name="announcement-list"),
+    path("announcements/<int:pk>/", messaging.announcement_detail, name="announcement-detail"),
+    path(
+        "announcements/<int:pk>/files/<int:attachment_id>/",
+        messaging.announcement_file,
+        name="announcement-file",
+    ),
+    path("faq/", messaging.faq, name="faq"),
 ]

@@ -374,8 +374,6 @@ def amend_pass_drivers(pass_obj, drivers, *, by, reason) -> Pass:
     The printed pass names its drivers, so a change of driver needs a new paper; the old one
     goes into the revocation feed. Needs the revoke permission (officers), since it revokes.
     """
-    from ..requests.workflow import WorkflowError, revoke_pass
-
     reason = _require_reason(reason)
     if not (roles.can_review(by) and roles.can_revoke(by)):
         raise WorkflowError(_("Only officers can amend issued passes."), code="not_allowed")

@@ -11,6 +11,7 @@ from ...errors import WorkflowError
 from ...models import AuditEvent, PassRequest
 from ...requests import workflow
 from ..access import member_required, owned
+from .messaging import message_context
 
 ACTION_LABELS = {
     "request.create": gettext_lazy("Draft created"),
@@ -28,6 +29,7 @@ ACTION_LABELS = {
     "document.replace": gettext_lazy("Document replaced"),
     "pass.revoke": gettext_lazy("Pass revoked"),
     "pass.expire": gettext_lazy("Pass expired"),
+    "request.message": gettext_lazy("Message"),
 }
 STATUS_LABELS = dict(PassRequest.Status.choices)
 
@@ -131,6 +133,7 @@ def request_detail(request, pk):
             "can_withdraw": "withdraw" in allowed,
             "can_edit": pass_request.is_editable,
             "missing": workflow.missing_documents(pass_request) if pass_request.is_editable else [],
+            **message_context(request, pass_request),
         },
     )
 
