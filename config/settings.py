@@ -252,6 +252,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "passes.sweep_notifications",
         "schedule": 60.0,
     },
+    "sweep-imports": {
+        "task": "passes.sweep_imports",
+        "schedule": 120.0,
+    },
+    "sweep-thumbnails": {
+        "task": "passes.sweep_thumbnails",
+        "schedule": 300.0,
+    },
     "notify-expiring-passes": {
         "task": "passes.notify_expiring_passes",
         "schedule": crontab(minute="*/10"),

@@ -69,7 +69,9 @@ def queue_rendering(pass_request) -> None:
     request_id = getattr(pass_request, "pk", pass_request)
     # robust: with the broker down the approval has committed all the same; the PDF is
     # rendered on demand (download, e-mail) instead of raising at the caller after the commit.
-    transaction.on_commit(lambda: tasks.render_request_passes.delay(request_id), robust=True)
+    transaction.on_commit(
+        lambda: tasks.render_request_passes.apply_async((request_id,), retry=False), robust=True
+    )
 
 
 def _stale_drivers(pass_obj, drivers, at) -> list[str]:

@@ -150,7 +150,7 @@ def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
             record = current
         storage = record.file.storage
         if replaced and replaced != record.file.name:
-            transaction.on_commit(lambda: storage.delete(replaced))
+            transaction.on_commit(lambda: storage.delete(replaced), robust=True)
     logger.info("rendered %s (%d pages, %d bytes)", record.file.name, len(passes), len(content))
     return record
 

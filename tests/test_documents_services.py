@@ -90,13 +90,13 @@ def test_attach_is_audited(applicant, draft):
 def test_thumbnail_is_queued_only_after_the_commit(
     applicant, draft, django_capture_on_commit_callbacks
 ):
-    with mock.patch("passes.tasks.documents.make_thumbnail.delay") as delay:
+    with mock.patch("passes.tasks.documents.make_thumbnail.apply_async") as queue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             document = attach(applicant, draft, files.jpeg_bytes(), name="a.jpg")
-        delay.assert_not_called()
+        queue.assert_not_called()
         for callback in callbacks:
             callback()
-    delay.assert_called_once_with(document.pk)
+    queue.assert_called_once_with((document.pk,), retry=False)
 
 
 def test_thumbnail_exists_once_the_upload_commits(

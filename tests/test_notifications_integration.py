@@ -2,20 +2,18 @@
 travelling through Redis to a real Celery worker process, and the e-mail received by a real SMTP
 server (aiosmtpd) — also when the broker was unreachable at the moment of approval."""
 
-import contextlib
 import io
 import time
 
 import pytest
 from pypdf import PdfReader
 
-from config.celery import app as celery_app
 from passes import notifications, workflow
 from passes.models import Notification, PassRequest
-from passes.notifications import outbox
 from passes.tasks.notifications import deliver_notification, sweep_notifications
 from tests import factories
-from tests.smtp_sink import free_port, running_smtp_server
+from tests.faults import broker_unreachable
+from tests.smtp_sink import running_smtp_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -54,27 +52,6 @@ def wait_for_task(worker, task_id, timeout=60):
         timeout=timeout,
         message=f"task {task_id} to finish",
     )
-
-
-@contextlib.contextmanager
-def broker_unreachable():
-    """Point this process's producer at a closed port, as if Redis were down."""
-    # broker_url yields to $CELERY_BROKER_URL; the write URL (what producers use) does not.
-    previous = celery_app.conf.get("broker_write_url")
-    dead = f"redis://127.0.0.1:{free_port()}/8"
-
-    def reset_pools():  # kombu keeps one pool per URL; forget the cached one
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    reset_pools()
-    celery_app.conf.broker_write_url = dead
-    try:
-        yield
-    finally:
-        reset_pools()
-        celery_app.conf.broker_write_url = previous
-        outbox._broker_paused_until = 0.0
 
 
 def test_approval_email_reaches_a_real_smtp_server_through_a_real_worker(

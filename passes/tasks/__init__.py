@@ -4,9 +4,9 @@ Tasks are thin: they take ids, are safe to run twice, and call the service modul
 """
 
 from .api import purge_idempotency_keys
-from .documents import make_thumbnail
+from .documents import make_thumbnail, sweep_thumbnails
 from .events import expire_passes
-from .imports import run_import
+from .imports import run_import, sweep_imports
 from .issuing import render_request_passes
 from .notifications import (
     deliver_notification,
@@ -24,5 +24,7 @@ __all__ = [
     "render_request_passes",
     "run_import",
     "send_review_digests",
+    "sweep_imports",
     "sweep_notifications",
+    "sweep_thumbnails",
 ]
