@@ -22,7 +22,7 @@ IMAGE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; s
 
 
 def _document_or_404(request, pk):
-    document = Document.objects.select_related("enterprise").filter(pk=pk).first()
+    document = Document.objects.select_related("enterprise", "request").filter(pk=pk).first()
     if document is None or not documents.can_view_document(request.user, document):
         raise Http404
     return document

@@ -10,6 +10,7 @@ import datetime
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -35,15 +36,30 @@ def _workflow_error(message, code):
 # --- Who may -----------------------------------------------------------------------------------
 
 
+def _never_submitted(pass_request) -> bool:
+    """A draft (or a draft withdrawn before it was sent) is the enterprise's own business."""
+    Status = PassRequest.Status
+    return pass_request.status == Status.DRAFT or (
+        pass_request.status == Status.WITHDRAWN and pass_request.submitted_at is None
+    )
+
+
+# The same rule as ``_never_submitted``, for querysets.
+_UNSUBMITTED = Q(request__status=PassRequest.Status.DRAFT) | Q(
+    request__status=PassRequest.Status.WITHDRAWN, request__submitted_at__isnull=True
+)
+
+
 def can_view_document(user, document) -> bool:
-    """Members of the owning enterprise, reviewers and officers; nobody else."""
+    """Members of the owning enterprise; reviewers and officers once the request it belongs to
+    has been submitted (the review side never sees drafts); nobody else."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return (
-        roles.is_member(user, document.enterprise_id)
-        or roles.can_review(user)
-        or roles.can_assign(user)
-    )
+    if roles.is_member(user, document.enterprise_id):
+        return True
+    if not (roles.can_review(user) or roles.can_assign(user)):
+        return False
+    return document.request_id is None or not _never_submitted(document.request)
 
 
 def documents_visible_to(user):
@@ -51,7 +67,7 @@ def documents_visible_to(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Document.objects.none()
     if roles.can_review(user) or roles.can_assign(user):
-        return Document.objects.all()
+        return Document.objects.exclude(_UNSUBMITTED)
     enterprise = roles.enterprise_of(user)
     if enterprise is None:
         return Document.objects.none()
