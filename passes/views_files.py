@@ -2,7 +2,6 @@
 which answer 404 to anyone who may not see a document, so its existence is not revealed."""
 
 import logging
-from urllib.parse import quote
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpResponse
@@ -10,16 +9,10 @@ from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET
 
 from . import documents
+from .documents.serving import content_disposition, download_name, sandboxed
 from .models import Document
 
 logger = logging.getLogger(__name__)
-
-# Files never change once stored (a replacement is a new document), so a private cache helps
-# a reviewer paging back and forth; shared caches must never keep them.
-CACHE_CONTROL = "private, max-age=600"
-PDF_POLICY = "sandbox"
-IMAGE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-
 
 def _document_or_404(request, pk):
     document = Document.objects.select_related("enterprise", "request").filter(pk=pk).first()
@@ -37,38 +30,8 @@ def _anonymous(request):
         raise Http404 from None
 
 
-def download_name(document) -> str:
-    """The original name, with the extension of what the file really is appended when the name
-    says something else (``scan.exe`` that is a PDF downloads as ``scan.exe.pdf``)."""
-    name = document.original_name or f"document-{document.pk}"
-    extensions = {
-        "application/pdf": (".pdf",),
-        "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
-        "image/png": (".png",),
-        "image/tiff": (".tif", ".tiff"),
-    }.get(document.content_type, ())
-    if extensions and not name.lower().endswith(extensions):
-        name += extensions[0]
-    return name
-
-
-def content_disposition(disposition: str, filename: str) -> str:
-    """``inline`` or ``attachment`` with an ASCII fallback name and the RFC 5987 UTF-8 name."""
-    filename = documents.clean_file_name(filename)
-    fallback = "".join(
-        char if 32 <= ord(char) < 127 and char not in '"\\;%' else "_" for char in filename
-    )
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def _protect(response, content_type: str):
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = CACHE_CONTROL
-    response["Content-Security-Policy"] = (
-        PDF_POLICY if content_type == "application/pdf" else IMAGE_POLICY
-    )
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return sandboxed(response, content_type)
 
 
 @require_GET

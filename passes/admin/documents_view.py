@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import review, roles
+from ..documents import can_view_document
+from ..documents.serving import sandboxed
 from ..models import Document, DocumentView
 
 INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -29,6 +31,8 @@ def _document_for(request, pk):
     document = get_object_or_404(Document.objects.select_related("enterprise", "request"), pk=pk)
     if not roles.can_see_enterprise_data(request.user, document.enterprise):
         raise PermissionDenied
+    if not can_view_document(request.user, document):
+        raise Http404  # a draft's files stay the enterprise's until it is submitted
     return document
 
 
@@ -88,9 +92,7 @@ def document_file(modeladmin):
         response = FileResponse(handle, content_type=document.content_type)
         extension = mimetypes.guess_extension(document.content_type) or ""
         response["Content-Disposition"] = f'inline; filename="document-{document.pk}{extension}"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return sandboxed(response, document.content_type, cache_control="private, no-store")
 
     return view
 
@@ -109,9 +111,7 @@ def document_page(modeladmin):
         except (PreviewUnavailable, FileNotFoundError, OSError):
             raise Http404(_("This page cannot be shown.")) from None
         response = HttpResponse(png, content_type="image/png")
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return sandboxed(response, "image/png", cache_control="private, no-store")
 
     return view
 

@@ -8,10 +8,10 @@ the usual JSON shape when something is wrong.
 import json
 
 from django.http import FileResponse, Http404
-from django.utils.http import content_disposition_header
 from rest_framework.renderers import BaseRenderer
 
 from .. import rendering
+from ..documents.serving import content_disposition, download_name, sandboxed
 
 
 class FileRenderer(BaseRenderer):
@@ -39,8 +39,8 @@ def document_response(document) -> FileResponse:
     except OSError:
         raise Http404 from None
     response = FileResponse(handle, content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, document.original_name)
-    return _private(response)
+    response["Content-Disposition"] = content_disposition("attachment", download_name(document))
+    return sandboxed(response, document.content_type, cache_control="private, no-store")
 
 
 def _pdf(record) -> FileResponse:
