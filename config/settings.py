@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that loses the database answers 503 with a translated page, not 500.
+    "passes.web.unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: turns a flagged lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,6 +104,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         }
     )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# With persistent connections, check a reused one before each request: after a database
+# restart the stale connection is replaced instead of failing the request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if env.str("TEST_DATABASE_NAME", default=""):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}

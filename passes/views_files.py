@@ -14,6 +14,7 @@ from .models import Document
 
 logger = logging.getLogger(__name__)
 
+
 def _document_or_404(request, pk):
     document = Document.objects.select_related("enterprise", "request").filter(pk=pk).first()
     if document is None or not documents.can_view_document(request.user, document):
