@@ -28,6 +28,10 @@ if not DEBUG and SECRET_KEY in ("", _DEV_SECRET_KEY):
 
     raise ImproperlyConfigured("SECRET_KEY must be set to a real secret when DEBUG is off.")
 
+# The reverse proxies in front of passdesk (addresses or networks, e.g. 172.16.0.0/12 for the
+# compose network). X-Forwarded-For is believed only from these; empty: never.
+PASSDESK_TRUSTED_PROXIES = env.list("PASSDESK_TRUSTED_PROXIES", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -48,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: settles the client's address (PASSDESK_TRUSTED_PROXIES) for every limit below.
+    "passes.web.client.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A Content-Security-Policy on every page (views that stream stored files set their own,
     # stricter sandbox policy, which this leaves alone).
@@ -123,12 +129,18 @@ AUTH_PASSWORD_VALIDATORS = [
 # ``authenticate(request=...)``) and locks a username+address out after AXES_FAILURE_LIMIT.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "passes.web.login_limits.AddressLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "passes.web.client.axes_client_ip"
+# Password spraying (one address, many usernames): failed sign-ins per client address within
+# the window lock that address out of every login (portal, admin, API token).
+PASSDESK_LOGIN_FAILURES_PER_ADDRESS = env.int("PASSDESK_LOGIN_FAILURES_PER_ADDRESS", default=30)
+PASSDESK_LOGIN_FAILURE_WINDOW = env.int("PASSDESK_LOGIN_FAILURE_WINDOW", default=900)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "passes.api.errors.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "passes/portal/locked_out.html"
@@ -303,6 +315,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "passes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "passes.api.errors.exception_handler",
+    # Throttles key on REMOTE_ADDR, which ClientAddressMiddleware has settled; never on a
+    # client-supplied X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
         "uploads": env.str("API_THROTTLE_UPLOADS", default="120/min"),

@@ -6,3 +6,6 @@ class PassesConfig(AppConfig):
     name = "passes"
     verbose_name = _("Logistics passes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .web import login_limits  # noqa: F401 - connects the failed-sign-in counter

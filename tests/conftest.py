@@ -5,6 +5,7 @@ broker. Outside CI they are skipped with the reason when the service is not conf
 ``REQUIRE_SERVICES`` names a service (as ``.ci/run`` does), a missing service fails the test.
 """
 
+import itertools
 import os
 
 import pytest
@@ -71,6 +72,19 @@ def _axes_off(settings):
     """django-axes needs ``request`` in ``authenticate`` (the test client's ``login`` has none)
     and would lock out tests that sign in often. Tests of the lockout set it back to True."""
     settings.AXES_ENABLED = False
+
+
+_rate_clock = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows(monkeypatch):
+    """Each test counts rate limits in windows of its own that do not end while it runs: on a
+    busy machine a test straddling a minute boundary would otherwise see its counter reset."""
+    from passes import ratelimit
+
+    pinned = 2_000_000_000.0 + next(_rate_clock) * 1_000_000.0
+    monkeypatch.setattr(ratelimit, "_now", lambda: pinned)
 
 
 @pytest.fixture(autouse=True)
