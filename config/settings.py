@@ -307,7 +307,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "passes.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -323,6 +323,8 @@ REST_FRAMEWORK = {
         "uploads": env.str("API_THROTTLE_UPLOADS", default="120/min"),
     },
 }
+# API tokens expire this many days after they were issued (then: sign in again for a new one).
+PASSDESK_API_TOKEN_LIFETIME_DAYS = env.int("PASSDESK_API_TOKEN_LIFETIME_DAYS", default=30)
 # Replayed responses for the API's Idempotency-Key header are kept this long.
 PASSDESK_IDEMPOTENCY_TTL_HOURS = env.int("PASSDESK_IDEMPOTENCY_TTL_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
