@@ -107,7 +107,7 @@ def _signing_keys(settings, tmp_path):
 
     settings.PASSDESK_SIGNING_KEY_DIR = tmp_path / "signing-keys"
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
-    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
+    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = "test-passphrase"  # required outside DEBUG
     settings.PASSDESK_SIGNING_AUTO_CREATE = True
     signing_keys.clear_cache()
     yield
