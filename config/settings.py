@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: settles the client's address (PASSDESK_TRUSTED_PROXIES) for every limit below.
     "passes.web.client.ClientAddressMiddleware",
+    # Then: a body over PASSDESK_MAX_REQUEST_BYTES is refused from Content-Length, unread.
+    "passes.web.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A Content-Security-Policy on every page (views that stream stored files set their own,
     # stricter sandbox policy, which this leaves alone).
@@ -192,6 +194,11 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 PASSDESK_UPLOAD_MAX_BYTES = env.int("PASSDESK_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PASSDESK_UPLOAD_MAX_PIXELS = env.int("PASSDESK_UPLOAD_MAX_PIXELS", default=60_000_000)
 PASSDESK_UPLOAD_MAX_PDF_PAGES = env.int("PASSDESK_UPLOAD_MAX_PDF_PAGES", default=50)
+# Any request body larger than this is refused before it is read (the largest upload plus
+# room for the form around it). Set the proxy's own limit to the same value.
+PASSDESK_MAX_REQUEST_BYTES = env.int(
+    "PASSDESK_MAX_REQUEST_BYTES", default=PASSDESK_UPLOAD_MAX_BYTES + 1024 * 1024
+)
 
 # Issuing office and pass numbering.
 PASSDESK_REGION_CODE = env.str("PASSDESK_REGION_CODE", default="430200")
