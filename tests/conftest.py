@@ -11,6 +11,7 @@ import os
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
@@ -72,6 +73,15 @@ def _axes_off(settings):
     """django-axes needs ``request`` in ``authenticate`` (the test client's ``login`` has none)
     and would lock out tests that sign in often. Tests of the lockout set it back to True."""
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_language():
+    """LocaleMiddleware leaves the last request's language active in the thread; every test
+    starts and ends with none, so no test depends on which one ran before it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 _rate_clock = itertools.count(1)
