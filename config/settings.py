@@ -28,6 +28,10 @@ if not DEBUG and SECRET_KEY in ("", _DEV_SECRET_KEY):
 
     raise ImproperlyConfigured("SECRET_KEY must be set to a real secret when DEBUG is off.")
 
+# The reverse proxies in front of passdesk (addresses or networks, e.g. 172.16.0.0/12 for the
+# compose network). X-Forwarded-For is believed only from these; empty: never.
+PASSDESK_TRUSTED_PROXIES = env.list("PASSDESK_TRUSTED_PROXIES", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -48,7 +52,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: settles the client's address (PASSDESK_TRUSTED_PROXIES) for every limit below.
+    "passes.web.client.ClientAddressMiddleware",
+    # Then: a body over PASSDESK_MAX_REQUEST_BYTES is refused from Content-Length, unread.
+    "passes.web.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A Content-Security-Policy on every page (views that stream stored files set their own,
+    # stricter sandbox policy, which this leaves alone).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -57,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that loses the database answers 503 with a translated page, not 500.
+    "passes.web.unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: turns a flagged lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -88,7 +101,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default keeps its database under var/; make sure the folder exists.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Safe under concurrent writers: every transaction takes the write lock when it begins
+    # (no deadlock when two readers both try to write), others wait up to the busy timeout
+    # instead of failing with "database is locked"; WAL lets readers carry on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# With persistent connections, check a reused one before each request: after a database
+# restart the stale connection is replaced instead of failing the request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if env.str("TEST_DATABASE_NAME", default=""):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
@@ -105,12 +131,18 @@ AUTH_PASSWORD_VALIDATORS = [
 # ``authenticate(request=...)``) and locks a username+address out after AXES_FAILURE_LIMIT.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "passes.web.login_limits.AddressLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "passes.web.client.axes_client_ip"
+# Password spraying (one address, many usernames): failed sign-ins per client address within
+# the window lock that address out of every login (portal, admin, API token).
+PASSDESK_LOGIN_FAILURES_PER_ADDRESS = env.int("PASSDESK_LOGIN_FAILURES_PER_ADDRESS", default=30)
+PASSDESK_LOGIN_FAILURE_WINDOW = env.int("PASSDESK_LOGIN_FAILURE_WINDOW", default=900)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "passes.api.errors.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "passes/portal/locked_out.html"
@@ -166,6 +198,11 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 PASSDESK_UPLOAD_MAX_BYTES = env.int("PASSDESK_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PASSDESK_UPLOAD_MAX_PIXELS = env.int("PASSDESK_UPLOAD_MAX_PIXELS", default=60_000_000)
 PASSDESK_UPLOAD_MAX_PDF_PAGES = env.int("PASSDESK_UPLOAD_MAX_PDF_PAGES", default=50)
+# Any request body larger than this is refused before it is read (the largest upload plus
+# room for the form around it). Set the proxy's own limit to the same value.
+PASSDESK_MAX_REQUEST_BYTES = env.int(
+    "PASSDESK_MAX_REQUEST_BYTES", default=PASSDESK_UPLOAD_MAX_BYTES + 1024 * 1024
+)
 
 # Issuing office and pass numbering.
 PASSDESK_REGION_CODE = env.str("PASSDESK_REGION_CODE", default="430200")
@@ -256,6 +293,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "passes.sweep_notifications",
         "schedule": 60.0,
     },
+    "sweep-imports": {
+        "task": "passes.sweep_imports",
+        "schedule": 120.0,
+    },
+    "sweep-thumbnails": {
+        "task": "passes.sweep_thumbnails",
+        "schedule": 300.0,
+    },
     "notify-expiring-passes": {
         "task": "passes.notify_expiring_passes",
         "schedule": crontab(minute="*/10"),
@@ -277,7 +322,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "passes.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -285,11 +330,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "passes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "passes.api.errors.exception_handler",
+    # Throttles key on REMOTE_ADDR, which ClientAddressMiddleware has settled; never on a
+    # client-supplied X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
         "uploads": env.str("API_THROTTLE_UPLOADS", default="120/min"),
     },
 }
+# API tokens expire this many days after they were issued (then: sign in again for a new one).
+PASSDESK_API_TOKEN_LIFETIME_DAYS = env.int("PASSDESK_API_TOKEN_LIFETIME_DAYS", default=30)
 # Replayed responses for the API's Idempotency-Key header are kept this long.
 PASSDESK_IDEMPOTENCY_TTL_HOURS = env.int("PASSDESK_IDEMPOTENCY_TTL_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
@@ -309,6 +359,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production) ------------------------------------------------------------------
+# No inline script anywhere (every script is a static file); inline style attributes remain in
+# a few templates. Pages may frame only our own stored-file views (the reviewer's viewer).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

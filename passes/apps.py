@@ -6,3 +6,7 @@ class PassesConfig(AppConfig):
     name = "passes"
     verbose_name = _("Logistics passes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .api import tokens  # noqa: F401 - revokes API tokens on password change
+        from .web import login_limits  # noqa: F401 - connects the failed-sign-in counter

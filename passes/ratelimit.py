@@ -11,9 +11,20 @@ from django.core.cache import cache
 
 
 def client_address(request) -> str:
-    # Only REMOTE_ADDR: a forwarded-for header is the client's to invent. Behind a proxy, the
-    # proxy should rewrite REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips with a real-IP module).
-    return request.META.get("REMOTE_ADDR", "") or "?"
+    """The client's address, as ``web.client.ClientAddressMiddleware`` (first in the chain)
+    settled it from ``PASSDESK_TRUSTED_PROXIES``: a forwarded-for header from anyone but our
+    own proxy is the client's to invent, and has been dropped by then."""
+    return request.META.get("REMOTE_ADDR") or "?"
+
+
+def _now() -> float:
+    """The clock the windows are cut from (tests pin it, so no window ends mid-test)."""
+    return time.time()
+
+
+def count(key: str, window: int) -> int:
+    """How many attempts were counted for ``key`` in the current window."""
+    return cache.get(f"passdesk:rate:{key}:{int(_now() // window)}", 0)
 
 
 def hit(key: str, limit: int, window: int) -> bool:
@@ -21,7 +32,7 @@ def hit(key: str, limit: int, window: int) -> bool:
     A limit of 0 or less means no limit."""
     if limit <= 0:
         return True
-    bucket = f"passdesk:rate:{key}:{int(time.time() // window)}"
+    bucket = f"passdesk:rate:{key}:{int(_now() // window)}"
     cache.add(bucket, 0, timeout=window + 5)
     try:
         count = cache.incr(bucket)

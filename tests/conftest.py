@@ -5,11 +5,13 @@ broker. Outside CI they are skipped with the reason when the service is not conf
 ``REQUIRE_SERVICES`` names a service (as ``.ci/run`` does), a missing service fails the test.
 """
 
+import itertools
 import os
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
@@ -74,6 +76,28 @@ def _axes_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_leftover_language():
+    """LocaleMiddleware leaves the last request's language active in the thread; every test
+    starts and ends with none, so no test depends on which one ran before it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+_rate_clock = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows(monkeypatch):
+    """Each test counts rate limits in windows of its own that do not end while it runs: on a
+    busy machine a test straddling a minute boundary would otherwise see its counter reset."""
+    from passes import ratelimit
+
+    pinned = 2_000_000_000.0 + next(_rate_clock) * 1_000_000.0
+    monkeypatch.setattr(ratelimit, "_now", lambda: pinned)
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Every test writes files to its own private media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -93,7 +117,7 @@ def _signing_keys(settings, tmp_path):
 
     settings.PASSDESK_SIGNING_KEY_DIR = tmp_path / "signing-keys"
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
-    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
+    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = "test-passphrase"  # required outside DEBUG
     settings.PASSDESK_SIGNING_AUTO_CREATE = True
     signing_keys.clear_cache()
     yield

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import roles
+from ..documents import can_view_document
 from ..documents.files import CACHE_NEVER, private_file_response
 from ..models import Document, DocumentView
 from ..requests import review
@@ -29,6 +30,8 @@ def _document_for(request, pk):
     document = get_object_or_404(Document.objects.select_related("enterprise", "request"), pk=pk)
     if not roles.can_see_enterprise_data(request.user, document.enterprise):
         raise PermissionDenied
+    if not can_view_document(request.user, document):
+        raise Http404  # a draft's files stay the enterprise's until it is submitted
     return document
 
 

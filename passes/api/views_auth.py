@@ -7,13 +7,12 @@ form; the ``auth`` throttle scope limits attempts per address on top.
 
 from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import inputs, outputs
+from . import inputs, outputs, tokens
 from .errors import InvalidCredentials, LockedOut
 
 
@@ -44,5 +43,27 @@ class ObtainTokenView(APIView):
             raise InvalidCredentials()
         # A token is a sign-in: axes resets the failure count, Django records last_login.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        token, _created = Token.objects.get_or_create(user=user)
+        token = tokens.issue_token(user)
         return Response({"token": token.key})
+
+    @extend_schema(
+        summary="Revoke the API token this request is made with (sign out)",
+        request=None,
+        responses={204: None, 401: outputs.ErrorOut},
+    )
+    def delete(self, request):
+        tokens.revoke_tokens(request.user, reason="revoked_by_user")
+        return Response(status=204)
+
+    def _deleting(self) -> bool:
+        return getattr(getattr(self, "request", None), "method", "") == "DELETE"
+
+    def get_authenticators(self):
+        if self._deleting():
+            return [tokens.ExpiringTokenAuthentication()]
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        if self._deleting():
+            return [IsAuthenticated()]
+        return super().get_permissions()

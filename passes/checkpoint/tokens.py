@@ -52,15 +52,19 @@ def _token_sql() -> str:
         f"FROM {_q(Token._meta.db_table)} t "
         f"JOIN {_q(User._meta.db_table)} u ON u.{_q(User._meta.pk.column)} = "
         f"t.{_q(Token._meta.get_field('user').column)} "
-        f"WHERE t.{_q(Token._meta.pk.column)} = %s"
+        f"WHERE t.{_q(Token._meta.pk.column)} = %s "
+        f"AND t.{_q(Token._meta.get_field('created').column)} >= %s"
     )
 
 
 def token_user(key: str):
     """The user holding this API token, with ``passdesk_can_scan`` set, or None (no such
-    token). Active or not: the caller decides."""
+    token, or it has expired). Active or not: the caller decides."""
+    from ..api.tokens import oldest_valid_creation
+
+    cutoff = connection.ops.adapt_datetimefield_value(oldest_valid_creation())
     with hot_cursor() as cursor:
-        cursor.execute(_token_sql(), ["passes", "scan_pass", "passes", "scan_pass", key])
+        cursor.execute(_token_sql(), ["passes", "scan_pass", "passes", "scan_pass", key, cutoff])
         row = cursor.fetchone()
     if row is None:
         return None

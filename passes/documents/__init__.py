@@ -12,6 +12,7 @@ from .rendering import (
     ensure_thumbnail,
     render_page,
     render_pdf_page,
+    sweep_thumbnails,
     thumbnail_png,
 )
 from .services import (
@@ -38,6 +39,7 @@ __all__ = [
     "clean_file_name",
     "document_viewed",
     "documents_visible_to",
+    "sweep_thumbnails",
     "ensure_thumbnail",
     "inspect_upload",
     "remove_document",

@@ -325,6 +325,27 @@ def _pdf_refusal(name: str, kind: str) -> UploadRejected:
             ),
             "pdf_launch",
         ),
+        "remote_action": (
+            _(
+                "“%(name)s” was refused: the PDF contains an action that opens another file or "
+                "sends data elsewhere. Print it to a new PDF or scan the paper copy."
+            ),
+            "pdf_remote_action",
+        ),
+        "automatic_link": (
+            _(
+                "“%(name)s” was refused: the PDF opens a web address by itself. Print it to a "
+                "new PDF or scan the paper copy."
+            ),
+            "pdf_remote_action",
+        ),
+        "embedded_file": (
+            _(
+                "“%(name)s” was refused: the PDF carries embedded files. Upload each document "
+                "as a file of its own."
+            ),
+            "pdf_embedded_file",
+        ),
     }
     message, code = messages[kind]
     return UploadRejected(message % {"name": name}, code=code)

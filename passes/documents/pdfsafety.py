@@ -50,7 +50,7 @@ MAX_NODES = 50_000
 
 class PdfProblem(Exception):
     """What is wrong with a PDF; ``kind`` is one of encrypted, unreadable, too_complex,
-    javascript, xfa, launch."""
+    javascript, xfa, launch, remote_action, automatic_link, embedded_file."""
 
     def __init__(self, kind: str, detail: str = ""):
         super().__init__(kind, detail)
@@ -77,20 +77,22 @@ def open_pdf(stream) -> tuple[int, PdfReader]:
 
 
 def find_active_content(reader: PdfReader) -> str | None:
-    """``"javascript"``, ``"xfa"`` or ``"launch"`` for the first active content found, else
-    None. Raises ``PdfProblem("too_complex")`` past ``MAX_NODES`` objects."""
+    """The ``PdfProblem`` kind of the first active content found (``"javascript"``, ``"xfa"``,
+    ``"launch"``, ``"remote_action"``, ``"automatic_link"``, ``"embedded_file"``), else None.
+    Raises ``PdfProblem("too_complex")`` past ``MAX_NODES`` objects."""
     try:
         root = reader.trailer["/Root"]
     except (KeyError, PyPdfError) as error:
         raise PdfProblem("unreadable", repr(error)) from error
-    seen: set[tuple[int, int]] = set()
-    stack = [root]
+    # Each entry: (object, whether it is reached through an action that runs by itself).
+    seen: set[tuple[int, int, bool]] = set()
+    stack: list[tuple[object, bool]] = [(root, False)]
     visited = 0
     try:
         while stack:
-            node = stack.pop()
+            node, automatic = stack.pop()
             if isinstance(node, IndirectObject):
-                key = (node.idnum, node.generation)
+                key = (node.idnum, node.generation, automatic)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -99,16 +101,16 @@ def find_active_content(reader: PdfReader) -> str | None:
             if visited > MAX_NODES:
                 raise PdfProblem("too_complex")
             if isinstance(node, DictionaryObject):
-                found = _dangerous(node)
+                found = _dangerous(node, automatic)
                 if found:
                     return found
                 stack.extend(
-                    value
+                    (value, automatic or name in AUTOMATIC_KEYS)
                     for name, value in node.items()
                     if name not in SKIP_KEYS and isinstance(value, _CONTAINERS)
                 )
             elif isinstance(node, ArrayObject):
-                stack.extend(value for value in node if isinstance(value, _CONTAINERS))
+                stack.extend((value, automatic) for value in node if isinstance(value, _CONTAINERS))
     except PdfProblem:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
@@ -119,7 +121,15 @@ def find_active_content(reader: PdfReader) -> str | None:
 _CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
 
 
-def _dangerous(node: DictionaryObject) -> str | None:
+# Actions under these keys run by themselves (on opening, on page or field events): a link
+# there is followed without a click.
+AUTOMATIC_KEYS = frozenset({"/OpenAction", "/AA"})
+# Actions that reach outside the document: open another file (a UNC path leaks the reviewer's
+# Windows credentials), post form data, import data.
+REMOTE_ACTIONS = frozenset({"/GoToR", "/GoToE", "/SubmitForm", "/ImportData", "/Thread"})
+
+
+def _dangerous(node: DictionaryObject, automatic: bool = False) -> str | None:
     action_type = node.get("/S")
     if action_type == "/Launch" or node.get("/Type") == "/Launch":
         return "launch"
@@ -127,6 +137,17 @@ def _dangerous(node: DictionaryObject) -> str | None:
         return "javascript"
     if "/XFA" in node:
         return "xfa"
+    if action_type in REMOTE_ACTIONS:
+        return "remote_action"
+    if action_type == "/URI" and automatic:
+        return "automatic_link"
+    if (
+        "/EmbeddedFiles" in node
+        or "/EF" in node
+        or node.get("/Type") == "/EmbeddedFile"
+        or node.get("/Subtype") == "/FileAttachment"
+    ):
+        return "embedded_file"
     return None
 
 

@@ -2,11 +2,13 @@
 reviewer's in-place preview. PDFs are drawn by pdfium, images by Pillow with their EXIF
 orientation applied, so a phone photo taken sideways shows upright."""
 
+import datetime
 import io
 import logging
 
 import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageOps
 
 from ..models import Document
@@ -149,3 +151,16 @@ def ensure_thumbnail(document_or_id) -> bool:
     if isinstance(document_or_id, Document):
         document_or_id.refresh_from_db(fields=["thumbnail"])
     return True
+
+
+def sweep_thumbnails(*, older_than_seconds: int = 120, within_days: int = 2, limit: int = 200):
+    """Draw the thumbnails the upload could not queue (the broker was away). Only recent
+    documents, so a file that cannot be drawn is not retried for ever. Returns how many now
+    have a thumbnail."""
+    now = timezone.now()
+    missing = Document.objects.filter(
+        thumbnail="",
+        uploaded_at__lte=now - datetime.timedelta(seconds=older_than_seconds),
+        uploaded_at__gte=now - datetime.timedelta(days=within_days),
+    ).values_list("pk", flat=True)[:limit]
+    return sum(1 for pk in list(missing) if ensure_thumbnail(pk))

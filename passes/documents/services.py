@@ -7,10 +7,10 @@ half-way leaves nothing behind: the row is rolled back and a stored file is remo
 """
 
 import datetime
-import functools
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -40,15 +40,30 @@ def _require_member(by, enterprise) -> None:
 # --- Who may -----------------------------------------------------------------------------------
 
 
+def _never_submitted(pass_request) -> bool:
+    """A draft (or a draft withdrawn before it was sent) is the enterprise's own business."""
+    Status = PassRequest.Status
+    return pass_request.status == Status.DRAFT or (
+        pass_request.status == Status.WITHDRAWN and pass_request.submitted_at is None
+    )
+
+
+# The same rule as ``_never_submitted``, for querysets.
+_UNSUBMITTED = Q(request__status=PassRequest.Status.DRAFT) | Q(
+    request__status=PassRequest.Status.WITHDRAWN, request__submitted_at__isnull=True
+)
+
+
 def can_view_document(user, document) -> bool:
-    """Members of the owning enterprise, reviewers and officers; nobody else."""
+    """Members of the owning enterprise; reviewers and officers once the request it belongs to
+    has been submitted (the review side never sees drafts); nobody else."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return (
-        roles.is_member(user, document.enterprise_id)
-        or roles.can_review(user)
-        or roles.can_assign(user)
-    )
+    if roles.is_member(user, document.enterprise_id):
+        return True
+    if not (roles.can_review(user) or roles.can_assign(user)):
+        return False
+    return document.request_id is None or not _never_submitted(document.request)
 
 
 def documents_visible_to(user):
@@ -56,7 +71,7 @@ def documents_visible_to(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Document.objects.none()
     if roles.can_review(user) or roles.can_assign(user):
-        return Document.objects.all()
+        return Document.objects.exclude(_UNSUBMITTED)
     enterprise = roles.enterprise_of(user)
     if enterprise is None:
         return Document.objects.none()
@@ -207,9 +222,28 @@ def _lock_request(pass_request):
 
 
 def _queue_thumbnail(document_id: int) -> None:
+    """Ask a worker for the thumbnail. Never raises: with the broker away the upload has
+    committed all the same, and the thumbnail is drawn by the sweeper or on first view."""
     from .tasks import make_thumbnail
 
-    make_thumbnail.delay(document_id)
+    try:
+        make_thumbnail.apply_async((document_id,), retry=False)
+    except Exception as error:  # kombu OperationalError, redis errors, timeouts
+        if getattr(make_thumbnail.app.conf, "task_always_eager", False):
+            raise
+        logger.warning("thumbnail of document %s left for the sweeper: %s", document_id, error)
+
+
+def _after_commit(func, *args) -> None:
+    """Run ``func(*args)`` once the transaction commits; an error there is logged, never
+    raised at a caller whose work has committed. (A plain function, not functools.partial:
+    Django's robust-hook logging reads ``__qualname__``.)"""
+
+    def hook():
+        func(*args)
+
+    hook.__qualname__ = getattr(func, "__qualname__", "hook")
+    transaction.on_commit(hook, robust=True)
 
 
 def _delete_files(names, storage) -> None:
@@ -282,6 +316,7 @@ def attach_document(
     tested_at = _clean_tested_at(kind, tested_at)
     inspected = inspect_upload(uploaded_file)  # outside the transaction: it may take a moment
     stored = None
+    committed = []
     try:
         with transaction.atomic():
             if request is not None:
@@ -312,10 +347,12 @@ def attach_document(
                 enterprise=enterprise,
                 data=_upload_data(document),
             )
-            transaction.on_commit(functools.partial(_queue_thumbnail, document.pk), robust=True)
+            # First hook: from here on the row is committed and its file must stay.
+            transaction.on_commit(lambda: committed.append(True))
+            _after_commit(_queue_thumbnail, document.pk)
     except BaseException:
         # The row was rolled back with the transaction; the file it pointed at must go too.
-        if stored:
+        if stored and not committed:
             _delete_files([stored], Document.file.field.storage)
         raise
     return document
@@ -345,7 +382,7 @@ def remove_document(document, *, by) -> None:
             data=_upload_data(locked),
         )
         locked.delete()
-        transaction.on_commit(functools.partial(_delete_files, names, storage), robust=True)
+        _after_commit(_delete_files, names, storage)
 
 
 def _require_unused(document) -> None:
@@ -387,6 +424,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             "unchanged",
         )
     stored_new = None
+    committed = []
     try:
         with transaction.atomic():
             locked = Document.objects.select_for_update(of=("self",)).get(pk=old.pk)
@@ -423,10 +461,11 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
                 data={**_upload_data(replacement), "replaced": old_data},
             )
             storage = replacement.file.storage
-            transaction.on_commit(functools.partial(_delete_files, old_names, storage), robust=True)
-            transaction.on_commit(functools.partial(_queue_thumbnail, replacement.pk), robust=True)
+            transaction.on_commit(lambda: committed.append(True))
+            _after_commit(_delete_files, old_names, storage)
+            _after_commit(_queue_thumbnail, replacement.pk)
     except BaseException:
-        if stored_new:
+        if stored_new and not committed:
             _delete_files([stored_new], Document.file.field.storage)
         raise
     return replacement

@@ -10,3 +10,11 @@ def make_thumbnail(document_id: int) -> bool:
     from . import ensure_thumbnail
 
     return ensure_thumbnail(document_id)
+
+
+@shared_task(name="passes.sweep_thumbnails", acks_late=True, ignore_result=True)
+def sweep_thumbnails() -> int:
+    """Draw the thumbnails of recent uploads whose task never reached a worker."""
+    from ..documents import sweep_thumbnails as sweep
+
+    return sweep()

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def _document_or_404(request, pk):
-    document = Document.objects.select_related("enterprise").filter(pk=pk).first()
+    document = Document.objects.select_related("enterprise", "request").filter(pk=pk).first()
     if document is None or not documents.can_view_document(request.user, document):
         raise Http404
     return document

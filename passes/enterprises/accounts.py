@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .. import audit, roles
@@ -58,21 +58,36 @@ def validate_login(value: str) -> str:
                 _("Enter an 11-digit mobile number or an e-mail address."), code="login_format"
             ) from None
     if get_user_model().objects.filter(username__iexact=login).exists():
-        raise ValidationError(
-            _("An account with this phone number or e-mail address already exists."),
-            code="login_taken",
-        )
+        raise _login_taken()
     return login
 
 
-def _new_user(login, password, full_name):
+def _login_taken():
+    return ValidationError(
+        _("An account with this phone number or e-mail address already exists."),
+        code="login_taken",
+    )
+
+
+def _unsaved_user(login, password, full_name):
+    """The new person, password checked (ValidationError for a weak one), not yet saved."""
     User = get_user_model()
     user = User(username=login, email=login if "@" in login else "")
     user.first_name = (full_name or "")[:150]
     validate_password(password, user)
     user.set_password(password)
-    user.save()
     return user
+
+
+def _insert(instance, field, error) -> None:
+    """Save a new row whose uniqueness was checked before: a concurrent request may have
+    inserted the same value since, and the database's unique constraint is the judge. That
+    loser gets the same field error as the early check, not a 500."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise ValidationError({field: error() if callable(error) else error}) from None
 
 
 @dataclass
@@ -91,6 +106,13 @@ def _field_error(field, error):
     return ValidationError({field: error.messages if hasattr(error, "messages") else [error]})
 
 
+def _credit_code_taken():
+    return _(
+        "An enterprise with this unified social credit code is already registered. "
+        "Ask its owner to add you as staff."
+    )
+
+
 def sign_up(data: SignUp, *, licence_file):
     """Create the owner, the pending enterprise and its business-licence scan, or nothing.
 
@@ -106,19 +128,13 @@ def sign_up(data: SignUp, *, licence_file):
         raise _field_error("login", error) from None
     credit_code = (data.credit_code or "").strip().upper()
     if Enterprise.objects.filter(credit_code=credit_code).exists():
-        raise ValidationError(
-            {
-                "credit_code": _(
-                    "An enterprise with this unified social credit code is already registered. "
-                    "Ask its owner to add you as staff."
-                )
-            }
-        )
+        raise ValidationError({"credit_code": _credit_code_taken()})
     with transaction.atomic():
         try:
-            user = _new_user(login, data.password, data.full_name)
+            user = _unsaved_user(login, data.password, data.full_name)
         except ValidationError as error:
             raise _field_error("password1", error) from None
+        _insert(user, "login", _login_taken)
         enterprise = Enterprise(
             name=data.enterprise_name.strip(),
             credit_code=credit_code,
@@ -134,7 +150,7 @@ def sign_up(data: SignUp, *, licence_file):
             raise ValidationError(
                 {renamed.get(field, field): errors for field, errors in error.error_dict.items()}
             ) from None
-        enterprise.save()
+        _insert(enterprise, "credit_code", _credit_code_taken)
         Membership.objects.create(user=user, enterprise=enterprise, role=Membership.Role.OWNER)
         try:
             attach_document(
@@ -178,7 +194,8 @@ def add_staff(enterprise, *, by, login, password, full_name):
     _require_owner(by, enterprise)
     login = validate_login(login)
     with transaction.atomic():
-        user = _new_user(login, password, full_name)
+        user = _unsaved_user(login, password, full_name)
+        _insert(user, "login", _login_taken)
         membership = Membership.objects.create(
             user=user, enterprise=enterprise, role=Membership.Role.STAFF
         )

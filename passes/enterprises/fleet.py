@@ -226,7 +226,7 @@ def delete_files_on_commit(documents) -> None:
         for storage, name in files:
             storage.delete(name)
 
-    transaction.on_commit(remove)
+    transaction.on_commit(remove, robust=True)
 
 
 def delete_vehicle(vehicle, *, by) -> None:

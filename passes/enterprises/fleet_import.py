@@ -7,6 +7,9 @@ number (as the spreadsheet shows it: the header is line 1) and the reason. A job
 half-way resumes after the last committed chunk.
 """
 
+import datetime
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -25,6 +28,8 @@ from ..validators import (
     validate_plate,
 )
 from .fleet_import_io import ImportFileError, parse, read_rows, template_file
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100
 MAX_FILE_BYTES = 5 * 1024 * 1024  # 5,000 rows take a few hundred kilobytes
@@ -225,8 +230,6 @@ def run_import(job_id: int) -> ImportJob:
 
 def start_import(*, enterprise, user, kind, uploaded, language):
     """Store the upload as a job and queue the task once the job row is committed."""
-    from .tasks import run_import as task
-
     name = uploaded.name or "import"
     if not name.lower().endswith((".csv", ".xlsx", ".txt")):
         raise ImportFileError(_("Upload a CSV or XLSX file."))
@@ -243,8 +246,39 @@ def start_import(*, enterprise, user, kind, uploaded, language):
         original_name=name[:255],
         language=language or "zh-hans",
     )
-    transaction.on_commit(lambda: task.delay(job.pk))
+    transaction.on_commit(lambda: queue_import(job.pk), robust=True)
     return job
 
 
-__all__ = ["ImportFileError", "parse", "read_rows", "run_import", "start_import", "template_file"]
+def queue_import(job_id: int) -> bool:
+    """Hand a job to a worker. Never raises: with the broker away the job stays waiting and
+    ``sweep_imports`` (beat) queues it once the broker is back."""
+    from .tasks import run_import as task
+
+    try:
+        task.apply_async((job_id,), retry=False)
+    except Exception as error:  # kombu OperationalError, redis errors, timeouts
+        if task.app.conf.task_always_eager:
+            raise
+        logger.warning("import job %s waits for the sweeper: %s", job_id, error)
+        return False
+    return True
+
+
+def sweep_imports(*, older_than_seconds: int = 120) -> int:
+    """Queue again the jobs still waiting a while after upload (the broker was away or lost
+    the message). Running a job twice is safe: it resumes after its last committed chunk."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    waiting = ImportJob.objects.filter(status=ImportJob.Status.PENDING, created_at__lte=cutoff)
+    return sum(1 for pk in list(waiting.values_list("pk", flat=True)[:500]) if queue_import(pk))
+
+
+__all__ = [
+    "ImportFileError",
+    "parse",
+    "read_rows",
+    "run_import",
+    "start_import",
+    "sweep_imports",
+    "template_file",
+]

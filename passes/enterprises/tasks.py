@@ -10,3 +10,11 @@ def run_import(job_id: int) -> dict:
 
     job = process(job_id)
     return {"status": job.status, "created": job.created, "rejected": len(job.rejected_rows)}
+
+
+@shared_task(name="passes.sweep_imports", acks_late=True, ignore_result=True)
+def sweep_imports() -> int:
+    """Queue the import jobs still waiting because the broker was away when they were made."""
+    from .fleet_import import sweep_imports as sweep
+
+    return sweep()

@@ -150,7 +150,7 @@ def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
             record = current
         storage = record.file.storage
         if replaced and replaced != record.file.name:
-            transaction.on_commit(lambda: storage.delete(replaced))
+            transaction.on_commit(lambda: storage.delete(replaced), robust=True)
     logger.info("rendered %s (%d pages, %d bytes)", record.file.name, len(passes), len(content))
     return record
 
@@ -193,4 +193,6 @@ def queue_rendering(pass_request) -> None:
     request_id = getattr(pass_request, "pk", pass_request)
     # robust: with the broker down the approval has committed all the same; the PDF is
     # rendered on demand (download, e-mail) instead of raising at the caller after the commit.
-    transaction.on_commit(lambda: render_request_passes.delay(request_id), robust=True)
+    transaction.on_commit(
+        lambda: render_request_passes.apply_async((request_id,), retry=False), robust=True
+    )

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import accounts, fleet, home, imports, messaging, requests, uploads, wizard
+from .views import (
+    accounts,
+    api_access,
+    fleet,
+    home,
+    imports,
+    messaging,
+    requests,
+    uploads,
+    wizard,
+)
 
 KINDS = {"vehicle": "vehicles", "driver": "drivers"}
 
@@ -11,6 +21,7 @@ urlpatterns = [
     path("signup/", accounts.signup, name="signup"),
     path("enterprise/", accounts.enterprise, name="enterprise"),
     path("enterprise/staff/add/", accounts.staff_add, name="staff-add"),
+    path("enterprise/api-token/revoke/", api_access.revoke_token, name="api-token-revoke"),
     path(
         "enterprise/staff/<int:membership_id>/remove/", accounts.staff_remove, name="staff-remove"
     ),

@@ -1,11 +1,13 @@
 """Requests and passes as spreadsheet rows (CSV and XLSX), streamed in chunks.
 
-Cells that a spreadsheet would read as a formula (starting with = + - @) are prefixed with a
-quote: an enterprise name must never run as a formula on an officer's machine.
+Cells that a spreadsheet would read as a formula (starting with = + - @, also after leading
+blanks or in their full-width forms such as ＝, which NFKC folds) are prefixed with a quote: an
+enterprise name must never run as a formula on an officer's machine.
 """
 
 import csv
 import io
+import unicodedata
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,7 +16,15 @@ from django.utils.translation import gettext as _
 from ..models import Pass, RequestItem
 
 CHUNK = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def looks_like_formula(value: str) -> bool:
+    """Whether a spreadsheet might evaluate ``value``: its first visible character, after
+    NFKC folding (full-width ＝＋－＠) and leading whitespace, starts a formula."""
+    if value.startswith(FORMULA_STARTS):
+        return True
+    return unicodedata.normalize("NFKC", value).lstrip().startswith(FORMULA_STARTS)
 
 
 def _cell(value):
@@ -23,7 +33,7 @@ def _cell(value):
     if hasattr(value, "tzinfo") and hasattr(value, "hour"):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     value = str(value)
-    if value.startswith(FORMULA_STARTS):
+    if looks_like_formula(value):
         return "'" + value
     return value
 

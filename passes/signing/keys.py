@@ -16,21 +16,19 @@ from __future__ import annotations
 import base64
 import os
 import threading
-import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import SigningKey
 from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key, sign_claims
-
-KEYRING_TTL_SECONDS = 30
 
 
 class SigningKeyError(Exception):
@@ -70,7 +68,7 @@ def _key_path(kid: str) -> Path:
 
 
 _private_cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
-_keyring_cache: dict[str, tuple[float, Keyring]] = {}
+_keyring_cache: dict[str, tuple[tuple, Keyring]] = {}
 _lock = threading.Lock()
 
 
@@ -101,9 +99,16 @@ def load_private_key(kid: str) -> Ed25519PrivateKey | None:
 
 
 def _write_private_key(kid: str, key: Ed25519PrivateKey) -> Path:
+    passphrase = _passphrase()
+    if not passphrase and not settings.DEBUG:
+        raise SigningKeyError(
+            _(
+                "Set PASSDESK_SIGNING_KEY_PASSPHRASE: outside DEBUG a private signing key is "
+                "only written to disk encrypted."
+            )
+        )
     folder = key_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    passphrase = _passphrase()
     encryption = (
         serialization.BestAvailableEncryption(passphrase)
         if passphrase
@@ -177,8 +182,27 @@ def withdraw_key(kid: str, *, reason: str, by=None) -> SigningKey:
         record.withdrawal_reason = reason
         record.save(update_fields=["withdrawn_at", "retired_at", "withdrawal_reason"])
         audit.record("signing_key.withdraw", actor=by, reason=reason, data={"kid": kid})
+        transaction.on_commit(lambda: destroy_private_key(kid), robust=True)
     clear_cache()
     return record
+
+
+def destroy_private_key(kid: str) -> bool:
+    """Overwrite and remove the private half of a withdrawn key: nothing can sign with it any
+    more, whatever happens to the disk later. A key given in the environment cannot be removed
+    from here; it is only refused (and the operator told to remove it)."""
+    path = _key_path(kid)
+    with _lock:
+        _private_cache.pop((str(key_dir()), kid), None)
+    if not path.exists():
+        return False
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:  # best effort on journalling or copy-on-write disks
+        handle.write(os.urandom(size))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+    return True
 
 
 def _register_environment_key(private: Ed25519PrivateKey) -> SigningKey:
@@ -246,19 +270,35 @@ def _info(record: SigningKey) -> PublicKeyInfo:
     )
 
 
+def keys_version() -> tuple:
+    """A fingerprint of the key table that changes with every create, retire and withdraw:
+    one aggregate over a table of a handful of rows, cheap enough for every verification."""
+    return tuple(
+        SigningKey.objects.aggregate(
+            count=Count("id"),
+            created=Max("created_at"),
+            retired=Max("retired_at"),
+            withdrawn=Max("withdrawn_at"),
+        ).values()
+    )
+
+
 def server_keyring() -> Keyring:
-    """Every known public key, cached for a few seconds (key changes clear the cache)."""
+    """Every known public key. The parsed ring is kept per process and rebuilt as soon as the
+    key table's version changes, so a withdrawal made by any process (the admin, the
+    ``passdesk_keys`` command on another machine) counts at once everywhere."""
     alias = settings.DATABASES["default"]["NAME"]
     cache_key = str(alias)
+    version = keys_version()
     with _lock:
         cached = _keyring_cache.get(cache_key)
-        if cached and time.monotonic() - cached[0] < KEYRING_TTL_SECONDS:
+        if cached and cached[0] == version:
             return cached[1]
     ring = Keyring()
     for record in SigningKey.objects.all():
         ring.add(_info(record))
     with _lock:
-        _keyring_cache[cache_key] = (time.monotonic(), ring)
+        _keyring_cache[cache_key] = (version, ring)
     return ring
 
 

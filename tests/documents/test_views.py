@@ -5,11 +5,12 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from passes import documents
 from passes.documents import attach_document
-from passes.models import DocumentKind
+from passes.models import DocumentKind, PassRequest
 from tests import factories
 from tests import fixtures_files as files
 
@@ -25,15 +26,24 @@ def draft(applicant):
 PDF = files.pdf_bytes(pages=2)
 
 
+def sent_for_review(pass_request):
+    """As if submitted: what the review side may look at."""
+    PassRequest.objects.filter(pk=pass_request.pk).update(
+        status=PassRequest.Status.SUBMITTED, submitted_at=timezone.now()
+    )
+
+
 @pytest.fixture
 def pdf_document(applicant, draft):
-    return attach_document(
+    document = attach_document(
         enterprise=draft.enterprise,
         uploaded_file=files.upload("营业执照 2022.pdf", PDF),
         kind=DocumentKind.BUSINESS_LICENCE,
         by=applicant,
         request=draft,
     )
+    sent_for_review(draft)
+    return document
 
 
 @pytest.fixture
@@ -131,6 +141,22 @@ def test_reviewers_and_officers_may_open_any_document(who, request, client, pdf_
     response = client.get(file_url(pdf_document))
     assert response.status_code == 200
     assert body(response) == PDF
+
+
+@pytest.mark.parametrize("who", ["reviewer", "officer"])
+def test_reviewers_get_404_for_files_of_a_draft_until_it_is_submitted(
+    who, request, client, applicant, draft, jpeg_document
+):
+    client.force_login(request.getfixturevalue(who))
+    urls = [
+        file_url(jpeg_document),
+        file_url(jpeg_document, download=1),
+        reverse("passes:document-thumbnail", args=[jpeg_document.pk]),
+        reverse("passes:document-page", args=[jpeg_document.pk, 1]),
+    ]
+    assert [client.get(url).status_code for url in urls] == [404] * 4
+    sent_for_review(draft)
+    assert [client.get(url).status_code for url in urls] == [200] * 4
 
 
 def test_another_enterprise_gets_404_like_a_missing_document(client, pdf_document):

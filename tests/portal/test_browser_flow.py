@@ -169,10 +169,10 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
         processed=50,
     )
     page.goto(url + f"/imports/{job.pk}/")
-    page.wait_for_function("document.querySelector('#import-progress').value === 50")
+    page.wait_for_function("() => document.querySelector('#import-progress').value === 50")
     _shots(page, "04d-import-progress")
     ImportJob.objects.filter(pk=job.pk).update(processed=120)
-    page.wait_for_function("document.querySelector('#import-progress').value === 120")
+    page.wait_for_function("() => document.querySelector('#import-progress').value === 120")
     assert "120" in page.locator("[data-progress-text]").inner_text()
     ImportJob.objects.filter(pk=job.pk).update(processed=200, created=200, status="done")
     page.wait_for_selector(".stats")
@@ -212,7 +212,7 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     assert "not-a-scan.pdf" in refused
     assert page.locator(".upload-item progress").count() == 2
     page.wait_for_function(
-        "document.querySelector('#doc-checklist').innerText.split('missing').length - 1 === 1"
+        "() => document.querySelector('#doc-checklist').innerText.split('missing').length - 1 === 1"
     )
     _shots(page, "06-wizard-documents")
 
@@ -221,7 +221,7 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.set_input_files("#id_file", driver_scan)
     page.click("button:has-text('Upload')")
     page.wait_for_function(
-        "document.querySelectorAll('.upload-item.ok').length === 1 && "
+        "() => document.querySelectorAll('.upload-item.ok').length === 1 && "
         "!document.querySelector('#doc-checklist').innerText.includes('missing')"
     )
     page.click("button:has-text('Save and continue')")

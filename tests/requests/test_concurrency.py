@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
 from passes.issuing import numbering as issuing
 from passes.models import AuditEvent, Pass, PassRequest, PassSerial
@@ -45,14 +45,26 @@ def run_together(*jobs):
     return results
 
 
+def other_connection_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.fixture
 def slow_issuing(monkeypatch):
-    """Hold the lock a little longer while issuing, to widen the race window."""
+    """Hold the lock while issuing until the other approval is seen queueing for it (not a
+    fixed sleep: on a busy machine that may end before the other thread even started)."""
     real = issuing.issue_passes
 
     def slow(*args, **kwargs):
         passes = real(*args, **kwargs)
-        time.sleep(0.5)
+        deadline = time.monotonic() + TIMEOUT / 2
+        while not other_connection_waits_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return passes
 
     monkeypatch.setattr(issuing, "issue_passes", slow)

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from passes.models import AuditEvent, SigningKey
 from passes.signing import keys as signing_keys
@@ -288,3 +289,48 @@ def test_management_command_lists_and_exports(tmp_path, capsys):
     assert [key["state"] for key in document["keys"]] == ["retired", "active"]
     ring = signing.Keyring.from_json(document)
     assert set(ring.keys) == set(SigningKey.objects.values_list("kid", flat=True))
+
+
+# --- Hardening: encryption required, withdrawn halves destroyed, withdrawal seen at once ------
+
+
+@pytest.mark.django_db
+def test_outside_debug_a_private_key_is_never_written_unencrypted(settings):
+    settings.DEBUG = False
+    settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
+    with pytest.raises(signing_keys.SigningKeyError, match="PASSDESK_SIGNING_KEY_PASSPHRASE"):
+        signing_keys.create_key()
+    assert not any(settings.PASSDESK_SIGNING_KEY_DIR.glob("*.pem"))
+    assert not SigningKey.objects.exists()
+    settings.DEBUG = True  # the embedded demo may keep a plain development key
+    record = signing_keys.create_key()
+    path = settings.PASSDESK_SIGNING_KEY_DIR / f"{record.kid}.pem"
+    assert b"ENCRYPTED" not in path.read_bytes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawing_a_key_destroys_its_private_half(settings):
+    record = signing_keys.create_key()
+    path = settings.PASSDESK_SIGNING_KEY_DIR / f"{record.kid}.pem"
+    assert path.exists()
+    signing_keys.withdraw_key(record.kid, reason="laptop stolen")
+    assert not path.exists()
+    signing_keys.clear_cache()
+    assert signing_keys.load_private_key(record.kid) is None
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_by_another_process_counts_at_once_here():
+    from tests.factories import submittable_request
+    from tests.factories.issuing import make_passes
+
+    (pass_obj,) = make_passes(submittable_request())
+    token = signing_keys.sign_pass(pass_obj)
+    # this process now holds the key ring
+    kid = signing.verify_token(token, signing_keys.server_keyring()).kid
+    # Another process (the admin on another web node, the passdesk_keys command) withdraws
+    # the key: only the database changes, nothing in this process is told.
+    now = timezone.now()
+    SigningKey.objects.filter(kid=kid).update(withdrawn_at=now, retired_at=now)
+    with pytest.raises(signing.WithdrawnKey):
+        signing.verify_token(token, signing_keys.server_keyring())

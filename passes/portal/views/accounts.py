@@ -14,6 +14,7 @@ from ...models import Document, DocumentKind, Membership
 from ..access import member_required
 from ..forms.accounts import SignUpForm, StaffForm
 from ..ratelimit import limit_posts
+from .api_access import token_status
 
 # Model field names that the sign-up form calls differently.
 _SIGNUP_FIELD = {"name": "enterprise_name", "username": "login", "password": "password1"}
@@ -72,6 +73,7 @@ def enterprise(request):
             "is_owner": is_owner,
             "staff_form": form,
             "standing_documents": standing,
+            "api_token": token_status(request.user),
         },
     )
 

@@ -1,0 +1,32 @@
+"""The signed-in person's own API token: when it expires, and a button to revoke it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
+
+from ...api import tokens
+from ..access import member_required
+
+
+def token_status(user) -> dict | None:
+    """For the enterprise page: the token's dates, or None when the user has none."""
+    token = Token.objects.filter(user=user).first()
+    if token is None:
+        return None
+    return {
+        "created": token.created,
+        "expires": tokens.expires_at(token),
+        "expired": tokens.is_expired(token),
+    }
+
+
+@require_POST
+@member_required
+def revoke_token(request):
+    if tokens.revoke_tokens(request.user, reason="revoked_by_user"):
+        messages.success(
+            request, _("Your API token was revoked. Programs using it must sign in again.")
+        )
+    return redirect("passes:enterprise")

@@ -1,0 +1,92 @@
+"""API tokens expire, and their holder can revoke them; a password change revokes them too.
+The contract clients know stays: ``POST /api/v1/auth/token/`` gives ``{"token": …}`` for
+``Authorization: Token …``."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from passes.models import AuditEvent
+from tests import factories
+from tests.api_support import API, assert_error
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "pw-for-tests-123"  # noqa: S105 - the factories' test password
+
+
+def sign_in(user) -> str:
+    response = APIClient().post(
+        f"{API}/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def api_with(token) -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def age(token, days):
+    Token.objects.filter(key=token).update(created=timezone.now() - datetime.timedelta(days=days))
+
+
+def test_a_token_expires_after_its_lifetime_and_signing_in_gives_a_new_one(applicant, settings):
+    settings.PASSDESK_API_TOKEN_LIFETIME_DAYS = 30
+    token = sign_in(applicant)
+    assert api_with(token).get(f"{API}/requests/").status_code == 200
+    assert sign_in(applicant) == token  # still valid: the same token
+    age(token, 29)
+    assert api_with(token).get(f"{API}/requests/").status_code == 200
+    age(token, 31)
+    error = assert_error(api_with(token).get(f"{API}/requests/"), 401)
+    assert "expired" in error["message"]
+    fresh = sign_in(applicant)
+    assert fresh != token
+    assert api_with(fresh).get(f"{API}/requests/").status_code == 200
+
+
+def test_an_expired_token_cannot_scan_at_a_checkpoint(inspector):
+    token = sign_in(inspector)
+    checkpoint = factories.CheckpointFactory(code="cp-1")
+    scan = {"checkpoint": checkpoint.code, "nonce": "n-1", "scanned_at": timezone.now().isoformat()}
+    assert api_with(token).post(f"{API}/scans/", scan, format="json").status_code != 401
+    age(token, 400)
+    response = api_with(token).post(f"{API}/scans/", {**scan, "nonce": "n-2"}, format="json")
+    assert response.status_code == 401
+
+
+def test_the_holder_revokes_the_token_through_the_api(applicant):
+    token = sign_in(applicant)
+    assert api_with(token).delete(f"{API}/auth/token/").status_code == 204
+    assert_error(api_with(token).get(f"{API}/requests/"), 401)
+    assert AuditEvent.objects.filter(action="api.token_revoke").count() == 1
+    assert APIClient().delete(f"{API}/auth/token/").status_code == 401
+
+
+def test_the_holder_revokes_the_token_on_the_enterprise_page(applicant):
+    token = sign_in(applicant)
+    portal = Client(HTTP_ACCEPT_LANGUAGE="en")
+    portal.force_login(applicant)
+    page = portal.get(reverse("passes:enterprise")).content.decode()
+    assert "Your API token" in page and "Expires" in page
+    response = portal.post(reverse("passes:api-token-revoke"), follow=True)
+    assert "Your API token was revoked" in response.content.decode()
+    assert_error(api_with(token).get(f"{API}/requests/"), 401)
+    assert "You have no API token" in portal.get(reverse("passes:enterprise")).content.decode()
+
+
+def test_a_password_change_revokes_the_token(applicant):
+    token = sign_in(applicant)
+    applicant.first_name = "改名"
+    applicant.save()  # other changes leave the token alone
+    assert api_with(token).get(f"{API}/requests/").status_code == 200
+    applicant.set_password("A-brand-new-password-2026")
+    applicant.save()
+    assert_error(api_with(token).get(f"{API}/requests/"), 401)
