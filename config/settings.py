@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Inside LocaleMiddleware, so its JSON error messages are translated.
+    "passes.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -294,6 +296,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Tags per resource (vehicles, requests, passes, ...): Swagger groups operations by them.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Redoc's theme names web fonts; offices run on closed networks, so system fonts only
+    # (passes/api/docs.py serves Redoc without font links or the CDN logo).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif',
+                "headings": {"fontFamily": '"PingFang SC", "Microsoft YaHei", sans-serif'},
+                "code": {"fontFamily": "ui-monospace, Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "passes.models.requests.PassRequest.Status",
         "PassStatusEnum": "passes.models.issued.Pass.Status",

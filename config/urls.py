@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerView,
 )
 
 from passes.admin.dashboard import dashboard_view
+from passes.api.docs import OfflineRedocView
 from passes.health import healthz
 
 urlpatterns = [
@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/v1/", include("passes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("passes.portal.auth_urls")),
     path(
         "admin/passes/dashboard/",

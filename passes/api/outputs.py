@@ -126,8 +126,13 @@ class DocumentOut(serializers.ModelSerializer):
 class OfficeDocumentOut(DocumentOut):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):
-        """The office's permission-checked file view (it records who looked)."""
-        return _reverse_or_none("passes:document-file", pk=document.pk)
+        """Downloads with the same credentials as the API call (a token works); the view
+        records who looked, as the office's file view does."""
+        if document.request_id is None:
+            return _reverse_or_none("passes:document-file", pk=document.pk)
+        return _reverse_or_none(
+            "api:review-document", pk=document.request_id, document_id=document.pk
+        )
 
 
 class AuditEventOut(serializers.ModelSerializer):
@@ -285,15 +290,186 @@ class ReviewListOut(RequestListOut):
         fields = [*RequestListOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
 
 
+class RenewalChangeOut(serializers.Serializer):
+    what = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class RenewalComparisonOut(serializers.Serializer):
+    """One renewed pass: what stayed as it was and what changed."""
+
+    number = serializers.CharField()
+    plate = serializers.CharField()
+    unchanged = serializers.ListField(child=serializers.CharField())
+    changed = serializers.SerializerMethodField()
+    clean = serializers.BooleanField()
+
+    @extend_schema_field(RenewalChangeOut(many=True))
+    def get_changed(self, comparison):
+        return [
+            {"what": what, "before": before, "after": after}
+            for what, before, after in comparison.changed
+        ]
+
+
 class ReviewDetailOut(RequestDetailOut):
     enterprise = EnterpriseRef()
+    renewal_of = serializers.SerializerMethodField()
     events = AuditEventOut(many=True, source="audit_events")
     documents = OfficeDocumentOut(many=True)
     passes = OfficePassOut(many=True)
     assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta(RequestDetailOut.Meta):
-        fields = [*RequestDetailOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
+        fields = [
+            *RequestDetailOut.Meta.fields,
+            "enterprise",
+            "assigned_reviewer",
+            "claimed_at",
+            "renewal_of",
+        ]
 
     allowed = REVIEWER_ACTIONS
+
+    @extend_schema_field(RenewalComparisonOut(many=True))
+    def get_renewal_of(self, pass_request):
+        """For a renewal (续期): per renewed pass, what is unchanged and what changed."""
+        from ..passbook.renewal import compare
+
+        return RenewalComparisonOut(compare(pass_request), many=True).data
+
     all_passes_url_name = "passes:request-passes-pdf"
+
+
+# --- Catalogue, issued passes, bulk fleet --------------------------------------------------------
+
+
+class PassTypeOut(serializers.ModelSerializer):
+    required_documents = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PassType
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "max_validity_days",
+            "required_document_kinds",
+            "required_documents",
+            "health_proof_max_age_hours",
+            "declaration",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_required_documents(self, pass_type):
+        """The kinds' labels, in the client's language."""
+        return [str(label) for label in pass_type.required_kind_labels()]
+
+
+class CheckpointOut(serializers.ModelSerializer):
+    class Meta:
+        model = Checkpoint
+        fields = ["id", "code", "name", "location"]
+
+
+class IssuedPassOut(serializers.ModelSerializer):
+    """A pass as a client needs it to print or verify: the signed token and the QR payload."""
+
+    status = serializers.SerializerMethodField()
+    drivers = DriverRef(many=True)
+    request = serializers.IntegerField(source="request_id")
+    pass_type = PassTypeRef(source="request.pass_type")
+    route = serializers.CharField()
+    checkpoints = CheckpointRef(many=True, source="request.checkpoints")
+    days_left = serializers.SerializerMethodField()
+    token = serializers.SerializerMethodField()
+    qr_payload = serializers.SerializerMethodField()
+    pdf_ready = serializers.BooleanField()
+    pdf_url = serializers.SerializerMethodField()
+    replaces = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = Pass
+        fields = [
+            "number",
+            "plate",
+            "status",
+            "request",
+            "pass_type",
+            "route",
+            "checkpoints",
+            "drivers",
+            "valid_from",
+            "valid_until",
+            "days_left",
+            "issued_at",
+            "revoked_at",
+            "revocation_reason",
+            "replaces",
+            "token",
+            "qr_payload",
+            "pdf_ready",
+            "pdf_url",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Pass.Status.choices))
+    def get_status(self, issued):
+        return issued.effective_status()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_days_left(self, issued):
+        from ..passbook.listing import days_left
+
+        return days_left(issued)
+
+    @extend_schema_field(serializers.CharField())
+    def get_token(self, issued):
+        """The Ed25519-signed token (base32); verify it offline with ``/api/v1/keys/``."""
+        from ..signing import sign_pass
+
+        return sign_pass(issued, self.context.get("signer"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_qr_payload(self, issued):
+        """Exactly what the printed QR code holds: the public verification URL of the token."""
+        from ..signing import verification_url
+
+        return verification_url(self.get_token(issued))
+
+    @extend_schema_field(serializers.CharField())
+    def get_pdf_url(self, issued):
+        return reverse("api:pass-pdf", kwargs={"number": issued.number})
+
+
+class StaffPassOut(IssuedPassOut):
+    enterprise = EnterpriseRef(source="request.enterprise")
+
+    class Meta(IssuedPassOut.Meta):
+        fields = [*IssuedPassOut.Meta.fields, "enterprise"]
+
+
+class BulkRowErrorOut(serializers.Serializer):
+    row = serializers.IntegerField(help_text="0-based index in the list sent.")
+    message = serializers.CharField()
+    value = serializers.CharField(help_text="The plate, or the masked ID number, if readable.")
+
+
+class VehicleBulkOut(serializers.Serializer):
+    created = VehicleOut(many=True)
+    errors = BulkRowErrorOut(many=True)
+
+
+class DriverBulkOut(serializers.Serializer):
+    created = DriverOut(many=True)
+    errors = BulkRowErrorOut(many=True)
+
+
+class RenewalsOut(serializers.Serializer):
+    requests = RequestDetailOut(many=True)
+
+
+class ApproveRenewalsOut(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.CharField())
+    skipped = serializers.DictField(child=serializers.CharField())

@@ -1,0 +1,1 @@
+"""Bulk creation through the API, by the same rules as the spreadsheet import."""
