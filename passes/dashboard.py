@@ -115,7 +115,7 @@ def decisions_by_reviewer(since):
             action__in=DECISION_ACTIONS, created_at__gte=since, actor__isnull=False
         )
         .order_by()
-        .values("actor__username")
+        .values("actor__username", "actor__first_name", "actor__last_name")
         .annotate(
             approved=Count("pk", filter=Q(action="request.approve")),
             returned=Count("pk", filter=Q(action="request.return")),
@@ -125,9 +125,20 @@ def decisions_by_reviewer(since):
         .order_by("-total", "actor__username")
     )
     return [
-        (r["actor__username"], r["approved"], r["returned"], r["rejected"], r["total"])
+        (
+            _person(r["actor__first_name"], r["actor__last_name"]) or r["actor__username"],
+            r["approved"],
+            r["returned"],
+            r["rejected"],
+            r["total"],
+        )
         for r in rows
     ]
+
+
+def _person(first_name, last_name) -> str:
+    """The name people know a reviewer by, as ``User.get_full_name`` writes it."""
+    return f"{first_name} {last_name}".strip()
 
 
 def key_enterprises_with_pass(now):

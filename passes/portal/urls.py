@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, fleet, home, imports, requests, uploads, wizard
+from .views import accounts, fleet, home, imports, passbook, requests, uploads, wizard
 
 KINDS = {"vehicle": "vehicles", "driver": "drivers"}
 
@@ -57,4 +57,8 @@ urlpatterns = [
         name="request-document-remove",
     ),
     path("requests/<int:pk>/withdraw/", requests.request_withdraw, name="request-withdraw"),
+    path("requests/<int:pk>/submitted/", passbook.request_submitted, name="request-submitted"),
+    path("my-passes/", passbook.pass_list, name="pass-list"),
+    path("my-passes/print/", passbook.pass_print, name="pass-print"),
+    path("my-passes/renew/", passbook.pass_renew, name="pass-renew"),
 ]

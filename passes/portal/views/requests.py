@@ -5,30 +5,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from ... import workflow
+from ... import audit, workflow
 from ...guards import WorkflowError
 from ...models import AuditEvent, PassRequest
 from ..access import member_required, owned
 
-ACTION_LABELS = {
-    "request.create": gettext_lazy("Draft created"),
-    "request.update": gettext_lazy("Draft changed"),
-    "request.submit": gettext_lazy("Submitted"),
-    "request.claim": gettext_lazy("Taken up for review"),
-    "request.assign": gettext_lazy("Assigned to a reviewer"),
-    "request.approve": gettext_lazy("Approved, passes issued"),
-    "request.return": gettext_lazy("Returned for changes"),
-    "request.reject": gettext_lazy("Rejected"),
-    "request.resubmit": gettext_lazy("Resubmitted"),
-    "request.withdraw": gettext_lazy("Withdrawn"),
-    "document.upload": gettext_lazy("Document added"),
-    "document.remove": gettext_lazy("Document removed"),
-    "document.replace": gettext_lazy("Document replaced"),
-    "pass.revoke": gettext_lazy("Pass revoked"),
-    "pass.expire": gettext_lazy("Pass expired"),
-}
 STATUS_LABELS = dict(PassRequest.Status.choices)
 
 
@@ -61,7 +43,7 @@ def _actor(event):
     user = event.actor
     if user is None:
         return _("System")
-    name = user.get_full_name() or user.get_username()
+    name = audit.actor_name(user)
     if user.is_staff:
         return _("Traffic office (%(name)s)") % {"name": name}
     return name
@@ -74,7 +56,7 @@ def timeline(pass_request):
         rows.append(
             {
                 "event": event,
-                "label": ACTION_LABELS.get(event.action, event.action),
+                "label": audit.action_label(event.action),
                 "actor": _actor(event),
                 "from": STATUS_LABELS.get(event.from_status, event.from_status),
                 "to": STATUS_LABELS.get(event.to_status, event.to_status),
