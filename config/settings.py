@@ -172,6 +172,9 @@ if not (len(PASSDESK_REGION_CODE) == 6 and PASSDESK_REGION_CODE.isdigit()):
 
     raise ImproperlyConfigured("PASSDESK_REGION_CODE must be a 6-digit district code, e.g. 430200.")
 PASSDESK_OFFICE_TITLE = env.str("PASSDESK_OFFICE_TITLE", default="株洲市交通运输局行政审批科")
+# The office's seal as a PNG or JPEG file (transparent background); empty: a seal is drawn from
+# the office title, which is fine for the demo but not an official seal.
+PASSDESK_SEAL_IMAGE = env.str("PASSDESK_SEAL_IMAGE", default="")
 PASSDESK_PUBLIC_BASE_URL = env.str("PASSDESK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Review queue: a request waiting longer than this is highlighted.
 PASSDESK_REVIEW_TARGET_HOURS = env.float("PASSDESK_REVIEW_TARGET_HOURS", default=4)

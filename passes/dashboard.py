@@ -22,12 +22,19 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditEvent, Enterprise, Pass, PassRequest
 
 Status = PassRequest.Status
 DECISION_ACTIONS = ("request.approve", "request.return", "request.reject")
-BACKLOG_BUCKETS = [(4, "< 4 h"), (24, "4–24 h"), (72, "1–3 d"), (None, "> 3 d")]
+# Labels translated when shown (pgettext_lazy): "< 4 小时", "1–3 天", not "< 4 h".
+BACKLOG_BUCKETS = [
+    (4, pgettext_lazy("waiting time", "< 4 h")),
+    (24, pgettext_lazy("waiting time", "4–24 h")),
+    (72, pgettext_lazy("waiting time", "1–3 days")),
+    (None, pgettext_lazy("waiting time", "> 3 days")),
+]
 
 
 class Median(Aggregate):
@@ -89,7 +96,9 @@ def backlog(now):
         b2=Count("pk", filter=Q(submitted_at__lt=edges[1], submitted_at__gte=edges[2])),
         b3=Count("pk", filter=Q(submitted_at__lt=edges[2])),
     )
-    buckets = [(label, aggregate[f"b{i}"]) for i, (_hours, label) in enumerate(BACKLOG_BUCKETS)]
+    buckets = [
+        (str(label), aggregate[f"b{i}"]) for i, (_hours, label) in enumerate(BACKLOG_BUCKETS)
+    ]
     return aggregate["total"], aggregate["oldest"], buckets
 
 

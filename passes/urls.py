@@ -27,6 +27,11 @@ urlpatterns = [
     ),
     path("notifications/webhooks/", views_notifications.webhook_list, name="webhook-list"),
     path(
+        "notifications/webhooks/docs/",
+        views_notifications.webhook_docs,
+        name="webhook-docs",
+    ),
+    path(
         "notifications/webhooks/<int:pk>/",
         views_notifications.webhook_detail,
         name="webhook-detail",

@@ -1,11 +1,9 @@
 """A selection of passes as one printable PDF (one A4 page each), drawn on demand: a selection
 is ad hoc, so it is not stored; each pass's own stored PDF stays the cached path."""
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .. import pdf, rendering
+from .. import rendering
 from ..guards import WorkflowError
 from ..signing_keys import current_signer
 from .listing import MAX_SELECTION
@@ -20,7 +18,4 @@ def selection_pdf(passes) -> bytes:
             _("Print at most %(max)d passes at once.") % {"max": MAX_SELECTION},
             code="too_many",
         )
-    signer = current_signer()
-    with translation.override(settings.LANGUAGE_CODE):
-        sheets = [rendering.sheet_for(pass_obj, signer) for pass_obj in passes]
-        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE)
+    return rendering.render_passes(passes, current_signer())
