@@ -239,6 +239,7 @@ def clean_renewal_problem(pass_request) -> str | None:
 def approve_clean_renewal(pass_request, *, by) -> list[Pass]:
     """Claim (if needed) and approve a renewal that changes nothing but the window; the usual
     approval rules (health proofs, enterprise verified, window) still apply."""
+    pass_request = PassRequest.objects.select_related("pass_type").get(pk=pass_request.pk)
     problem = clean_renewal_problem(pass_request)
     if problem:
         raise WorkflowError(problem, code="not_a_clean_renewal")
