@@ -143,6 +143,7 @@ def test_review_page_says_what_a_renewal_changes(applicant, issued, reviewer):
     html = admin.get(reverse("admin:passes_reviewqueue_change", args=[clean.pk])).content.decode()
     assert f"renewal of {issued[0].number}" in html
     assert "pd-approve-renewal" in html
+    assert "already holds active pass" not in html  # the pass it renews is expected
     response = admin.post(reverse("admin:passes_review_decide", args=[clean.pk, "renewal"]))
     assert response.status_code == 302
     clean.refresh_from_db()
