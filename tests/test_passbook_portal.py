@@ -240,3 +240,18 @@ def test_queue_speaks_of_requests_not_of_review_queues(reviewer):
     html = client.get(reverse("admin:passes_reviewqueue_changelist")).content.decode()
     assert "3 件申请" in html
     assert "选择 审核队列 来修改" not in html and "3 审核队列" not in html
+
+
+def test_renewal_error_never_sends_people_off_site(applicant, issued, reviewer):
+    Pass.objects.filter(pk=issued[0].pk).update(status=Pass.Status.REVOKED)
+    client = client_for(applicant)
+    response = client.post(
+        reverse("passes:pass-renew"),
+        {"passes": [issued[0].number], "back": "https://evil.example/"},
+    )
+    assert response["Location"] == reverse("passes:pass-list")
+    response = client.post(
+        reverse("passes:pass-renew"),
+        {"passes": [issued[0].number], "back": "/my-passes/?state=revoked"},
+    )
+    assert response["Location"] == "/my-passes/?state=revoked"

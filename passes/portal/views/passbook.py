@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -73,6 +74,16 @@ def pass_print(request):
     return response
 
 
+def _back(request) -> str:
+    """Where the list was (its filters kept): only a path on this site, never elsewhere."""
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("passes:pass-list")
+
+
 @require_POST
 @member_required
 def pass_renew(request):
@@ -86,7 +97,7 @@ def pass_renew(request):
         )
     except WorkflowError as error:
         messages.error(request, error.message)
-        return redirect(request.POST.get("back") or reverse("passes:pass-list"))
+        return redirect(_back(request))
     drafts = [r for r in filed if r.status == PassRequest.Status.DRAFT]
     for draft in drafts:
         needed = renewal.still_needed(draft)
