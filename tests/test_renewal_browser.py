@@ -73,3 +73,37 @@ def test_enterprise_renews_a_pass_and_the_reviewer_approves_it(
             expect(page.locator(f"tr[data-number='{other.number}']")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_test_time_is_asked_for_before_a_test_report_is_uploaded(
+    live_server, applicant, enterprise, settings, tmp_path
+):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    from passes.models import Document
+    from tests.fixtures_files import jpeg_bytes
+
+    pass_type = factories.PassTypeFactory(required_document_kinds=["nucleic_acid_test"])
+    draft = factories.submittable_request(enterprise=enterprise, pass_type=pass_type)
+    scan = tmp_path / "核酸.jpg"
+    scan.write_bytes(jpeg_bytes(600, 800))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(locale="zh-CN")
+            context.add_cookies(browser_for(live_server, applicant, settings))
+            page = context.new_page()
+            page.goto(f"{live_server.url}/requests/{draft.pk}/edit/documents/")
+            page.select_option("#id_kind", "nucleic_acid_test")
+            expect(page.locator("label[for=id_tested_at] .required-mark")).to_be_visible()
+            page.select_option("#id_target", index=1)
+            page.set_input_files("#id_file", str(scan))
+            page.click("form[data-upload-form] button[type=submit]")
+            expect(page.locator(".field-error[data-client]")).to_contain_text("检测时间")
+            assert page.locator(".upload-item").count() == 0  # nothing was sent
+            assert not Document.objects.filter(request=draft).exists()
+        finally:
+            browser.close()
