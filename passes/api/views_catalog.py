@@ -6,19 +6,19 @@ from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from ..models import Checkpoint, PassType
-from . import outputs
+from . import outputs_issued
 from .views_fleet import ERRORS, ID_PATTERN
 
 
 @extend_schema_view(
     list=extend_schema(summary="List the pass types that can be requested"),
     retrieve=extend_schema(
-        summary="Show a pass type", responses={200: outputs.PassTypeOut, **ERRORS}
+        summary="Show a pass type", responses={200: outputs_issued.PassTypeOut, **ERRORS}
     ),
 )
 class PassTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
-    serializer_class = outputs.PassTypeOut
+    serializer_class = outputs_issued.PassTypeOut
     lookup_value_regex = ID_PATTERN
     queryset = PassType.objects.filter(is_active=True).order_by("name", "pk")
 
@@ -26,11 +26,11 @@ class PassTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 @extend_schema_view(
     list=extend_schema(summary="List the checkpoints a route may name"),
     retrieve=extend_schema(
-        summary="Show a checkpoint", responses={200: outputs.CheckpointOut, **ERRORS}
+        summary="Show a checkpoint", responses={200: outputs_issued.CheckpointOut, **ERRORS}
     ),
 )
 class CheckpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
-    serializer_class = outputs.CheckpointOut
+    serializer_class = outputs_issued.CheckpointOut
     lookup_value_regex = ID_PATTERN
     queryset = Checkpoint.objects.filter(is_active=True).order_by("name", "pk")

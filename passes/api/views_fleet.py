@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from .. import fleet
 from ..bulk import fleet as bulk_fleet
-from . import inputs, outputs
+from . import inputs, outputs, outputs_issued
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .idempotency import HEADER, idempotent
 
@@ -118,7 +118,7 @@ class VehicleViewSet(FleetViewSet):
     @extend_schema(
         summary="Add many vehicles; bad rows come back with the reason (as the import does)",
         request=inputs.VehicleBulkIn,
-        responses={200: outputs.VehicleBulkOut, **ERRORS},
+        responses={200: outputs_issued.VehicleBulkOut, **ERRORS},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @action(detail=False, methods=["post"])
@@ -152,7 +152,7 @@ class DriverViewSet(FleetViewSet):
     @extend_schema(
         summary="Add many drivers; bad rows come back with the reason (as the import does)",
         request=inputs.DriverBulkIn,
-        responses={200: outputs.DriverBulkOut, **ERRORS},
+        responses={200: outputs_issued.DriverBulkOut, **ERRORS},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @action(detail=False, methods=["post"])

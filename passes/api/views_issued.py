@@ -18,7 +18,7 @@ from .. import issuing, roles, workflow
 from ..guards import WorkflowError
 from ..passbook import listing, printing, renewal
 from ..signing_keys import current_signer
-from . import downloads, inputs, outputs
+from . import downloads, inputs, outputs, outputs_issued
 from .errors import ApiError
 from .views_fleet import ERRORS
 from .views_requests import detail_queryset
@@ -58,7 +58,11 @@ class PassViewSet(viewsets.GenericViewSet):
         return listing.with_pdf_ready(queryset).order_by("-issued_at", "-number")
 
     def get_serializer_class(self):
-        return outputs.IssuedPassOut if self.enterprise is not None else outputs.StaffPassOut
+        return (
+            outputs_issued.IssuedPassOut
+            if self.enterprise is not None
+            else outputs_issued.StaffPassOut
+        )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "signer": current_signer()}
@@ -82,7 +86,7 @@ class PassViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="List passes (your own, or all for staff)",
         parameters=PASS_FILTERS,
-        responses={200: outputs.StaffPassOut(many=True), **ERRORS},
+        responses={200: outputs_issued.StaffPassOut(many=True), **ERRORS},
     )
     def list(self, request):
         serializer = inputs.PassFilterIn(data=request.query_params)
@@ -95,7 +99,7 @@ class PassViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Show a pass with its token and QR payload",
-        responses={200: outputs.StaffPassOut, **ERRORS},
+        responses={200: outputs_issued.StaffPassOut, **ERRORS},
     )
     def retrieve(self, request, number=None):
         return self._one(self.get_object().number)
@@ -131,7 +135,7 @@ class PassViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Revoke a pass (officers; a reason is required)",
         request=inputs.ReasonIn,
-        responses={200: outputs.StaffPassOut, **ERRORS},
+        responses={200: outputs_issued.StaffPassOut, **ERRORS},
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request, number=None):
@@ -145,7 +149,7 @@ class PassViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Change a pass's drivers (officers): a new pass replaces it",
         request=inputs.AmendDriversIn,
-        responses={201: outputs.StaffPassOut, **ERRORS},
+        responses={201: outputs_issued.StaffPassOut, **ERRORS},
     )
     @action(detail=True, methods=["post"])
     def drivers(self, request, number=None):
@@ -162,7 +166,7 @@ class PassViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Renew (续期) passes: file renewal requests pre-filled from them",
         request=inputs.RenewIn,
-        responses={201: outputs.RenewalsOut, **ERRORS},
+        responses={201: outputs_issued.RenewalsOut, **ERRORS},
     )
     @action(detail=False, methods=["post"])
     def renew(self, request):

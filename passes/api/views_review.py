@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from .. import documents, workflow
 from ..models import Document, PassRequest
 from ..passbook import renewal
-from . import downloads, inputs, outputs
+from . import downloads, inputs, outputs, outputs_issued
 from .access import IsReviewer
 from .views_fleet import ERRORS, ID_PATTERN
 from .views_requests import detail_queryset
@@ -156,7 +156,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Approve many clean renewals; the others are listed with the reason",
         request=inputs.ApproveRenewalsIn,
-        responses={200: outputs.ApproveRenewalsOut, **ERRORS},
+        responses={200: outputs_issued.ApproveRenewalsOut, **ERRORS},
     )
     @action(detail=False, methods=["post"], url_path="approve-renewals")
     def approve_renewals(self, request):
