@@ -85,6 +85,8 @@ def test_renew_one_pass_submits_and_shows_what_happens_next(applicant, issued, r
     assert item.renews == issued[0] and item.vehicle_id == issued[0].vehicle_id
     assert renewal.route_description == decided.route_description
     assert AuditEvent.objects.filter(request=renewal, action="request.renewal").exists()
+    detail = client.get(reverse("passes:request-detail", args=[renewal.pk])).content.decode()
+    assert f"Renewal (续期) of pass {issued[0].number}" in detail
 
 
 def test_renewal_needing_a_new_health_proof_stays_a_draft(applicant, enterprise, reviewer):

@@ -110,6 +110,11 @@ def request_detail(request, pk):
             else None,
             "timeline": timeline(pass_request),
             "passes": pass_request.passes.order_by("number"),
+            "renewed_numbers": list(
+                pass_request.items.filter(renews__isnull=False)
+                .order_by("renews__number")
+                .values_list("renews__number", flat=True)
+            ),
             "can_withdraw": "withdraw" in allowed,
             "can_edit": pass_request.is_editable,
             "missing": workflow.missing_documents(pass_request) if pass_request.is_editable else [],
