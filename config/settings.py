@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Inside LocaleMiddleware, so its JSON error messages are translated.
+    "passes.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -211,6 +213,9 @@ if not (len(PASSDESK_REGION_CODE) == 6 and PASSDESK_REGION_CODE.isdigit()):
 
     raise ImproperlyConfigured("PASSDESK_REGION_CODE must be a 6-digit district code, e.g. 430200.")
 PASSDESK_OFFICE_TITLE = env.str("PASSDESK_OFFICE_TITLE", default="株洲市交通运输局行政审批科")
+# The office's seal as a PNG or JPEG file (transparent background); empty: a seal is drawn from
+# the office title, which is fine for the demo but not an official seal.
+PASSDESK_SEAL_IMAGE = env.str("PASSDESK_SEAL_IMAGE", default="")
 PASSDESK_PUBLIC_BASE_URL = env.str("PASSDESK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Review queue: a request waiting longer than this is highlighted.
 PASSDESK_REVIEW_TARGET_HOURS = env.float("PASSDESK_REVIEW_TARGET_HOURS", default=4)
@@ -352,6 +357,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Tags per resource (vehicles, requests, passes, ...): Swagger groups operations by them.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Redoc's theme names web fonts; offices run on closed networks, so system fonts only
+    # (passes/api/docs.py serves Redoc without font links or the CDN logo).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif',
+                "headings": {"fontFamily": '"PingFang SC", "Microsoft YaHei", sans-serif'},
+                "code": {"fontFamily": "ui-monospace, Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "passes.models.requests.PassRequest.Status",
         "PassStatusEnum": "passes.models.issued.Pass.Status",
@@ -401,4 +419,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes announces itself at every start; lockouts and failures still log as warnings.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }

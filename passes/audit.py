@@ -1,6 +1,70 @@
-"""Writing the audit trail. Called inside the transaction of the change it records."""
+"""Writing the audit trail. Called inside the transaction of the change it records; and how
+its events read to people (a translated label and the actor's name, never a raw code)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import AuditEvent
+
+ACTION_LABELS = {
+    "request.create": gettext_lazy("Draft created"),
+    "request.update": gettext_lazy("Draft changed"),
+    "request.renewal": gettext_lazy("Renewal filed"),
+    "request.submit": gettext_lazy("Submitted"),
+    "request.claim": gettext_lazy("Taken up for review"),
+    "request.assign": gettext_lazy("Assigned to a reviewer"),
+    "request.approve": gettext_lazy("Approved, passes issued"),
+    "request.return": gettext_lazy("Returned for changes"),
+    "request.reject": gettext_lazy("Rejected"),
+    "request.resubmit": gettext_lazy("Resubmitted"),
+    "request.withdraw": gettext_lazy("Withdrawn"),
+    "request.message": gettext_lazy("Message"),
+    "document.upload": gettext_lazy("Document added"),
+    "document.remove": gettext_lazy("Document removed"),
+    "document.replace": gettext_lazy("Document replaced"),
+    "document.accepted": gettext_lazy("Document accepted"),
+    "document.flagged": gettext_lazy("Document flagged"),
+    "pass.revoke": gettext_lazy("Pass revoked"),
+    "pass.expire": gettext_lazy("Pass expired"),
+    "pass.amend": gettext_lazy("Pass drivers changed"),
+    "vehicle.create": gettext_lazy("Vehicle added"),
+    "vehicle.update": gettext_lazy("Vehicle changed"),
+    "vehicle.delete": gettext_lazy("Vehicle deleted"),
+    "driver.create": gettext_lazy("Driver added"),
+    "driver.update": gettext_lazy("Driver changed"),
+    "driver.delete": gettext_lazy("Driver deleted"),
+    "fleet.import_vehicles": gettext_lazy("Vehicles imported"),
+    "fleet.import_drivers": gettext_lazy("Drivers imported"),
+    "fleet.bulk_vehicles": gettext_lazy("Vehicles added in bulk"),
+    "fleet.bulk_drivers": gettext_lazy("Drivers added in bulk"),
+    "enterprise.register": gettext_lazy("Enterprise registered"),
+    "enterprise.verified": gettext_lazy("Enterprise verified"),
+    "enterprise.suspended": gettext_lazy("Enterprise suspended"),
+    "enterprise.key_flag": gettext_lazy("Key enterprise mark changed"),
+    "enterprise.staff_add": gettext_lazy("Staff account added"),
+    "enterprise.staff_remove": gettext_lazy("Staff account removed"),
+    "signing_key.register": gettext_lazy("Signing key registered"),
+    "signing_key.withdraw": gettext_lazy("Signing key withdrawn"),
+    "webhook.create": gettext_lazy("Webhook added"),
+    "announcement.change": gettext_lazy("Announcement changed"),
+    "announcement.publish": gettext_lazy("Announcement published"),
+    "announcement.withdraw": gettext_lazy("Announcement withdrawn"),
+}
+
+
+def action_label(action: str) -> str:
+    """The event in words; an unknown code still reads as words, not dotted code."""
+    label = ACTION_LABELS.get(action)
+    if label is not None:
+        return str(label)
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def actor_name(user) -> str:
+    """The person's name (full name, else username); "System" for automatic events."""
+    if user is None:
+        return _("System")
+    return user.get_full_name() or user.get_username()
 
 
 def record(

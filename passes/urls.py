@@ -29,6 +29,11 @@ urlpatterns = [
     ),
     path("notifications/webhooks/", views_notifications.webhook_list, name="webhook-list"),
     path(
+        "notifications/webhooks/docs/",
+        views_notifications.webhook_docs,
+        name="webhook-docs",
+    ),
+    path(
         "notifications/webhooks/<int:pk>/",
         views_notifications.webhook_detail,
         name="webhook-detail",
@@ -40,7 +45,7 @@ urlpatterns = [
     ),
     path("passes/<str:number>/pdf/", views_passes.pass_pdf, name="pass-pdf"),
     path(
-        "requests/<int:pk>/passes.issuing.pdf.sheet",
+        "requests/<int:pk>/passes.pdf",
         views_passes.request_passes_pdf,
         name="request-passes-pdf",
     ),

@@ -181,7 +181,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     ordering = ("submitted_at", "pk")
-    actions = ["claim_selected", "bulk_approve"]
+    actions = ["claim_selected", "bulk_approve", "approve_clean_renewals"]
     export_kind = "requests"
 
     # --- permissions: reviewers and officers work the queue; nobody adds or deletes here ---
@@ -313,6 +313,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "target_hours": target_hours(),
             "is_nav_sidebar_enabled": False,  # the queue needs the width
+            "title": _("Review queue"),  # not Django's "Select review queue to change"
         }
         return super().changelist_view(request, extra_context)
 
@@ -374,6 +375,28 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/passes/reviewqueue/bulk_approve_confirm.html", context
         )
+
+    @admin.action(
+        description=gettext_lazy("Approve selected renewals that change nothing"),
+        permissions=["review"],
+    )
+    def approve_clean_renewals(self, request, queryset):
+        from ..requests import renewal
+
+        approved, skipped = renewal.approve_clean_renewals(
+            list(queryset.select_related("enterprise", "pass_type")), by=request.user
+        )
+        if approved:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d renewal approved.", "%(count)d renewals approved.", len(approved)
+                )
+                % {"count": len(approved)},
+                messages.SUCCESS,
+            )
+        for reference, reason in skipped.items():
+            self.message_user(request, f"{reference}: {reason}", messages.WARNING)
 
     # --- the review page and its endpoints ---
 

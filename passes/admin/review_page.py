@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import roles
+from .. import audit, roles
 from ..errors import WorkflowError
 from ..models import (
     Document,
@@ -29,7 +29,7 @@ from ..models import (
     RequestItem,
     ReturnReasonTemplate,
 )
-from ..requests import review, workflow
+from ..requests import renewal, review, workflow
 from . import review_messages
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
 
@@ -168,7 +168,9 @@ def review_view(modeladmin, request, object_id):
         ],
         "warnings": review.warnings_for([obj])[obj.pk],
         "missing": workflow.missing_documents(obj) if in_queue else [],
-        "history": obj.audit_events.select_related("actor").order_by("created_at", "pk"),
+        "history": _history(obj),
+        "renewal": renewal.compare(obj),
+        "renewal_problem": renewal.clean_renewal_problem(obj),
         "templates": ReturnReasonTemplate.objects.filter(is_active=True),
         "reviewers": _reviewers() if can_assign and in_queue else [],
         "in_queue": in_queue,
@@ -184,6 +186,23 @@ def review_view(modeladmin, request, object_id):
         **review_messages.context_for(obj),
     }
     return TemplateResponse(request, "admin/passes/reviewqueue/review.html", context)
+
+
+def _history(obj):
+    """The request's events in words: a translated label, the actor's name, the new state."""
+    statuses = dict(PassRequest.Status.choices)
+    return [
+        {
+            "created_at": event.created_at,
+            "actor": audit.actor_name(event.actor),
+            "label": audit.action_label(event.action),
+            "to_status": statuses.get(event.to_status, "")
+            if event.to_status != event.from_status
+            else "",
+            "reason": event.reason,
+        }
+        for event in obj.audit_events.select_related("actor").order_by("created_at", "pk")
+    ]
 
 
 def _run(request, operation, success):
@@ -260,6 +279,15 @@ def assign_view(modeladmin):
 def _approve(request, obj):
     valid_from = _parse_input(request.POST.get("valid_from"))
     valid_until = _parse_input(request.POST.get("valid_until"))
+    if review.flagged_reasons(obj) and request.POST.get("despite_flags") != "1":
+        messages.error(
+            request,
+            _(
+                "Documents are flagged: confirm that you approve despite them, or return the "
+                "request for changes."
+            ),
+        )
+        return False
     if not (valid_from and valid_until):
         messages.error(request, _("Give the validity window as date and time."))
         return False
@@ -307,7 +335,28 @@ def _reject(request, obj):
     return ok
 
 
-DECISIONS = {"approve": _approve, "return": _return, "reject": _reject}
+def _approve_renewal(request, obj):
+    """A renewal that changes nothing but its window: claimed (if needed) and approved at once,
+    with the window the applicant asked for."""
+
+    def success(passes):
+        return _("%(reference)s approved; passes issued: %(numbers)s.") % {
+            "reference": obj.reference,
+            "numbers": "、".join(p.number for p in passes),
+        }
+
+    _result, ok = _run(
+        request, lambda: renewal.approve_clean_renewal(obj, by=request.user), success
+    )
+    return ok
+
+
+DECISIONS = {
+    "approve": _approve,
+    "return": _return,
+    "reject": _reject,
+    "renewal": _approve_renewal,
+}
 
 
 def decide_view(modeladmin):

@@ -116,3 +116,68 @@ class ReturnIn(ReasonIn):
 class MessageIn(serializers.Serializer):
     body = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     file = serializers.FileField(required=False, help_text="PDF, JPEG, PNG or TIFF.")
+
+
+# --- Issued passes, renewal, bulk fleet ----------------------------------------------------------
+
+PASS_NUMBER = r"^[0-9]{12}$"
+
+
+class PassFilterIn(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["active", "expiring", "expired", "revoked"],
+        required=False,
+        help_text=_("expiring: valid now and ending within 3 days."),
+    )
+    plate = serializers.CharField(max_length=20, required=False)
+    number = serializers.CharField(max_length=12, required=False)
+    enterprise = IdField(required=False, help_text=_("Staff only: one enterprise's passes."))
+    valid_on = serializers.DateField(required=False)
+
+
+class PassNumbersIn(serializers.Serializer):
+    passes = serializers.ListField(
+        child=serializers.RegexField(PASS_NUMBER, max_length=12),
+        min_length=1,
+        max_length=50,
+        help_text=_("Pass numbers (12 digits)."),
+    )
+
+
+class RenewIn(PassNumbersIn):
+    declaration_accepted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Accept the pass type's declaration (承诺), if it has one."),
+    )
+    submit = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=_("Submit at once when nothing new is needed (otherwise it stays a draft)."),
+    )
+
+
+class AmendDriversIn(ReasonIn):
+    drivers = serializers.ListField(
+        child=IdField(), min_length=1, max_length=MAX_DRIVERS_PER_ITEM, help_text=_("Driver ids.")
+    )
+
+
+class SubmitIn(serializers.Serializer):
+    declaration_accepted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Accept the pass type's declaration (承诺), if it has one."),
+    )
+
+
+class ApproveRenewalsIn(serializers.Serializer):
+    requests = serializers.ListField(child=IdField(), min_length=1, max_length=100)
+
+
+class VehicleBulkIn(serializers.Serializer):
+    vehicles = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=500)
+
+
+class DriverBulkIn(serializers.Serializer):
+    drivers = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=500)

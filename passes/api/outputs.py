@@ -127,8 +127,13 @@ class DocumentOut(serializers.ModelSerializer):
 class OfficeDocumentOut(DocumentOut):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):
-        """The office's permission-checked file view (it records who looked)."""
-        return _reverse_or_none("passes:document-file", pk=document.pk)
+        """Downloads with the same credentials as the API call (a token works); the view
+        records who looked, as the office's file view does."""
+        if document.request_id is None:
+            return _reverse_or_none("passes:document-file", pk=document.pk)
+        return _reverse_or_none(
+            "api:review-document", pk=document.request_id, document_id=document.pk
+        )
 
 
 class AuditEventOut(serializers.ModelSerializer):
@@ -286,17 +291,55 @@ class ReviewListOut(RequestListOut):
         fields = [*RequestListOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
 
 
+class RenewalChangeOut(serializers.Serializer):
+    what = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class RenewalComparisonOut(serializers.Serializer):
+    """One renewed pass: what stayed as it was and what changed."""
+
+    number = serializers.CharField()
+    plate = serializers.CharField()
+    unchanged = serializers.ListField(child=serializers.CharField())
+    changed = serializers.SerializerMethodField()
+    clean = serializers.BooleanField()
+
+    @extend_schema_field(RenewalChangeOut(many=True))
+    def get_changed(self, comparison):
+        return [
+            {"what": what, "before": before, "after": after}
+            for what, before, after in comparison.changed
+        ]
+
+
 class ReviewDetailOut(RequestDetailOut):
     enterprise = EnterpriseRef()
+    renewal_of = serializers.SerializerMethodField()
     events = AuditEventOut(many=True, source="audit_events")
     documents = OfficeDocumentOut(many=True)
     passes = OfficePassOut(many=True)
     assigned_reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta(RequestDetailOut.Meta):
-        fields = [*RequestDetailOut.Meta.fields, "enterprise", "assigned_reviewer", "claimed_at"]
+        fields = [
+            *RequestDetailOut.Meta.fields,
+            "enterprise",
+            "assigned_reviewer",
+            "claimed_at",
+            "renewal_of",
+        ]
 
     allowed = REVIEWER_ACTIONS
+
+    @extend_schema_field(RenewalComparisonOut(many=True))
+    def get_renewal_of(self, pass_request):
+        """For a renewal (续期): per renewed pass, what is unchanged and what changed."""
+        from ..requests.renewal import compare
+
+        return RenewalComparisonOut(compare(pass_request), many=True).data
+
     all_passes_url_name = "passes:request-passes-pdf"
 
 

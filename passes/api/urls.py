@@ -6,7 +6,9 @@ from rest_framework.routers import SimpleRouter
 from passes.signing.views import public_keys
 
 from .views_auth import ObtainTokenView
+from .views_catalog import CheckpointViewSet, PassTypeViewSet
 from .views_fleet import ID_PATTERN, DriverViewSet, VehicleViewSet
+from .views_issued import PassViewSet
 from .views_messages import MessageFileView, RequestMessagesView, ReviewMessagesView
 from .views_requests import RequestViewSet
 from .views_review import ReviewViewSet
@@ -18,6 +20,9 @@ router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("drivers", DriverViewSet, basename="driver")
 router.register("requests", RequestViewSet, basename="request")
 router.register("review", ReviewViewSet, basename="review")
+router.register("passes", PassViewSet, basename="pass")
+router.register("pass-types", PassTypeViewSet, basename="pass-type")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     # POST scans/ and GET revocations/ (checkpoint area). First: scans/ is the busiest route,

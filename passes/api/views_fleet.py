@@ -2,11 +2,13 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ..enterprises import bulk as bulk_fleet
 from ..enterprises import fleet
-from . import inputs, outputs
+from . import inputs, outputs, outputs_issued
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .idempotency import HEADER, idempotent
 
@@ -113,6 +115,22 @@ class VehicleViewSet(FleetViewSet):
     def remove(self, vehicle):
         fleet.delete_vehicle(vehicle, by=self.request.user)
 
+    @extend_schema(
+        summary="Add many vehicles; bad rows come back with the reason (as the import does)",
+        request=inputs.VehicleBulkIn,
+        responses={200: outputs_issued.VehicleBulkOut, **ERRORS},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request):
+        serializer = inputs.VehicleBulkIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created, errors = bulk_fleet.create_vehicles(
+            enterprise=self.enterprise, by=request.user, rows=serializer.validated_data["vehicles"]
+        )
+        return Response({"created": outputs.VehicleOut(created, many=True).data, "errors": errors})
+
 
 @_fleet_schema(inputs.DriverIn, outputs.DriverOut, "driver")
 class DriverViewSet(FleetViewSet):
@@ -130,3 +148,19 @@ class DriverViewSet(FleetViewSet):
 
     def remove(self, driver):
         fleet.delete_driver(driver, by=self.request.user)
+
+    @extend_schema(
+        summary="Add many drivers; bad rows come back with the reason (as the import does)",
+        request=inputs.DriverBulkIn,
+        responses={200: outputs_issued.DriverBulkOut, **ERRORS},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request):
+        serializer = inputs.DriverBulkIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created, errors = bulk_fleet.create_drivers(
+            enterprise=self.enterprise, by=request.user, rows=serializer.validated_data["drivers"]
+        )
+        return Response({"created": outputs.DriverOut(created, many=True).data, "errors": errors})

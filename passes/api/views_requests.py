@@ -70,6 +70,7 @@ REQUEST_FILTERS = [
     OpenApiParameter("valid_on", str, description="YYYY-MM-DD inside the validity window."),
 ]
 TRANSITION_SCHEMA = {"request": None, "responses": {200: outputs.RequestDetailOut, **ERRORS}}
+SUBMIT_SCHEMA = {**TRANSITION_SCHEMA, "request": inputs.SubmitIn}
 
 
 @extend_schema_view(
@@ -153,24 +154,28 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
 
     # --- Transitions -----------------------------------------------------------------------
 
-    @extend_schema(
-        summary="Submit a draft", parameters=[IDEMPOTENCY_PARAMETER], **TRANSITION_SCHEMA
-    )
+    @extend_schema(summary="Submit a draft", parameters=[IDEMPOTENCY_PARAMETER], **SUBMIT_SCHEMA)
     @action(detail=True, methods=["post"])
     @idempotent
     def submit(self, request, pk=None):
-        workflow.submit(self.get_object(), by=request.user)
+        data = self._input(inputs.SubmitIn)
+        workflow.submit(
+            self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
+        )
         return self._detail(pk)
 
     @extend_schema(
         summary="Submit again after changes",
         parameters=[IDEMPOTENCY_PARAMETER],
-        **TRANSITION_SCHEMA,
+        **SUBMIT_SCHEMA,
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def resubmit(self, request, pk=None):
-        workflow.resubmit(self.get_object(), by=request.user)
+        data = self._input(inputs.SubmitIn)
+        workflow.resubmit(
+            self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
+        )
         return self._detail(pk)
 
     @extend_schema(summary="Withdraw a request", **TRANSITION_SCHEMA)

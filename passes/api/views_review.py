@@ -2,16 +2,19 @@
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .. import documents
 from ..models import Document, PassRequest
-from ..requests import workflow
-from . import inputs, outputs
+from ..requests import renewal, workflow
+from . import downloads, inputs, outputs, outputs_issued
 from .access import IsReviewer
 from .views_fleet import ERRORS, ID_PATTERN
 from .views_requests import detail_queryset
@@ -118,6 +121,54 @@ class ReviewViewSet(viewsets.GenericViewSet):
         data = self._input(inputs.ReasonIn)
         workflow.reject(self.get_object(), by=request.user, reason=data["reason"])
         return self._detail(pk)
+
+    @extend_schema(
+        summary="Download a document of a filed request (the view is recorded)",
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=rf"documents/(?P<document_id>{ID_PATTERN})",
+        renderer_classes=[JSONRenderer, downloads.FileRenderer],
+    )
+    def document(self, request, pk=None, document_id=None):
+        pass_request = self.get_object()
+        document = Document.objects.filter(request=pass_request, pk=document_id).first()
+        if document is None or not documents.can_view_document(request.user, document):
+            raise NotFound()
+        response = downloads.document_response(document)
+        documents.document_viewed.send(
+            sender=Document, document=document, user=request.user, variant="download"
+        )
+        return response
+
+    @extend_schema(
+        summary="Approve a renewal that changes nothing but its window, in one action",
+        request=None,
+        responses={200: outputs.ReviewDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="approve-renewal")
+    def approve_renewal(self, request, pk=None):
+        renewal.approve_clean_renewal(self.get_object(), by=request.user)
+        return self._detail(pk)
+
+    @extend_schema(
+        summary="Approve many clean renewals; the others are listed with the reason",
+        request=inputs.ApproveRenewalsIn,
+        responses={200: outputs_issued.ApproveRenewalsOut, **ERRORS},
+    )
+    @action(detail=False, methods=["post"], url_path="approve-renewals")
+    def approve_renewals(self, request):
+        ids = self._input(inputs.ApproveRenewalsIn)["requests"]
+        found = {r.pk: r for r in self.get_queryset().filter(pk__in=ids)}
+        approved, skipped = renewal.approve_clean_renewals(
+            [found[pk] for pk in dict.fromkeys(ids) if pk in found], by=request.user
+        )
+        for pk in dict.fromkeys(ids):
+            if pk not in found:
+                skipped[str(pk)] = _("No filed request with id %(id)s.") % {"id": pk}
+        return Response({"approved": [r.reference for r in approved], "skipped": skipped})
 
 
 def _document_reasons(pass_request, reasons: dict) -> dict:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -117,7 +118,7 @@ def verify_token(request, token):
     return render(
         request,
         "passes/checkpoint/verify.html",
-        {"result": result, "from_qr": True, "form_values": {}},
+        {"result": result, "from_qr": True, "form_values": {}, "checked_at": timezone.now()},
     )
 
 
@@ -136,4 +137,5 @@ def verify_form(request):
             context["form_error"] = _("Type both the pass number and the plate.")
         else:
             context["result"] = public.check_number(number, plate)
+            context["checked_at"] = timezone.now()
     return render(request, "passes/checkpoint/verify.html", context)

@@ -68,6 +68,9 @@ def seed() -> list[tuple[str, str, str]]:
         reviewer = User.objects.get(username="reviewer")
         for spec in data.REQUESTS:
             _seed_request(spec, enterprises[spec["enterprise"]], checkpoints, reviewer, officer)
+        from .history import seed_history
+
+        seed_history(enterprises, checkpoints, reviewer, officer)
         for key, reason in data.SUSPENSIONS.items():
             workflow.set_enterprise_verification(
                 enterprises[key], status="suspended", by=officer, reason=reason

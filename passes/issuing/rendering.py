@@ -80,6 +80,7 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
         pdf.font_version(),
         signer.kid,
         settings.PASSDESK_OFFICE_TITLE,
+        seal_fingerprint(),
         settings.PASSDESK_PUBLIC_BASE_URL,
         translation.get_language() or "",
         request.pass_type.name,
@@ -108,10 +109,28 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
     return digest.hexdigest()
 
 
-def _render(passes: list[Pass], signer: Signer) -> bytes:
+def seal_image() -> bytes | None:
+    """The office's seal image (``PASSDESK_SEAL_IMAGE``), or None for the drawn demo seal."""
+    path = settings.PASSDESK_SEAL_IMAGE
+    if not path:
+        return None
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def seal_fingerprint() -> str:
+    image = seal_image()
+    return hashlib.sha256(image).hexdigest() if image else "drawn"
+
+
+def render_passes(passes: list[Pass], signer: Signer) -> bytes:
+    """The PDF of ``passes`` (any selection), not stored."""
     with translation.override(settings.LANGUAGE_CODE):
         sheets = [sheet_for(pass_obj, signer) for pass_obj in passes]
-        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE)
+        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE, seal_image())
+
+
+_render = render_passes
 
 
 def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:

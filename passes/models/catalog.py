@@ -44,6 +44,11 @@ class PassType(models.Model):
             "approval, e.g. 48."
         ),
     )
+    declaration = models.TextField(
+        _("declaration (承诺)"),
+        blank=True,
+        help_text=_("If set, the applicant must accept this text before submitting."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -90,6 +90,10 @@ class PassRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     decision_reason = models.TextField(_("decision reason"), blank=True)
+    # When the applicant ticked the pass type's declaration (承诺), if it asks for one.
+    declaration_accepted_at = models.DateTimeField(
+        _("declaration accepted at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("pass request")
@@ -120,6 +124,15 @@ class RequestItem(models.Model):
     )
     drivers = models.ManyToManyField(
         Driver, related_name="request_items", verbose_name=_("drivers")
+    )
+    # Set when the item renews (续期) an issued pass: the review shows what changed since it.
+    renews = models.ForeignKey(
+        "passes.Pass",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        verbose_name=_("renews pass"),
     )
 
     class Meta:

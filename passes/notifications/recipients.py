@@ -77,12 +77,19 @@ class Subject:
             "request_url": request_url(self.pass_request),
             "pdf_url": pdf_url(self.pass_request) if self.passes else "",
             "site_url": site_url("/"),
+            "renew_url": renew_url(),
             "office": settings.PASSDESK_OFFICE_TITLE,
         }
 
 
 def site_url(path: str) -> str:
     return settings.PASSDESK_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def renew_url() -> str:
+    """我的通行证 filtered to passes expiring soon, where each has its 续期 (renew) button."""
+    path = _reverse_first(["passes:pass-list"])
+    return site_url(f"{path}?state=expiring") if path else site_url("/")
 
 
 def _reverse_first(names, *args) -> str | None:

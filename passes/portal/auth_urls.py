@@ -4,11 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.accounts import LoginForm
+from .views.accounts import SignInView
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        SignInView.as_view(
             template_name="passes/portal/login.html",
             authentication_form=LoginForm,
             redirect_authenticated_user=True,

@@ -9,6 +9,7 @@ from .views import (
     home,
     imports,
     messaging,
+    passbook,
     requests,
     uploads,
     wizard,
@@ -82,4 +83,8 @@ urlpatterns = [
         name="announcement-file",
     ),
     path("faq/", messaging.faq, name="faq"),
+    path("requests/<int:pk>/submitted/", passbook.request_submitted, name="request-submitted"),
+    path("my-passes/", passbook.pass_list, name="pass-list"),
+    path("my-passes/print/", passbook.pass_print, name="pass-print"),
+    path("my-passes/renew/", passbook.pass_renew, name="pass-renew"),
 ]

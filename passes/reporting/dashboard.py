@@ -22,12 +22,19 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from ..models import AuditEvent, Enterprise, Pass, PassRequest
 
 Status = PassRequest.Status
 DECISION_ACTIONS = ("request.approve", "request.return", "request.reject")
-BACKLOG_BUCKETS = [(4, "< 4 h"), (24, "4–24 h"), (72, "1–3 d"), (None, "> 3 d")]
+# Labels translated when shown (pgettext_lazy): "< 4 小时", "1–3 天", not "< 4 h".
+BACKLOG_BUCKETS = [
+    (4, pgettext_lazy("waiting time", "< 4 h")),
+    (24, pgettext_lazy("waiting time", "4–24 h")),
+    (72, pgettext_lazy("waiting time", "1–3 days")),
+    (None, pgettext_lazy("waiting time", "> 3 days")),
+]
 
 
 class Median(Aggregate):
@@ -89,7 +96,9 @@ def backlog(now):
         b2=Count("pk", filter=Q(submitted_at__lt=edges[1], submitted_at__gte=edges[2])),
         b3=Count("pk", filter=Q(submitted_at__lt=edges[2])),
     )
-    buckets = [(label, aggregate[f"b{i}"]) for i, (_hours, label) in enumerate(BACKLOG_BUCKETS)]
+    buckets = [
+        (str(label), aggregate[f"b{i}"]) for i, (_hours, label) in enumerate(BACKLOG_BUCKETS)
+    ]
     return aggregate["total"], aggregate["oldest"], buckets
 
 
@@ -115,7 +124,7 @@ def decisions_by_reviewer(since):
             action__in=DECISION_ACTIONS, created_at__gte=since, actor__isnull=False
         )
         .order_by()
-        .values("actor__username")
+        .values("actor__username", "actor__first_name", "actor__last_name")
         .annotate(
             approved=Count("pk", filter=Q(action="request.approve")),
             returned=Count("pk", filter=Q(action="request.return")),
@@ -125,9 +134,20 @@ def decisions_by_reviewer(since):
         .order_by("-total", "actor__username")
     )
     return [
-        (r["actor__username"], r["approved"], r["returned"], r["rejected"], r["total"])
+        (
+            _person(r["actor__first_name"], r["actor__last_name"]) or r["actor__username"],
+            r["approved"],
+            r["returned"],
+            r["rejected"],
+            r["total"],
+        )
         for r in rows
     ]
+
+
+def _person(first_name, last_name) -> str:
+    """The name people know a reviewer by, as ``User.get_full_name`` writes it."""
+    return f"{first_name} {last_name}".strip()
 
 
 def key_enterprises_with_pass(now):

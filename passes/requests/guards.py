@@ -35,7 +35,11 @@ def missing_documents(pass_request) -> list[str]:
     docs = Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
     on_request = set()
     by_vehicle, by_driver, standing = set(), set(), set()
-    for doc in docs.filter(request=pass_request).select_related("item"):
+    # A renewal (续期) relies on what the renewed passes' requests carried, except health
+    # proofs: those must be new, within the pass type's window.
+    renewed_requests = pass_request.items.filter(renews__isnull=False).values("renews__request")
+    inherited = Q(request__in=renewed_requests) & ~Q(kind__in=HEALTH_PROOF_KINDS)
+    for doc in docs.filter(Q(request=pass_request) | inherited).select_related("item"):
         on_request.add(doc.kind)
         if doc.item_id:
             by_vehicle.add((doc.kind, doc.item.vehicle_id))

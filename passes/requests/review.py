@@ -59,7 +59,9 @@ def warnings_for(requests, at=None) -> dict[int, list[ReviewWarning]]:
     for req in requests:
         result[req.pk] += _enterprise_warnings(req) + _validity_warnings(req)
     items = list(
-        RequestItem.objects.filter(request_id__in=ids).values("request_id", "vehicle__plate")
+        RequestItem.objects.filter(request_id__in=ids).values(
+            "request_id", "vehicle__plate", "renews__number"
+        )
     )
     _health_warnings(requests, at, result)
     _plate_warnings(items, at, result)
@@ -116,8 +118,11 @@ def _health_warnings(requests, at, result):
 
 def _plate_warnings(items, at, result):
     plates = defaultdict(set)
+    renewing = defaultdict(set)  # a renewal (续期) is expected to hold the pass it renews
     for item in items:
         plates[item["vehicle__plate"]].add(item["request_id"])
+        if item.get("renews__number"):
+            renewing[item["request_id"]].add(item["renews__number"])
     if not plates:
         return
     held = defaultdict(list)
@@ -125,8 +130,11 @@ def _plate_warnings(items, at, result):
         plate__in=list(plates), status=Pass.Status.ACTIVE, valid_until__gt=at
     ).values_list("plate", "number"):
         held[plate].append(number)
-    for plate, numbers in held.items():
+    for plate, all_numbers in held.items():
         for request_id in plates[plate]:
+            numbers = [n for n in all_numbers if n not in renewing[request_id]]
+            if not numbers:
+                continue
             result[request_id].append(
                 ReviewWarning(
                     PLATE_HAS_PASS,

@@ -154,12 +154,27 @@ def _move(locked, action, actor, *, reason="", data=None, **timestamps):
 # --- Transitions ---------------------------------------------------------------------------
 
 
-def submit(pass_request, *, by) -> PassRequest:
+def _take_declaration(locked, accepted: bool) -> None:
+    """A pass type with a declaration (承诺) needs it accepted before the office sees the file."""
+    if not locked.pass_type.declaration:
+        return
+    if accepted:
+        locked.declaration_accepted_at = timezone.now()
+    elif locked.declaration_accepted_at is None:
+        raise WorkflowError(
+            _("Accept the declaration (承诺) of %(type)s before submitting.")
+            % {"type": locked.pass_type},
+            code="declaration_required",
+        )
+
+
+def submit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
     with transaction.atomic():
         locked = _lock(pass_request)
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "submit")
         check_submittable(locked)
+        _take_declaration(locked, declaration_accepted)
         event = _move(locked, "submit", by, submitted_at=timezone.now())
         notifications.queue_event(
             notifications.REQUEST_SUBMITTED, object_id=locked.pk, audit_event_id=event.pk
@@ -167,12 +182,13 @@ def submit(pass_request, *, by) -> PassRequest:
     return locked
 
 
-def resubmit(pass_request, *, by) -> PassRequest:
+def resubmit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
     with transaction.atomic():
         locked = _lock(pass_request)
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "resubmit")
         check_submittable(locked)
+        _take_declaration(locked, declaration_accepted)
         event = _move(
             locked,
             "resubmit",

@@ -44,3 +44,14 @@ def field_kind(bound_field):
     """The widget's input type, so the field template can lay out checkboxes differently."""
     widget = bound_field.field.widget
     return getattr(widget, "input_type", None) or widget.__class__.__name__.lower()
+
+
+@register.filter
+def window_end(moment):
+    """The end of a validity window in Beijing time, a midnight written as 24:00 of the day
+    before ("12-06 24:00", not "12-07 00:00", which leaves people unsure about the 7th)."""
+    if not moment:
+        return ""
+    from ..issuing.pdf.sheet import _local_end
+
+    return _local_end(moment)

@@ -1,6 +1,7 @@
 """``python manage.py demo --no-serve``: seeds the story through the real services, prints the
 logins, and running it twice creates nothing twice."""
 
+import datetime
 import io
 
 import pytest
@@ -42,7 +43,9 @@ def test_demo_seeds_the_story_once_and_prints_the_logins(client):
     second_output = run_demo()
 
     assert counts() == after_first, "the second run created or deleted records"
-    assert "passdesk demo ready: 6 enterprises, 10 requests, 6 passes." in second_output
+    assert "passdesk demo ready: 6 enterprises, 20 requests, 15 passes." in second_output
+    # The first line is the demo's own, not a log line; QR codes point at this port.
+    assert first_output.splitlines()[0].startswith("passdesk demo on http://127.0.0.1:8123")
     for username in ("applicant", "reviewer", "officer", "inspector", "admin"):
         assert f" {username} " in first_output
     assert demo_data.DEMO_PASSWORD in first_output
@@ -91,7 +94,7 @@ def test_demo_data_is_valid_and_went_through_the_workflow():
     ]
     assert approved.passes.count() == 2
     numbers = sorted(Pass.objects.values_list("number", flat=True))
-    assert numbers == [f"430200{serial:06d}" for serial in range(1, 7)]
+    assert numbers == [f"430200{serial:06d}" for serial in range(1, 16)]
 
     returned = PassRequest.objects.get(reference="SQ20221126-XY0003")
     assert returned.status == "returned" and "核酸检测报告" in returned.decision_reason
@@ -108,3 +111,34 @@ def test_demo_data_is_valid_and_went_through_the_workflow():
         assert len(document.sha256) == 64 and document.size > 0
         assert document.file.storage.exists(document.file.name)
     assert AuditEvent.objects.filter(action="document.upload").count() == Document.objects.count()
+
+
+def test_demo_spreads_the_story_over_the_last_30_days(settings):
+    from django.utils import timezone
+
+    from passes.models import ReturnReasonTemplate, ScanEvent
+    from passes.reporting import dashboard
+
+    run_demo()
+    assert settings.PASSDESK_PUBLIC_BASE_URL == "http://127.0.0.1:8123"
+    now = timezone.now()
+    decided = PassRequest.objects.filter(decided_at__isnull=False)
+    oldest = min(decided.values_list("decided_at", flat=True))
+    assert 25 <= (now - oldest).days <= 30
+    figures = dashboard.figures()
+    assert sum(1 for _day, count in figures.issued_per_day if count) >= 8  # spread over days
+    # Overdue requests for the SLA highlighting, expired and revoked passes.
+    target = datetime.timedelta(hours=settings.PASSDESK_REVIEW_TARGET_HOURS)
+    waiting = PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
+    assert waiting.filter(submitted_at__lt=now - target).count() >= 2
+    assert Pass.objects.filter(status=Pass.Status.EXPIRED).exists()
+    assert Pass.objects.filter(status=Pass.Status.REVOKED).exists()
+    # Renewals: one approved (its new pass starts when the old one ends), one waiting, clean.
+    renewals = PassRequest.objects.filter(items__renews__isnull=False)
+    assert set(renewals.values_list("status", flat=True)) == {"approved", "submitted"}
+    approved = renewals.get(status="approved")
+    item = approved.items.get()
+    assert approved.passes.get().valid_from == item.renews.valid_until
+    assert ReturnReasonTemplate.objects.filter(is_active=True).count() >= 3
+    verdicts = set(ScanEvent.objects.values_list("verdict", flat=True))
+    assert {"valid", "expired", "revoked", "unknown"} <= verdicts

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import zxingcpp
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from passes.issuing import rendering
@@ -61,7 +62,7 @@ def test_pdf_text_has_enterprise_plate_number_and_window(pass_request, tmp_path)
     assert text.count("株洲市荷塘区顺达物流有限责任公司") == 2  # one page each
     assert first.plate in text and second.plate in text
     assert "430200 " + first.number[6:] in text  # the number grouped for typing
-    assert "2026-11-28 00:00" in text and "2026-12-05 00:00" in text  # Beijing time
+    assert "2026-11-28 00:00" in text and "2026-12-04 24:00" in text  # Beijing time
     assert "湘江大桥卡口" in text
     driver = first.drivers.get()
     assert driver.masked_id_number in text
@@ -252,3 +253,33 @@ def test_public_keys_endpoint(client):
     assert "PRIVATE" not in response.content.decode()
     ring = signing.Keyring.from_json(response.json())
     assert set(ring.keys) == {key["kid"] for key in keys}
+
+
+@needs("pdftotext")
+def test_validity_prints_as_an_inclusive_date_range(pass_request, tmp_path):
+    make_passes(pass_request)
+    text = run(
+        "pdftotext", "-layout", str(write(tmp_path, rendering.request_pdf(pass_request))), "-"
+    )
+    # 2026-11-28 00:00 to 2026-12-05 00:00 is the seven days 11-28 … 12-04, both included.
+    assert "2026-11-28 至 2026-12-04（含）" in text
+
+
+def test_validity_range_writes_times_when_the_window_is_not_whole_days():
+    start = datetime.datetime(2026, 11, 28, 8, 30, tzinfo=SHANGHAI)
+    end = datetime.datetime(2026, 12, 1, 18, 0, tzinfo=SHANGHAI)
+    with translation.override("zh-hans"):
+        assert pdf.validity_range(start, end) == "2026-11-28 08:30 至 2026-12-01 18:00"
+
+
+@needs("pdfimages")
+def test_seal_image_comes_from_the_configuration(pass_request, tmp_path, settings):
+    make_passes(pass_request)
+    drawn = write(tmp_path, rendering.request_pdf(pass_request), "drawn.pdf")
+    assert "image" not in run("pdfimages", "-list", str(drawn)).split("\n", 2)[-1]
+    seal = tmp_path / "seal.png"
+    Image.new("RGBA", (200, 200), (200, 0, 0, 255)).save(seal)
+    settings.PASSDESK_SEAL_IMAGE = str(seal)
+    configured = write(tmp_path, rendering.request_pdf(pass_request), "sealed.pdf")  # re-rendered
+    listing = run("pdfimages", "-list", str(configured))
+    assert "200   200" in listing or " 200  200 " in listing or "200" in listing.split("\n")[2]

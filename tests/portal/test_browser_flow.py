@@ -210,7 +210,9 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.wait_for_selector(".upload-item.refused")
     refused = page.locator(".upload-item.refused .result").inner_text()
     assert "not-a-scan.pdf" in refused
-    assert page.locator(".upload-item progress").count() == 2
+    assert page.locator(".upload-item.ok progress").count() == 1
+    # A refused upload shows no (full, blue) progress bar, only why it was refused.
+    assert page.locator(".upload-item.refused progress").count() == 0
     page.wait_for_function(
         "() => document.querySelector('#doc-checklist').innerText.split('missing').length - 1 === 1"
     )
@@ -230,10 +232,15 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     assert page.locator("[data-error-summary]").count() == 0
     _shots(page, "07-wizard-review")
     page.click("button:has-text('Submit the request')")
+    # The confirmation page says what happens next, then leads to the request.
+    page.wait_for_selector("#median-decision")
+    assert "What happens next" in page.content()
+    _shots(page, "08-submitted")
+    page.click("a:has-text('Show the request')")
     page.wait_for_selector("#request-status")
     assert page.locator("#request-status").inner_text() == "Submitted"
     assert "Submitted" in page.locator(".timeline").inner_text()
-    _shots(page, "08-request-page")
+    _shots(page, "09-request-page")
 
     pass_request = PassRequest.objects.get(enterprise=enterprise)
     assert pass_request.status == PassRequest.Status.SUBMITTED

@@ -232,7 +232,7 @@ def test_review_step_submits_when_complete(client, enterprise, pass_type, user):
     response = client.post(_step(draft.pk, "review"))
     draft.refresh_from_db()
     assert draft.status == "submitted"
-    assert response["Location"] == reverse("passes:request-detail", args=[draft.pk])
+    assert response["Location"] == reverse("passes:request-submitted", args=[draft.pk])
     # Once submitted the wizard sends people to the request page.
     assert client.get(_step(draft.pk, "details"))["Location"] == reverse(
         "passes:request-detail", args=[draft.pk]

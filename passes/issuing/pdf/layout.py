@@ -31,7 +31,7 @@ MUTED = (0.38, 0.38, 0.42)
 RULE = (0.55, 0.55, 0.58)
 PLATE_FILL = (1.0, 0.86, 0.18)  # the yellow of a truck's plate
 MAX_DRIVER_LINES = 3
-LAYOUT_VERSION = "2"  # part of the stored PDFs' fingerprint: bump when the layout changes
+LAYOUT_VERSION = "3"  # part of the stored PDFs' fingerprint: bump when the layout changes
 
 # --- Text helpers --------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ def _text(c: Canvas, x, y, text, size, color=INK, *, bold=False, anchor="left", 
 # --- Layout (mm from the bottom-left corner) --------------------------------------------------
 
 LEFT, RIGHT = 18, 192
-TABLE_TOP = 192
+TABLE_TOP = 188
 LABEL_WIDTH = 36
 # (key, height in mm, value lines)
 ROWS = (
@@ -96,9 +96,9 @@ ROWS = (
     ("drivers", 17, MAX_DRIVER_LINES),
     ("cargo", 9, 1),
     ("ends", 9, 1),
-    ("route", 13, 2),
-    ("checkpoints", 13, 2),
-    ("validity", 11, 1),
+    ("route", 12, 2),
+    ("checkpoints", 12, 2),
+    ("validity", 9, 1),
     ("issued", 9, 1),
 )
 
@@ -144,8 +144,9 @@ def _row_positions():
 TABLE_BOTTOM = TABLE_TOP - sum(height for _key, height, _lines in ROWS)
 
 
-def _draw_frame(c: Canvas, office_title: str) -> None:
-    """Everything that is the same on every page."""
+def _draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> None:
+    """Everything that is the same on every page (the generated seal too, unless the office
+    configured an image of its own seal, which each page then places)."""
     # Double border.
     c.setStrokeColorRGB(*RED)
     c.setLineWidth(2.2)
@@ -165,7 +166,8 @@ def _draw_frame(c: Canvas, office_title: str) -> None:
 
     # Plate and number block labels.
     _text(c, LEFT * mm, 240 * mm, _("Plate"), 10, MUTED)
-    _text(c, LEFT * mm, 212 * mm, _("Pass number"), 10, MUTED)
+    _text(c, LEFT * mm, 213.5 * mm, _("Valid (Beijing time)"), 10, MUTED)
+    _text(c, LEFT * mm, 199 * mm, _("Pass number"), 10, MUTED)
     _text(c, 167 * mm, 196 * mm, _("Scan to verify"), 8, MUTED, anchor="center")
 
     # Table grid and labels.
@@ -213,7 +215,8 @@ def _draw_frame(c: Canvas, office_title: str) -> None:
     hint, hint_size = _fit(hint, 8, 110 * mm)
     _text(c, 22 * mm, 40.5 * mm, hint, hint_size, INK)
 
-    _seal(c, 163 * mm, 48 * mm, 19 * mm, office_title)
+    if drawn_seal:
+        _seal(c, *SEAL_CENTRE, SEAL_RADIUS, office_title)
     _text(c, 163 * mm, 24 * mm, _("Issuing authority (seal)"), 8, MUTED, anchor="center")
 
 
@@ -237,6 +240,10 @@ def _guilloche(c: Canvas, x: float, y: float, width: float, height: float) -> No
     c.setLineWidth(0.3)
     c._code.append(_guilloche_ops(x, y, width, height))  # noqa: SLF001 - cached raw path
     c.restoreState()
+
+
+SEAL_CENTRE = (163 * mm, 48 * mm)
+SEAL_RADIUS = 19 * mm
 
 
 def _seal(c: Canvas, cx: float, cy: float, radius: float, office_title: str) -> None:
@@ -282,10 +289,10 @@ _frame_cache: dict[tuple, tuple[list[str], str]] = {}
 _frame_lock = threading.Lock()
 
 
-def draw_frame(c: Canvas, office_title: str) -> None:
+def draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> None:
     """Define the form "passdesk-frame" in a fresh document and assign the common characters to
     the font's first subsets: drawn and recorded the first time, replayed afterwards."""
-    key = (get_language(), office_title, LAYOUT_VERSION)
+    key = (get_language(), office_title, LAYOUT_VERSION, drawn_seal)
     font = pdf_fonts.font()
     doc = c._doc  # noqa: SLF001 - subset assignment is per document
     if doc in font.state:
@@ -300,7 +307,7 @@ def draw_frame(c: Canvas, office_title: str) -> None:
         c._code.extend(code)  # noqa: SLF001 - recorded operators of this very frame
         c.endForm()
         return
-    _draw_frame(c, office_title)
+    _draw_frame(c, office_title, drawn_seal=drawn_seal)
     code = list(c._code)  # noqa: SLF001
     c.endForm()
     pdf_fonts.preseed(doc, "")

@@ -42,6 +42,8 @@ from .layout import (
     PLATE_FILL,
     RED,
     RIGHT,
+    SEAL_CENTRE,
+    SEAL_RADIUS,
     SHANGHAI,
     _fit,
     _local,
@@ -140,7 +142,12 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         LEFT * mm + 1.2 * mm, 219.2 * mm, plate_width - 2.4 * mm, 16.6 * mm, 1.8 * mm, stroke=1
     )
     _text(c, LEFT * mm + 7 * mm, 222.5 * mm, sheet.plate, plate_size, INK, bold=True)
-    _text(c, LEFT * mm, 199 * mm, group_number(sheet.number), 30, RED, bold=True, spacing=1.5)
+    # The validity as a date range people read one way, nearly as large as the plate.
+    validity, validity_size = _fit(
+        validity_range(sheet.valid_from, sheet.valid_until), 26, 122 * mm
+    )
+    _text(c, LEFT * mm, 205 * mm, validity, validity_size, INK, bold=True)
+    _text(c, LEFT * mm, 190.5 * mm, group_number(sheet.number), 24, RED, bold=True, spacing=1.5)
 
     _draw_qr(c, sheet.qr_text, 143 * mm, 198 * mm, 48 * mm)
 
@@ -155,7 +162,7 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         "checkpoints": "、".join(sheet.checkpoints) or "—",
         "validity": [
             _("%(start)s to %(end)s (Beijing time)")
-            % {"start": _local(sheet.valid_from), "end": _local(sheet.valid_until)}
+            % {"start": _local(sheet.valid_from), "end": _local_end(sheet.valid_until)}
         ],
         "issued": [_local(sheet.issued_at)],
     }
@@ -163,14 +170,14 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
     value_width = (RIGHT - LEFT - LABEL_WIDTH - 6) * mm
     for key, top, bottom, max_lines in _row_positions():
         value = values[key]
-        size = 12 if key == "validity" else 10.5
+        size = 10.5
         lines = _wrap(value, size, value_width, max_lines) if isinstance(value, str) else value
         lines = [line for line in lines if line] or ["—"]
         leading = 4.8 * mm
         first = (top + bottom) / 2 * mm + (len(lines) - 1) * leading / 2 - 1.3 * mm
         for index, line in enumerate(lines[:max_lines]):
             line, fitted = _fit(line, size, value_width)
-            _text(c, value_x, first - index * leading, line, fitted, INK, bold=key == "validity")
+            _text(c, value_x, first - index * leading, line, fitted, INK)
 
     # How to verify by hand: the short address, then number and plate large enough to type.
     _text(c, 22 * mm, 36 * mm, sheet.short_url, 10, INK)
@@ -193,6 +200,33 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         _watermark(c, _("REVOKED"))
 
 
+def _local_end(moment: datetime.datetime) -> str:
+    """An end at midnight written as 24:00 of the day before: "至 12-06 24:00" reads one way,
+    "至 12-07 00:00" makes people wonder whether the 7th is included."""
+    local = moment.astimezone(SHANGHAI)
+    if local.time() == datetime.time(0, 0):
+        return (local - datetime.timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def validity_range(valid_from: datetime.datetime, valid_until: datetime.datetime) -> str:
+    """ "2026-11-30 至 2026-12-06（含）" when the window is whole days in Beijing time (it ends at
+    midnight, so the last valid day is the day before); otherwise both times, written out."""
+    start = valid_from.astimezone(SHANGHAI)
+    end = valid_until.astimezone(SHANGHAI)
+    midnight = datetime.time(0, 0)
+    if start.time() == midnight and end.time() == midnight and end > start:
+        last_day = (end - datetime.timedelta(days=1)).date()
+        return _("%(start)s to %(end)s (inclusive)") % {
+            "start": start.date().isoformat(),
+            "end": last_day.isoformat(),
+        }
+    return _("%(start)s to %(end)s") % {
+        "start": start.strftime("%Y-%m-%d %H:%M"),
+        "end": end.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 def _driver_lines(drivers: list[tuple[str, str]]) -> list[str]:
     lines = [f"{name}    {masked}" for name, masked in drivers[:MAX_DRIVER_LINES]]
     hidden = len(drivers) - MAX_DRIVER_LINES
@@ -210,8 +244,11 @@ def _watermark(c: Canvas, word: str) -> None:
     c.restoreState()
 
 
-def render_sheets(sheets: list[PassSheet], office_title: str) -> bytes:
-    """One PDF, one A4 page per sheet."""
+def render_sheets(
+    sheets: list[PassSheet], office_title: str, seal_image: str | bytes | None = None
+) -> bytes:
+    """One PDF, one A4 page per sheet. ``seal_image`` (a PNG or JPEG path or its bytes) is the
+    office's own seal; without it a seal is drawn from the office's name (the demo's)."""
     if not sheets:
         raise ValueError("nothing to render")
     pdf_fonts.font()
@@ -229,12 +266,33 @@ def render_sheets(sheets: list[PassSheet], office_title: str) -> bytes:
     c.setTitle(_("Vehicle passes"))
     c.setAuthor(office_title)
     c.setCreator("passdesk")
-    draw_frame(c, office_title)
+    draw_frame(c, office_title, drawn_seal=not seal_image)
+    seal = _seal_reader(seal_image) if seal_image else None
     for page, sheet in enumerate(sheets, start=1):
         _draw_sheet(c, sheet, page, len(sheets))
+        if seal is not None:
+            size = 2 * SEAL_RADIUS
+            c.drawImage(
+                seal,
+                SEAL_CENTRE[0] - SEAL_RADIUS,
+                SEAL_CENTRE[1] - SEAL_RADIUS,
+                size,
+                size,
+                mask="auto",
+                preserveAspectRatio=True,
+                anchor="c",
+            )
         c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def _seal_reader(seal_image):
+    from reportlab.lib.utils import ImageReader
+
+    if isinstance(seal_image, bytes):
+        return ImageReader(io.BytesIO(seal_image))
+    return ImageReader(str(seal_image))
 
 
 @functools.lru_cache(maxsize=1)

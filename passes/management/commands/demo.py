@@ -5,6 +5,7 @@ Zhuzhou demo data (``passes.demo.data``) through the real services, prints the d
 serves on 127.0.0.1 with Celery in eager mode. Running it again adds nothing twice.
 """
 
+import os
 import unicodedata
 
 from django.conf import settings
@@ -48,13 +49,19 @@ class Command(BaseCommand):
         # The demo runs tasks in-process whatever broker the environment names.
         celery_app.conf.task_always_eager = True
         verbosity = options.get("verbosity", 1)
+        base = f"http://127.0.0.1:{port}"
+        if "PASSDESK_PUBLIC_BASE_URL" not in os.environ:
+            # QR codes, the manual-check address and e-mail links point at this server.
+            settings.PASSDESK_PUBLIC_BASE_URL = base
+        self.stdout.write(
+            f"passdesk demo on {base} (public base URL {settings.PASSDESK_PUBLIC_BASE_URL})"
+        )
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
         self.stdout.write(
             "Seeding the demo data (the first run draws the scans; give it a moment)…"
         )
         logins = demo_seed.seed()
-        base = f"http://127.0.0.1:{port}"
         self.stdout.write(self._summary(base, logins))
         if no_serve:
             return

@@ -12,7 +12,7 @@ from ...validators import normalize_mobile, validate_credit_code, validate_mobil
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Mobile number or e-mail"),
+        label=_("Mobile number, e-mail or user name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )

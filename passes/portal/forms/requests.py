@@ -57,7 +57,9 @@ class DetailsForm(forms.Form):
 
 
 class AddVehicleForm(forms.Form):
-    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
+    vehicle = forms.ModelChoiceField(
+        label=_("Vehicle"), queryset=Vehicle.objects.none(), empty_label=_("Choose a vehicle")
+    )
     drivers = forms.ModelMultipleChoiceField(
         label=_("Drivers"),
         queryset=Driver.objects.none(),
@@ -116,3 +118,11 @@ class UploadForm(forms.Form):
     def __init__(self, *args, targets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = targets
+        # Required for a test report only: marked as such, and checked in the browser before
+        # any file is sent (the service checks it again).
+        self.fields["tested_at"].widget.attrs.update(
+            {
+                "data-required-when": "id_kind=nucleic_acid_test",
+                "data-required-message": _("Give the test time before uploading a test report."),
+            }
+        )

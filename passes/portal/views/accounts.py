@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -124,3 +126,18 @@ def staff_remove(request, membership_id):
             request, _("%(user)s was removed and can no longer sign in.") % {"user": user}
         )
     return redirect("passes:enterprise")
+
+
+class SignInView(LoginView):
+    """Django's login, landing each role where its work is: an inspector (who acts for no
+    enterprise and reviews nothing) goes to the checkpoint page, not the enterprise home."""
+
+    def get_default_redirect_url(self):
+        user = self.request.user
+        if (
+            roles.can_scan(user)
+            and roles.enterprise_of(user) is None
+            and not roles.can_review(user)
+        ):
+            return reverse("passes:checkpoint")
+        return super().get_default_redirect_url()

@@ -77,6 +77,13 @@ class EndpointForm(forms.Form):
 
 
 @member_required
+def webhook_docs(request):
+    """How deliveries look and how to verify their signature (docs/webhooks.md, for the
+    people who read it in the portal)."""
+    return render(request, "passes/notifications/webhook_docs.html")
+
+
+@member_required
 def webhook_list(request):
     is_owner = roles.is_owner(request.user, request.enterprise)
     form = EndpointForm(request.POST or None)

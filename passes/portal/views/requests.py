@@ -5,32 +5,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from ... import audit
 from ...errors import WorkflowError
 from ...models import AuditEvent, PassRequest
 from ...requests import workflow
 from ..access import member_required, owned
 from .messaging import message_context
 
-ACTION_LABELS = {
-    "request.create": gettext_lazy("Draft created"),
-    "request.update": gettext_lazy("Draft changed"),
-    "request.submit": gettext_lazy("Submitted"),
-    "request.claim": gettext_lazy("Taken up for review"),
-    "request.assign": gettext_lazy("Assigned to a reviewer"),
-    "request.approve": gettext_lazy("Approved, passes issued"),
-    "request.return": gettext_lazy("Returned for changes"),
-    "request.reject": gettext_lazy("Rejected"),
-    "request.resubmit": gettext_lazy("Resubmitted"),
-    "request.withdraw": gettext_lazy("Withdrawn"),
-    "document.upload": gettext_lazy("Document added"),
-    "document.remove": gettext_lazy("Document removed"),
-    "document.replace": gettext_lazy("Document replaced"),
-    "pass.revoke": gettext_lazy("Pass revoked"),
-    "pass.expire": gettext_lazy("Pass expired"),
-    "request.message": gettext_lazy("Message"),
-}
 STATUS_LABELS = dict(PassRequest.Status.choices)
 
 
@@ -63,7 +45,7 @@ def _actor(event):
     user = event.actor
     if user is None:
         return _("System")
-    name = user.get_full_name() or user.get_username()
+    name = audit.actor_name(user)
     if user.is_staff:
         return _("Traffic office (%(name)s)") % {"name": name}
     return name
@@ -76,7 +58,7 @@ def timeline(pass_request):
         rows.append(
             {
                 "event": event,
-                "label": ACTION_LABELS.get(event.action, event.action),
+                "label": audit.action_label(event.action),
                 "actor": _actor(event),
                 "from": STATUS_LABELS.get(event.from_status, event.from_status),
                 "to": STATUS_LABELS.get(event.to_status, event.to_status),
@@ -130,6 +112,11 @@ def request_detail(request, pk):
             else None,
             "timeline": timeline(pass_request),
             "passes": pass_request.passes.order_by("number"),
+            "renewed_numbers": list(
+                pass_request.items.filter(renews__isnull=False)
+                .order_by("renews__number")
+                .values_list("renews__number", flat=True)
+            ),
             "can_withdraw": "withdraw" in allowed,
             "can_edit": pass_request.is_editable,
             "missing": workflow.missing_documents(pass_request) if pass_request.is_editable else [],

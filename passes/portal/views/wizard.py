@@ -296,7 +296,11 @@ def _review_step(request, pass_request):
             else workflow.submit
         )
         try:
-            action(pass_request, by=request.user)
+            action(
+                pass_request,
+                by=request.user,
+                declaration_accepted=request.POST.get("declaration") == "1",
+            )
         except WorkflowError as error:
             messages.error(request, error.message)
         else:
@@ -305,7 +309,7 @@ def _review_step(request, pass_request):
                 _("Request %(reference)s was submitted to the traffic office.")
                 % {"reference": pass_request.reference},
             )
-            return redirect("passes:request-detail", pk=pass_request.pk)
+            return redirect("passes:request-submitted", pk=pass_request.pk)
         return redirect("passes:request-step", pk=pass_request.pk, step="review")
     items = pass_request.items.select_related("vehicle").prefetch_related("drivers")
     return render(

@@ -61,6 +61,7 @@
     form.addEventListener("submit", function (event) {
       if (!window.FormData || !input || !input.files.length) return;
       event.preventDefault();
+      if (!requiredFilled(form)) return;
       var files = Array.prototype.slice.call(input.files);
       var pending = files.length;
       var succeeded = 0;
@@ -103,6 +104,7 @@
             succeeded += 1;
           } else {
             item.classList.add("refused");
+            bar.remove();  // a full bar would read as success
             result.setAttribute("role", "alert");
             result.textContent = (body && body.message) || form.getAttribute("data-generic-error");
             failed += 1;
@@ -111,6 +113,7 @@
         });
         xhr.addEventListener("error", function () {
           item.classList.add("refused");
+          bar.remove();
           result.setAttribute("role", "alert");
           result.textContent = form.getAttribute("data-generic-error");
           failed += 1;
@@ -130,6 +133,32 @@
         if (succeeded) refreshRegions();
       }
     });
+  }
+
+  // Fields required only in some cases (the test time of a test report): checked before any
+  // file is sent, so nobody waits for an upload to learn that a field was missing.
+  function requiredFilled(form) {
+    var ok = true;
+    form.querySelectorAll("[data-required-when]").forEach(function (field) {
+      var rule = field.getAttribute("data-required-when").split("=");
+      var source = document.getElementById(rule[0]);
+      var wrapper = field.closest(".field");
+      var old = wrapper && wrapper.querySelector(".field-error[data-client]");
+      if (old) old.remove();
+      if (!source || source.value !== rule[1] || field.value) return;
+      ok = false;
+      if (wrapper) {
+        wrapper.classList.add("has-error");
+        var error = document.createElement("span");
+        error.className = "field-error";
+        error.setAttribute("data-client", "");
+        error.setAttribute("role", "alert");
+        error.textContent = field.getAttribute("data-required-message");
+        field.parentNode.insertBefore(error, field);
+      }
+      field.focus();
+    });
+    return ok;
   }
 
   // Re-read the page and swap in the regions that list documents and what is missing.

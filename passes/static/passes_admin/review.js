@@ -2,6 +2,8 @@
 document.addEventListener("DOMContentLoaded", () => {
   const modal = document.getElementById("pd-viewer");
   if (!modal) return;
+  // Out of the admin's content box, so no header or sidebar stacking context shows through.
+  document.body.appendChild(modal);
   const frame = document.getElementById("pd-viewer-frame");
   const title = document.getElementById("pd-viewer-title");
   const close = () => { modal.hidden = true; frame.src = "about:blank"; };

@@ -1,0 +1,159 @@
+"""Screenshots of each role's main pages in zh-CN, into docs/screenshots/ (or the folder given).
+
+    .venv/bin/python scripts/screenshots.py [folder]
+
+Seeds the demo (``manage.py demo --no-serve``) into a throw-away SQLite database, serves it with
+``runserver`` on a free port, signs in as each demo account through the login page and saves a
+full-page PNG per page. Nothing is written outside the temporary folder and the output folder.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "passdesk-demo"
+VIEWPORT = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own local server
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the demo server did not answer at {url}")
+
+
+def demo_facts(env) -> dict:
+    """Ids the pages need (a request to open, a pass token), read from the seeded database."""
+    code = (
+        "import django, json; django.setup();"
+        "from passes.models import Pass, PassRequest; from passes.signing import sign_pass;"
+        "p = Pass.objects.filter(status='active').order_by('number').first();"
+        "r = PassRequest.objects.filter(items__renews__isnull=False, status='submitted').first();"
+        "a = PassRequest.objects.get(reference='SQ20221126-HXF001');"
+        "print(json.dumps({'token': sign_pass(p), 'renewal': r.pk, 'approved': a.pk}))"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def pages(facts) -> dict[str, list[tuple[str, str]]]:
+    return {
+        "applicant": [
+            ("overview", "/"),
+            ("my-passes", "/my-passes/"),
+            ("requests", "/requests/"),
+            ("request", f"/requests/{facts['approved']}/"),
+            ("vehicles", "/vehicles/"),
+            ("webhooks", "/notifications/webhooks/"),
+        ],
+        "reviewer": [
+            ("queue", "/admin/passes/reviewqueue/"),
+            ("renewal-review", f"/admin/passes/reviewqueue/{facts['renewal']}/change/"),
+        ],
+        "officer": [
+            ("dashboard", "/admin/passes/dashboard/"),
+            ("admin-home", "/admin/"),
+        ],
+        "inspector": [("checkpoint", "/checkpoint/")],
+        None: [
+            ("public-verify", f"/v/{facts['token']}"),
+            ("public-check-form", "/v/"),
+            ("api-docs", "/api/docs/"),
+            ("api-redoc", "/api/redoc/"),
+        ],
+    }
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as var:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"sqlite:///{var}/screenshots.sqlite3",
+            "PASSDESK_VAR_DIR": var,
+            "PASSDESK_PUBLIC_BASE_URL": base,
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "LANGUAGE_CODE": "zh-hans",
+        }
+        env.pop("CELERY_BROKER_URL", None)
+        manage = [sys.executable, "manage.py"]
+        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+            [*manage, "demo", "--no-serve", "--port", str(port)], cwd=ROOT, env=env, check=True
+        )
+        facts = demo_facts(env)
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(base + "/healthz/")
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
+                for role, wanted in pages(facts).items():
+                    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+                    page = context.new_page()
+                    if role:
+                        page.goto(base + "/accounts/login/")
+                        page.fill("input[name=username]", role)
+                        page.fill("input[name=password]", PASSWORD)
+                        page.press("input[name=password]", "Enter")
+                        page.wait_for_load_state("networkidle")
+                        if "/accounts/login/" in page.url:
+                            raise SystemExit(f"{role} could not sign in at {page.url}")
+                    for name, path in wanted:
+                        page.goto(base + path)
+                        page.wait_for_load_state("networkidle")
+                        target = out / f"{role or 'public'}-{name}.png"
+                        page.screenshot(path=str(target), full_page=True)
+                        print(
+                            target.relative_to(out.parent)
+                            if out.parent in target.parents
+                            else target
+                        )
+                    if role in ("applicant", "inspector"):
+                        page.set_viewport_size(PHONE)
+                        page.goto(base + wanted[0][1])
+                        page.screenshot(
+                            path=str(out / f"{role}-{wanted[0][0]}-phone.png"), full_page=True
+                        )
+                    context.close()
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
