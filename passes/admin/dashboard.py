@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from .. import charts, dashboard
+from ..checkpoint.route_figures import off_route_by_checkpoint
 from ..models import PassRequest
 
 
@@ -48,5 +49,6 @@ def dashboard_view(request):
             figures.backlog_buckets, title=_("Backlog by time waiting"), width=360
         ),
         "queue_statuses": ",".join(PassRequest.QUEUE_STATUSES),
+        "off_route": off_route_by_checkpoint(),
     }
     return TemplateResponse(request, "admin/passes/dashboard.html", context)

@@ -16,13 +16,14 @@ from .notifications import (
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
-from .scans import ScanEvent, Verdict
+from .scans import Decision, ScanEvent, Verdict
 from .signing import SigningKey
 
 __all__ = [
     "AuditEvent",
     "Checkpoint",
     "Document",
+    "Decision",
     "DocumentReview",
     "DocumentView",
     "DocumentKind",
