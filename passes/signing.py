@@ -38,6 +38,7 @@ import datetime
 import hashlib
 import re
 import struct
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -62,7 +63,7 @@ _B32_VALUES = {char: value for value, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVW
 
 
 def normalize_plate(value: str) -> str:
-    return _PLATE_SEPARATORS.sub("", value or "").upper()
+    return _PLATE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 # --- Errors ---------------------------------------------------------------------------------
