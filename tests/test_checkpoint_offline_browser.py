@@ -308,3 +308,14 @@ def test_attention_list_names_a_forged_scan_by_number_and_plate(phone, live_serv
     text = page.locator("#cp-attention-list").inner_text()
     assert f"{good.number[:6]} {good.number[6:]} 湘B12345" in text and "?" not in text
     assert json.loads(page.evaluate("localStorage.getItem('passdesk.attention')"))
+
+
+def test_malformed_number_in_chinese(phone, live_server, places):
+    page, _context = phone(locale="zh-CN")
+    page.goto(f"{live_server.url}/checkpoint/")
+    page.locator(".cp-choice", has_text="株洲西收费站").click()
+    page.fill("#cp-number", "１２３４")
+    page.fill("#cp-plate", "湘B12345")
+    page.locator("#cp-typed button[type=submit]").click()
+    page.locator("#cp-typed-error", has_text="编号应为12位").wait_for()
+    assert ScanEvent.objects.count() == 0
