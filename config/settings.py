@@ -235,6 +235,9 @@ PASSDESK_SCAN_LATE_AFTER_SECONDS = env.int("PASSDESK_SCAN_LATE_AFTER_SECONDS", d
 # Public verification page and revocation feed: requests per minute per client address.
 PASSDESK_VERIFY_RATE_PER_MINUTE = env.int("PASSDESK_VERIFY_RATE_PER_MINUTE", default=30)
 PASSDESK_FEED_RATE_PER_MINUTE = env.int("PASSDESK_FEED_RATE_PER_MINUTE", default=120)
+# The office's limit on the age of the lists an inspector's phone copies (keys, revocations,
+# active passes): past it, every offline verdict is amber and says the copy is too old.
+PASSDESK_OFFLINE_MAX_AGE_HOURS = env.int("PASSDESK_OFFLINE_MAX_AGE_HOURS", default=24)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -5,8 +5,15 @@ from ..models import Checkpoint, PassType
 
 @admin.register(PassType)
 class PassTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "max_validity_days", "health_proof_max_age_hours", "is_active")
-    list_filter = ("is_active",)
+    list_display = (
+        "name",
+        "code",
+        "max_validity_days",
+        "health_proof_max_age_hours",
+        "route_bound",
+        "is_active",
+    )
+    list_filter = ("is_active", "route_bound")
     search_fields = ("name", "code")
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from ..checkpoint.route_figures import off_route_by_checkpoint
 from ..models import PassRequest
 from ..reporting import charts, dashboard
 
@@ -48,5 +49,6 @@ def dashboard_view(request):
             figures.backlog_buckets, title=_("Backlog by time waiting"), width=360
         ),
         "queue_statuses": ",".join(PassRequest.QUEUE_STATUSES),
+        "off_route": off_route_by_checkpoint(),
     }
     return TemplateResponse(request, "admin/passes/dashboard.html", context)

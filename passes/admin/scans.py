@@ -11,6 +11,7 @@ class ScanEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "scanned_at",
         "verdict",
+        "decision",
         "number",
         "plate",
         "checkpoint",
@@ -18,7 +19,7 @@ class ScanEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "is_late",
         "received_at",
     )
-    list_filter = ("verdict", "checkpoint", "is_late", "scanned_at")
+    list_filter = ("verdict", "decision", "checkpoint", "is_late", "scanned_at")
     search_fields = ("number", "plate", "nonce", "inspector__username")
     date_hierarchy = "scanned_at"
     list_select_related = ("checkpoint", "inspector")

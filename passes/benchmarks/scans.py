@@ -18,7 +18,8 @@ What it does, bounded in count and time:
 
 Environment: ``PASSDESK_BENCH_PG`` (default ``postgres://postgres@127.0.0.1:5432``),
 ``PASSDESK_BENCH_SCAN_PASSES`` (3000), ``PASSDESK_BENCH_SCAN_REQUESTS`` (3000 per run),
-``PASSDESK_BENCH_SCAN_RATES`` (200,300), ``PASSDESK_BENCH_SCAN_SECONDS`` (8 per open-loop run),
+``PASSDESK_BENCH_SCAN_RATES`` (200,300), ``PASSDESK_BENCH_SCAN_DB`` (passdesk_bench_scans: give
+each concurrent run its own), ``PASSDESK_BENCH_SCAN_SECONDS`` (8 per open-loop run),
 ``PASSDESK_BENCH_SCAN_WORKER_CLASS`` (gthread) and ``PASSDESK_BENCH_SCAN_THREADS`` (4).
 The client runs on the same two cores as the server and the database, and the machine may be
 shared: the load average is printed before and after.
@@ -45,7 +46,7 @@ from pathlib import Path
 from . import machine_line, report, report_rate
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-DB_NAME = "passdesk_bench_scans"
+DB_NAME = os.environ.get("PASSDESK_BENCH_SCAN_DB", "passdesk_bench_scans")
 WORKERS = 2
 WORKER_CLASS = os.environ.get("PASSDESK_BENCH_SCAN_WORKER_CLASS", "gthread")
 THREADS = int(os.environ.get("PASSDESK_BENCH_SCAN_THREADS", "4"))

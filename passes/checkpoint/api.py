@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -19,11 +20,14 @@ from rest_framework.views import APIView
 
 from .. import roles
 from ..api.errors import ApiError
-from . import fastscan, feed, ratelimit, services
+from . import decisions, fastscan, feed, offline_list, ratelimit, services
 from .serializers import (
+    DecisionInputSerializer,
+    DecisionOutputSerializer,
     RevocationFeedSerializer,
     ScanInputSerializer,
     ScanOutputSerializer,
+    decision_output,
     scan_output,
 )
 from .tokens import token_user
@@ -104,6 +108,46 @@ class ScanView(APIView):
             scan_output(scan, pass_obj),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class DecisionView(APIView):
+    """The inspector's decision on an off-route vehicle, by the scan's nonce (so a phone that
+    scanned offline can send it after the scan's upload)."""
+
+    authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
+    permission_classes = [CanScan]
+
+    @extend_schema(
+        request=DecisionInputSerializer,
+        responses={200: DecisionOutputSerializer},
+        summary="Record whether an off-route vehicle was let through or turned back",
+    )
+    def post(self, request):
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            scan = decisions.record_decision(inspector=request.user, **data.validated_data)
+        except decisions.DecisionError as error:
+            raise ApiError(error.message, code=error.code, status_code=error.status) from error
+        return Response(decision_output(scan))
+
+
+class ActivePassListView(APIView):
+    """The signed list of the office's active passes (hashes, windows, routes; no names or
+    plates in clear) that an inspector's phone copies to check typed numbers offline."""
+
+    authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
+    permission_classes = [CanScan]
+
+    @extend_schema(
+        summary="Signed list of active passes for offline checks",
+        description="Format documented in `passes/checkpoint/passlist.py`.",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        response = Response(offline_list.signed_document())
+        response["Cache-Control"] = "private, no-cache"
+        return response
 
 
 def parse_since(value: str):

@@ -92,6 +92,10 @@ def _input(data: dict) -> dict:
         fields[name] = _text(value, max_length, blank=True) if name in data else ""
     if not fields["code"] and not (fields["number"] and fields["plate"]):
         raise _NotForUs
+    if not fields["code"] and not services.is_well_formed_number(
+        services.normalize_number(fields["number"])
+    ):
+        raise _NotForUs  # DRF answers 400 with the translated message
     nonce = _text(data.get("nonce"), MAX_BODY, blank=False)
     if not _NONCE.search(nonce):
         raise _NotForUs

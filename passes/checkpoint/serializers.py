@@ -4,9 +4,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Verdict
+from ..models import Decision, Verdict
+from ..signing.passlist import is_well_formed_number, normalize_number
 from .services import SEVERITY, active_checkpoint
 from .summary import pass_summary
+
+MALFORMED_NUMBER = _("A pass number has 12 digits.")
 
 
 class ScanInputSerializer(serializers.Serializer):
@@ -50,8 +53,35 @@ class ScanInputSerializer(serializers.Serializer):
                 _("Send the scanned code, or the pass number and the plate."),
                 code="code_or_number_required",
             )
+        if not code and not is_well_formed_number(normalize_number(number)):
+            raise serializers.ValidationError(
+                {"number": [MALFORMED_NUMBER]}, code="malformed_number"
+            )
         attrs["code"], attrs["number"], attrs["plate"] = code or None, number or None, plate or None
         return attrs
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    nonce = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", help_text=_("The scan's nonce."))
+    decision = serializers.ChoiceField(choices=Decision.choices)
+
+
+class DecisionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    nonce = serializers.CharField()
+    decision = serializers.CharField()
+    decision_label = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+def decision_output(scan) -> dict:
+    return {
+        "id": scan.pk,
+        "nonce": scan.nonce,
+        "decision": scan.decision,
+        "decision_label": str(Decision(scan.decision).label) if scan.decision else "",
+        "decided_at": _time(scan.decided_at),
+    }
 
 
 def _time(value):
@@ -78,6 +108,8 @@ def scan_output(scan, pass_obj) -> dict:
         "is_late": scan.is_late,
         "checkpoint": {"code": scan.checkpoint.code, "name": scan.checkpoint.name},
         "number": scan.number,
+        "plate": scan.plate,
+        "decision": scan.decision,
         "pass": pass_summary(pass_obj) if pass_obj is not None else None,
     }
 
@@ -95,6 +127,8 @@ ScanOutputSerializer = type(
         "is_late": serializers.BooleanField(),
         "checkpoint": serializers.DictField(),
         "number": serializers.CharField(),
+        "plate": serializers.CharField(help_text=_("The plate typed by the inspector, if any.")),
+        "decision": serializers.CharField(help_text=_("let_through or turned_back (off route)")),
         "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
     },
 )

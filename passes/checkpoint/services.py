@@ -7,7 +7,6 @@ returns the first scan, even when two uploads race (a unique constraint decides)
 """
 
 import datetime
-import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,13 +21,13 @@ from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..signing import tokens as signing
 from ..signing.keys import server_keyring
+from ..signing.passlist import is_well_formed_number, normalize_number
 from ..validators import normalize_plate
 from .sql import hot_cursor, quote
 from .summary import PassView, load_pass
 
 # A device clock this far ahead of the server is not trusted to judge validity.
 CLOCK_AHEAD_TOLERANCE = datetime.timedelta(minutes=5)
-_NUMBER_SEPARATORS = re.compile(r"[\s\-_·.]")
 
 # What an inspector must do, by verdict: go (green), check (amber), stop (red).
 SEVERITY = {
@@ -39,6 +38,7 @@ SEVERITY = {
     Verdict.FORGED: "bad",
     Verdict.UNKNOWN: "bad",
     Verdict.PLATE_MISMATCH: "bad",
+    Verdict.OFF_ROUTE: "warn",
 }
 
 
@@ -75,22 +75,20 @@ def _forget_checkpoints(**kwargs):
     _checkpoint_cache.clear()
 
 
-def normalize_number(value: str) -> str:
-    """``430200 000123`` and ``430200-000123`` -> ``430200000123``."""
-    return _NUMBER_SEPARATORS.sub("", value or "")
-
-
 def _find_pass(number: str) -> PassView | None:
-    if not (len(number) == 12 and number.isdigit()):
+    if not is_well_formed_number(number):
         return None
     return load_pass(number=number)
 
 
-def _judge(pass_obj: PassView, at: datetime.datetime, plate: str | None) -> str:
+def _judge(
+    pass_obj: PassView, at: datetime.datetime, plate: str | None, checkpoint: str | None
+) -> str:
     """The verdict on a pass on record, with the same precedence as the offline verifier:
-    revoked, plate mismatch, not yet valid, expired, valid. The window comes from the record
-    (an amendment may have narrowed it) and is compared with the time of the scan, so an
-    offline scan uploaded later is judged as it was when the truck stood at the bridge."""
+    revoked, plate mismatch, not yet valid, expired, off route, valid. The window comes from
+    the record (an amendment may have narrowed it) and is compared with the time of the scan,
+    so an offline scan uploaded later is judged as it was when the truck stood at the bridge.
+    ``checkpoint`` is the code of the checkpoint where it is seen."""
     claims = signing.TokenClaims(
         number=pass_obj.number,
         plate=pass_obj.plate,
@@ -99,11 +97,21 @@ def _judge(pass_obj: PassView, at: datetime.datetime, plate: str | None) -> str:
         kid="",
     )
     revoked = {pass_obj.number} if pass_obj.status == Pass.Status.REVOKED else ()
-    return str(signing.verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate or None))
+    return str(
+        signing.verdict_for(
+            claims,
+            at=at,
+            revoked_numbers=revoked,
+            plate=plate or None,
+            checkpoint=checkpoint,
+            route=pass_obj.route_codes,
+        )
+    )
 
 
-def evaluate(*, at, code=None, number=None, plate=None) -> Outcome:
-    """Decide a verdict without saving anything."""
+def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outcome:
+    """Decide a verdict without saving anything. ``checkpoint`` is the code of the checkpoint
+    where the pass is seen (None: no route check, e.g. the public page)."""
     typed_plate = normalize_plate(plate) if plate else ""
     details = {}
     if code:
@@ -137,7 +145,7 @@ def evaluate(*, at, code=None, number=None, plate=None) -> Outcome:
         pass_obj = _find_pass(number)
         if pass_obj is None:
             return Outcome(Verdict.UNKNOWN, number=number, details={"reason": "no_such_pass"})
-    verdict = _judge(pass_obj, at, typed_plate)
+    verdict = _judge(pass_obj, at, typed_plate, checkpoint)
     if verdict == Verdict.REVOKED and pass_obj.revoked_at and pass_obj.revoked_at > at:
         details["revoked_after_scan"] = True
     return Outcome(verdict, pass_obj=pass_obj, number=number, details=details)
@@ -167,7 +175,9 @@ def record_scan(
         judged_at = received_at
         clock_note = {"clock_ahead_seconds": int((scanned_at - received_at).total_seconds())}
 
-    outcome = evaluate(at=judged_at, code=code, number=number, plate=plate)
+    outcome = evaluate(
+        at=judged_at, code=code, number=number, plate=plate, checkpoint=checkpoint.code
+    )
     scan = ScanEvent(
         pass_obj_id=outcome.pass_obj.pk if outcome.pass_obj else None,
         code=(code or "")[:RAW_CODE_MAX_LENGTH],
@@ -210,6 +220,7 @@ _INSERTED = (
     "is_late",
     "verdict",
     "details",
+    "decision",
 )
 
 

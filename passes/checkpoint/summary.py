@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ..models import Checkpoint, Driver, Enterprise, Pass, PassRequest, PassType, Vehicle
 from ..validators import mask_id_number
+from .plates import plate_colour
 from .sql import hot_cursor
 
 
@@ -40,8 +41,17 @@ class PassView:
     origin: str
     destination: str
     route: str
+    route_bound: bool = True
+    revocation_reason: str = ""
     drivers: list[tuple[str, str]] = field(default_factory=list)  # (name, id number)
     checkpoints: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+
+    @property
+    def route_codes(self) -> tuple[str, ...]:
+        """The checkpoints this pass is good at; empty when it is good at any."""
+        if not self.route_bound:
+            return ()
+        return tuple(code for code, _name in self.checkpoints)
 
 
 def _table(model) -> str:
@@ -63,7 +73,8 @@ def _pass_sql(key: str) -> str:
         f"{e}.{_col(Enterprise, 'name')}, {t}.{_col(PassType, 'name')}, "
         f"{r}.{_col(PassRequest, 'cargo_description')}, "
         f"{r}.{_col(PassRequest, 'cargo_category')}, {r}.{_col(PassRequest, 'origin')}, "
-        f"{r}.{_col(PassRequest, 'destination')}, {r}.{_col(PassRequest, 'route_description')} "
+        f"{r}.{_col(PassRequest, 'destination')}, {r}.{_col(PassRequest, 'route_description')}, "
+        f"{t}.{_col(PassType, 'route_bound')}, {p}.{_col(Pass, 'revocation_reason')} "
         f"FROM {_table(Pass)} {p} "
         f"JOIN {_table(PassRequest)} {r} ON {r}.{_col(PassRequest, 'id')} = "
         f"{p}.{_col(Pass, 'request')} "
@@ -97,14 +108,14 @@ def _people_and_places_sql(key: str) -> str:
     )
 
 
-# The pass row has 16 columns; driver and checkpoint rows put their two values after them.
-_PASS_COLUMNS = 16
+# The pass row has 18 columns; driver and checkpoint rows put their two values after them.
+_PASS_COLUMNS = 18
 
 
 @cache
 def _load_sql(key: str) -> str:
-    """One round trip for everything a scan shows: the pass row ('p', 16 columns, two NULLs)
-    and its drivers and checkpoints ('d'/'c', 16 NULLs, two values). Each round trip cost the
+    """One round trip for everything a scan shows: the pass row ('p', 18 columns, two NULLs)
+    and its drivers and checkpoints ('d'/'c', 18 NULLs, two values). Each round trip cost the
     busiest endpoint CPU on both sides of the socket."""
     nulls = ", ".join(["NULL"] * _PASS_COLUMNS)
     pass_sql = (
@@ -143,6 +154,8 @@ def _view(row) -> PassView:
         origin=row[13] or "",
         destination=row[14] or "",
         route=row[15] or "",
+        route_bound=bool(row[16]),
+        revocation_reason=row[17] or "",
     )
 
 
@@ -185,10 +198,12 @@ def _label(choices, value) -> str:
 
 
 def pass_summary(view: PassView, *, public: bool = False) -> dict:
-    """The pass as JSON-ready data. ``public`` masks driver names as well as ID numbers."""
-    return {
+    """The pass as JSON-ready data. ``public`` masks driver names as well as ID numbers and
+    leaves out the officer's revocation reason (free text that may name people)."""
+    summary = {
         "number": view.number,
         "plate": view.plate,
+        "plate_colour": plate_colour(view.plate, view.vehicle_type),
         "vehicle_type": _label(Vehicle.VehicleType, view.vehicle_type),
         "enterprise": view.enterprise,
         "pass_type": view.pass_type,
@@ -197,6 +212,7 @@ def pass_summary(view: PassView, *, public: bool = False) -> dict:
         "destination": view.destination,
         "route": view.route,
         "checkpoints": [{"code": code, "name": name} for code, name in view.checkpoints],
+        "route_bound": view.route_bound,
         "valid_from": _time(view.valid_from),
         "valid_until": _time(view.valid_until),
         "status": view.status,
@@ -205,4 +221,8 @@ def pass_summary(view: PassView, *, public: bool = False) -> dict:
             {"name": mask_name(name) if public else name, "id_number": mask_id_number(number)}
             for name, number in view.drivers
         ],
+        "revoked_at": _time(view.revoked_at),
     }
+    if not public:
+        summary["revocation_reason"] = view.revocation_reason
+    return summary

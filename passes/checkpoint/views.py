@@ -12,8 +12,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from .. import roles
-from ..models import Checkpoint, Verdict
+from ..models import Checkpoint, Decision, Verdict
 from . import public, ratelimit, services
+from .serializers import MALFORMED_NUMBER
 
 
 def _messages() -> dict:
@@ -44,6 +45,33 @@ def _messages() -> dict:
         "revokedAsOf": _("Revocation list as of %(time)s."),
         "offlineUnknown": _("(not available offline)"),
         "validTo": _("to"),
+        "beijingTime": _("(Beijing time)"),
+        "malformedNumber": str(MALFORMED_NUMBER),
+        "unreadableCode": _("unreadable code"),
+        "listsNone": _(
+            "No offline copy of the pass lists on this phone yet: connect to the network once."
+        ),
+        "listsAsOf": _("Offline lists as of %(time)s (Beijing time), %(age)s old."),
+        "listsTooOld": _("Too old: refresh them on a network."),
+        "staleTitle": _("Lists too old"),
+        "staleVerdict": _(
+            "The copies on this phone are older than the office allows; they would say "
+            "“%(verdict)s”. Check the paper pass and call the office."
+        ),
+        "daysHours": _("%(days)s d %(hours)s h"),
+        "hoursMinutes": _("%(hours)s h %(minutes)s min"),
+        "minutes": _("%(minutes)s min"),
+        "revokedOn": _("Revoked %(time)s (Beijing time)."),
+        "revokedBecause": _("Reason: %(reason)s"),
+        "revocationCodes": {
+            "revoked": _("revoked by the office"),
+            "replaced": _("replaced by a newer pass"),
+        },
+        "expiredAgo": _("Expired %(age)s ago (%(time)s)."),
+        "startsAt": _("Valid from %(time)s."),
+        "offRoute": _("Not valid at %(here)s: this pass is for %(route)s only."),
+        "decided": _("Recorded: %(decision)s."),
+        "decisions": {value: str(label) for value, label in Decision.choices},
         "reasons": {
             "malformed": _("Not a pass code."),
             "unknown_key": _("Signed with a key this office does not know."),
@@ -87,6 +115,12 @@ def inspector(request):
                 "scanUrl": _api_url("api:scan-create", "/api/v1/scans/"),
                 "keysUrl": _api_url("api:keys", "/api/v1/keys/"),
                 "revocationsUrl": _api_url("api:revocation-feed", "/api/v1/revocations/"),
+                "activePassesUrl": _api_url(
+                    "api:active-passes", "/api/v1/checkpoint/active-passes/"
+                ),
+                "decisionUrl": _api_url("api:scan-decision", "/api/v1/scans/decision/"),
+                "serviceWorkerUrl": reverse("passes:checkpoint-sw"),
+                "scope": reverse("passes:checkpoint"),
                 "verdicts": _verdict_labels(),
                 "checkpoints": checkpoints,
                 "lateAfterSeconds": settings.PASSDESK_SCAN_LATE_AFTER_SECONDS,

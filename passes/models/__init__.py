@@ -19,7 +19,7 @@ from .notifications import Notification, NotificationPreference, WebhookDelivery
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
-from .scans import ScanEvent, Verdict
+from .scans import Decision, ScanEvent, Verdict
 from .signing import SigningKey
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "Checkpoint",
     "Document",
+    "Decision",
     "DocumentReview",
     "DocumentView",
     "DocumentKind",

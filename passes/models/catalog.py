@@ -49,6 +49,15 @@ class PassType(models.Model):
         blank=True,
         help_text=_("If set, the applicant must accept this text before submitting."),
     )
+    route_bound = models.BooleanField(
+        _("bound to its checkpoints"),
+        default=True,
+        help_text=_(
+            "Passes of this type are good only at the checkpoints listed on them (one vehicle, "
+            "one pass, one route); scanned elsewhere they are “off route”. Untick for everyday "
+            "zone passes valid at any checkpoint of the office."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

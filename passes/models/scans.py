@@ -24,6 +24,14 @@ class Verdict(models.TextChoices):
     FORGED = "forged", _("Forged")
     UNKNOWN = "unknown", _("Unknown pass")
     PLATE_MISMATCH = "plate_mismatch", _("Plate does not match")
+    OFF_ROUTE = "off_route", _("Off route")
+
+
+class Decision(models.TextChoices):
+    """What the inspector did with a vehicle whose pass is good but not for this checkpoint."""
+
+    LET_THROUGH = "let_through", _("Let through")
+    TURNED_BACK = "turned_back", _("Turned back")
 
 
 class ScanEventQuerySet(models.QuerySet):
@@ -63,6 +71,11 @@ class ScanEvent(models.Model):
     is_late = models.BooleanField(_("uploaded late"), default=False)
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, db_index=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # Set once, afterwards, for an off-route scan: the only write a scan row ever gets.
+    decision = models.CharField(
+        _("inspector's decision"), max_length=20, choices=Decision.choices, blank=True
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     objects = ScanEventQuerySet.as_manager()
 

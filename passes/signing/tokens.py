@@ -117,6 +117,8 @@ class Verdict(StrEnum):
     FORGED = "forged"
     UNKNOWN = "unknown"
     PLATE_MISMATCH = "plate_mismatch"
+    # A good pass bound to a route, scanned at a checkpoint that is not on it.
+    OFF_ROUTE = "off_route"
 
 
 @dataclass(frozen=True)
@@ -151,9 +153,16 @@ def verdict_for(
     at: datetime.datetime | None = None,
     revoked_numbers=(),
     plate: str | None = None,
+    checkpoint: str | None = None,
+    route=None,
 ) -> Verdict:
     """The verdict on a genuine pass at ``at``: revoked, plate mismatch (when the plate seen on
-    the truck is given), not yet valid, expired or valid, in that order of precedence.
+    the truck is given), not yet valid, expired, off route or valid, in that order of
+    precedence.
+
+    ``route`` is the codes of the checkpoints a route-bound pass is good at (None or empty for
+    a pass good anywhere); ``checkpoint`` the code of the one where it is scanned (None when
+    unknown: no route check).
 
     The window is ``valid_from <= at < valid_until`` in absolute time; Asia/Shanghai is only how
     it is shown.
@@ -167,6 +176,8 @@ def verdict_for(
         return Verdict.NOT_YET_VALID
     if at >= claims.valid_until:
         return Verdict.EXPIRED
+    if checkpoint and route and checkpoint not in route:
+        return Verdict.OFF_ROUTE
     return Verdict.VALID
 
 

@@ -1,17 +1,26 @@
 """Offline pass verifier for a checkpoint laptop: no network, no database, no Django settings.
 
-    python -m passes.verify --keys keys.json (--token TOKEN | --image photo.png)
-                            [--revocations revocations.json] [--plate 湘B12345] [--at TIME]
-                            [--json]
+    python -m passes.verify --keys keys.json
+                            (--token TOKEN | --image photo.png | --number 430200000123)
+                            [--revocations revocations.json] [--passes active-passes.json]
+                            [--checkpoint CODE] [--plate 湘B12345] [--at TIME] [--json]
 
 ``keys.json`` is what GET /api/v1/keys/ (or ``manage.py passdesk_keys export-public``) returns;
 ``revocations.json`` is what GET /api/v1/revocations/ returns (entries with status "revoked"
-count; expiry is judged from the signed window itself). ``--token`` also takes the whole
-verification URL. ``--at`` is ISO 8601; without a zone it means Beijing time.
+count; expiry is judged from the signed window itself). ``active-passes.json`` is what
+GET /api/v1/checkpoint/active-passes/ returns (signed by the office; verified with the keys):
+with it a typed ``--number`` and ``--plate`` are checked, and with ``--checkpoint`` (the code of
+the checkpoint where the laptop is) a route-bound pass is judged against its route, as the
+server and the inspector's page do. ``--token`` also takes the whole verification URL.
+``--at`` is ISO 8601; without a zone it means Beijing time. When the copied lists are older
+than the office's maximum age (in the active-pass list), a verdict that would be valid is not
+trusted: exit 10.
 
 Exit status, by verdict: 0 valid, 3 not yet valid, 4 expired, 5 revoked, 6 plate mismatch,
-7 forged (altered, unknown key or withdrawn key: see the printed reason), 2 unusable input
-(no QR code in the image, unreadable keys file).
+7 forged (altered, unknown key or withdrawn key: see the printed reason), 8 unknown pass
+(typed number not on the list), 9 off route, 10 lists too old to trust a valid verdict,
+2 unusable input (no QR code in the image, unreadable keys file, a number that is not 12
+digits).
 """
 
 from __future__ import annotations
@@ -21,12 +30,21 @@ import datetime
 import json
 import sys
 
+from .passlist import (
+    ActivePassList,
+    ListError,
+    is_well_formed_number,
+    normalize_number,
+    read_list,
+)
 from .tokens import (
     SHANGHAI,
     Keyring,
+    TokenClaims,
     TokenError,
     Verdict,
     group_number,
+    normalize_plate,
     token_from_qr_text,
     verdict_for,
     verify_token,
@@ -39,8 +57,11 @@ EXIT_CODES = {
     Verdict.REVOKED: 5,
     Verdict.PLATE_MISMATCH: 6,
     Verdict.FORGED: 7,
+    Verdict.UNKNOWN: 8,
+    Verdict.OFF_ROUTE: 9,
 }
 EXIT_UNUSABLE = 2
+EXIT_STALE = 10
 
 MESSAGES = {
     Verdict.VALID: "VALID: genuine and within its validity window",
@@ -49,6 +70,8 @@ MESSAGES = {
     Verdict.REVOKED: "REVOKED: genuine, but revoked by the issuing office",
     Verdict.PLATE_MISMATCH: "PLATE MISMATCH: genuine pass for another vehicle",
     Verdict.FORGED: "FORGED: not a genuine pass",
+    Verdict.UNKNOWN: "UNKNOWN: no active pass with this number on the copied list",
+    Verdict.OFF_ROUTE: "OFF ROUTE: genuine and valid, but not for this checkpoint",
 }
 
 
@@ -104,14 +127,23 @@ def _local(moment: datetime.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def check(text: str, keys: Keyring, revoked: set[str], plate: str | None, at) -> dict:
-    """The verdict on one scanned text, as a dict (printed as lines or JSON)."""
+def load_pass_list(path: str | None, keys: Keyring) -> ActivePassList | None:
+    if not path:
+        return None
     try:
-        claims = verify_token(token_from_qr_text(text), keys, at=at)
-    except TokenError as error:
-        return {"verdict": str(error.verdict), "reason": error.reason, "kid": error.kid}
-    verdict = verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate)
-    return {
+        with open(path, encoding="utf-8") as handle:
+            return read_list(json.load(handle), keys)
+    except (OSError, ValueError, ListError) as exc:
+        raise UnusableInput(f"cannot use active-pass list {path}: {exc}") from exc
+
+
+def _route(passes: ActivePassList | None, number: str) -> tuple[str, ...] | None:
+    listed = passes.find(number) if passes is not None else None
+    return listed.route if listed is not None else None
+
+
+def _claims_outcome(claims, verdict, passes, route) -> dict:
+    outcome = {
         "verdict": str(verdict),
         "number": claims.number,
         "number_grouped": group_number(claims.number),
@@ -120,12 +152,86 @@ def check(text: str, keys: Keyring, revoked: set[str], plate: str | None, at) ->
         "valid_until": _local(claims.valid_until),
         "kid": claims.kid,
     }
+    if route:
+        outcome["route"] = list(route)
+    return outcome
+
+
+def check(
+    text: str,
+    keys: Keyring,
+    revoked: set[str],
+    plate: str | None,
+    at,
+    *,
+    passes: ActivePassList | None = None,
+    checkpoint: str | None = None,
+) -> dict:
+    """The verdict on one scanned text, as a dict (printed as lines or JSON). The pass's route
+    comes from the active-pass list when one is given."""
+    try:
+        claims = verify_token(token_from_qr_text(text), keys, at=at)
+    except TokenError as error:
+        return {"verdict": str(error.verdict), "reason": error.reason, "kid": error.kid}
+    route = _route(passes, claims.number)
+    verdict = verdict_for(
+        claims, at=at, revoked_numbers=revoked, plate=plate, checkpoint=checkpoint, route=route
+    )
+    return _claims_outcome(claims, verdict, passes, route)
+
+
+def check_typed(
+    number: str,
+    plate: str,
+    revoked: set[str],
+    at,
+    *,
+    passes: ActivePassList,
+    checkpoint: str | None = None,
+) -> dict:
+    """The verdict on a number and plate typed from a pass, against the signed list."""
+    number = normalize_number(number)
+    if not is_well_formed_number(number):
+        raise UnusableInput("a pass number has 12 digits")
+    if number in revoked:
+        return {"verdict": str(Verdict.REVOKED), "number": number, "reason": ""}
+    listed = passes.find(number)
+    if listed is None:
+        return {"verdict": str(Verdict.UNKNOWN), "number": number, "reason": "no_such_pass"}
+    matches = passes.plate_matches(listed, plate)
+    claims = TokenClaims(
+        number=number,
+        plate=normalize_plate(plate) if matches else "",
+        valid_from=listed.valid_from,
+        valid_until=listed.valid_until,
+        kid="",
+    )
+    verdict = verdict_for(
+        claims, at=at, plate=plate, checkpoint=checkpoint, route=listed.route or None
+    )
+    outcome = _claims_outcome(claims, verdict, passes, listed.route)
+    outcome["plate"] = normalize_plate(plate)
+    return outcome
+
+
+def mark_stale(outcome: dict, passes: ActivePassList | None, until: str | None, at) -> dict:
+    """Flag an outcome judged on copies older than the office allows."""
+    if passes is None:
+        return outcome
+    oldest = passes.generated_at
+    if until:
+        revocations_at = datetime.datetime.fromisoformat(until.replace("Z", "+00:00"))
+        oldest = min(oldest, revocations_at)
+    if at - oldest > passes.max_age:
+        outcome["stale"] = True
+        outcome["lists_as_of"] = _local(oldest)
+    return outcome
 
 
 def _print(outcome: dict, at, until: str | None, stream) -> None:
     verdict = Verdict(outcome["verdict"])
     print(MESSAGES[verdict], file=stream)
-    if "number" in outcome:
+    if "valid_from" in outcome:
         print(f"  pass number: {outcome['number_grouped']}", file=stream)
         print(f"  plate:       {outcome['plate']}", file=stream)
         window = f"{outcome['valid_from']} to {outcome['valid_until']} (Beijing time)"
@@ -135,9 +241,17 @@ def _print(outcome: dict, at, until: str | None, stream) -> None:
         print(f"  reason:      {outcome['reason']}", file=stream)
         if outcome["reason"] == "unknown_key":
             print("  (the keys file may be out of date: fetch /api/v1/keys/)", file=stream)
+    if outcome.get("route"):
+        print(f"  checkpoints: {', '.join(outcome['route'])}", file=stream)
     print(f"  checked at:  {_local(at)} (Beijing time)", file=stream)
     if until:
         print(f"  revocations: as of {until}", file=stream)
+    if outcome.get("stale"):
+        print(
+            f"  LISTS TOO OLD: copied {outcome['lists_as_of']} (Beijing time), past the "
+            "office's maximum age: do not trust a valid verdict; refresh the lists",
+            file=stream,
+        )
 
 
 def main(argv=None, stream=None) -> int:
@@ -148,8 +262,13 @@ def main(argv=None, stream=None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--token", help="the token, or the whole verification URL")
     source.add_argument("--image", help="a picture holding the pass's QR code")
+    source.add_argument("--number", help="the pass number typed from the pass (with --plate)")
     parser.add_argument("--keys", required=True, help="JSON of GET /api/v1/keys/")
     parser.add_argument("--revocations", help="JSON of GET /api/v1/revocations/")
+    parser.add_argument(
+        "--passes", help="JSON of GET /api/v1/checkpoint/active-passes/ (signed by the office)"
+    )
+    parser.add_argument("--checkpoint", help="code of the checkpoint where the pass is seen")
     parser.add_argument("--plate", help="the plate on the vehicle, to compare")
     parser.add_argument("--at", help="judge at this time (ISO 8601; default now)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -158,7 +277,15 @@ def main(argv=None, stream=None) -> int:
         at = parse_time(args.at)
         keys = load_keys(args.keys)
         revoked, until = load_revocations(args.revocations)
-        if args.image:
+        passes = load_pass_list(args.passes, keys)
+        if args.number is not None:
+            if not (args.plate and passes):
+                raise UnusableInput("--number needs --plate and --passes")
+            outcome = check_typed(
+                args.number, args.plate, revoked, at, passes=passes, checkpoint=args.checkpoint
+            )
+            text = None
+        elif args.image:
             texts = read_qr_image(args.image)
             if not texts:
                 raise UnusableInput(f"no QR code found in {args.image}")
@@ -168,11 +295,17 @@ def main(argv=None, stream=None) -> int:
     except (UnusableInput, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    outcome = check(text, keys, revoked, args.plate, at)
+    if text is not None:
+        outcome = check(
+            text, keys, revoked, args.plate, at, passes=passes, checkpoint=args.checkpoint
+        )
+    mark_stale(outcome, passes, until, at)
     if args.json:
         print(json.dumps(outcome, ensure_ascii=False), file=stream)
     else:
         _print(outcome, at, until, stream)
+    if outcome.get("stale") and outcome["verdict"] == Verdict.VALID:
+        return EXIT_STALE
     return EXIT_CODES[Verdict(outcome["verdict"])]
 
 

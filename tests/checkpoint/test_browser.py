@@ -178,10 +178,12 @@ def test_offline_scan_waits_on_the_phone_and_uploads_late(browser_page, live_ser
     factories.CheckpointFactory(code="xiangjiang", name="湘江大桥卡口")
     issued = make_pass(plate="湘B12345")
     open_checkpoint_page(page, live_server)
+    page.wait_for_function("document.documentElement.dataset.offlineReady === 'true'")
 
     context.set_offline(True)
     type_scan(page, issued.number, "湘B12345")
-    page.locator("#cp-verdict[data-severity=info]").wait_for(state="visible")
+    # Checked on the phone against the copied list of passes, then kept for upload.
+    page.locator("#cp-verdict[data-severity=ok][data-offline=true]").wait_for(state="visible")
     shoot(page, "checkpoint-offline-375.png")
     queued = page.evaluate("JSON.parse(localStorage.getItem('passdesk.scanQueue')).length")
     assert queued == 1

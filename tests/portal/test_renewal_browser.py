@@ -8,8 +8,8 @@ import pytest
 
 from passes.models import Pass, PassRequest
 from tests import factories
-from tests.factories.issuing import issued_passes
 from tests.admin.test_browser import CHROMIUM_ARGS, browser_for, shoot
+from tests.factories.issuing import issued_passes
 
 pytestmark = [
     pytest.mark.chromium,

@@ -1,38 +1,55 @@
-/* passdesk offline check: verify a pass's signed token on the phone when the network is gone.
+/* passdesk offline check: verify a pass on the phone when the network is gone.
  *
- * While online the page keeps a copy of the public keys (GET /api/v1/keys/) and of the
- * revocation feed (GET /api/v1/revocations/?since=...) in localStorage. Offline, a scanned QR
- * code is checked here exactly as passes/signing/tokens.py and `python -m passes.verify` do:
- * base32 token, Ed25519 signature (WebCrypto), withdrawn keys, then revoked > plate mismatch >
- * not yet valid > expired > valid. The scan is still queued and judged again by the server.
+ * While online the page keeps copies of the public keys (GET /api/v1/keys/) and of the
+ * revocation feed (GET /api/v1/revocations/?since=...) in localStorage, and of the office's
+ * signed list of active passes (GET /api/v1/checkpoint/active-passes/) in Cache Storage (it
+ * can be megabytes). Offline, a scanned QR code or a typed number + plate is checked here
+ * exactly as passes/signing/tokens.py, passes/signing/passlist.py and `python -m
+ * passes.verify` do: base32 token, Ed25519 signature (WebCrypto), withdrawn keys, then
+ * revoked > plate mismatch > not yet valid > expired > off route > valid. A typed plate is
+ * compared through the list's keyed hash (HMAC-SHA256), so the phone holds no plate in clear.
+ * The scan is still queued and judged again by the server.
  *
  * Token v1: version(1) kid(4) number(5) valid_from(4) valid_until(4) plate(n, UTF-8) sig(64).
+ * List entry: number(5) valid_from(4) valid_until(4) route(2) flags(1) hash(8).
  */
 (function () {
   "use strict";
 
   var KEYS_KEY = "passdesk.keys";
   var REVOKED_KEY = "passdesk.revoked";
+  var LIST_SYNCED_KEY = "passdesk.passListSyncedAt";
+  var DATA_CACHE = "passdesk-data-v1";
   var VERIFY_PATH = "/v/";
+  var ENTRY_SIZE = 24;
+  var ANY_CHECKPOINT = 0xffff;
+
+  var passList = null; // the verified, decoded list in memory
 
   function load(key, fallback) {
     try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
   }
 
-  function getJson(url) {
-    return fetch(url, { credentials: "omit", headers: { Accept: "application/json" } })
+  function getJson(url, credentials) {
+    // "no-cache": asked again each time (the keys are cacheable for 5 minutes, too long for a
+    // key just rotated in).
+    return fetch(url, { credentials: credentials || "omit", cache: "no-cache", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       });
   }
 
-  // --- Keeping the keys and the revocation list -------------------------------------------
+  // --- Keeping the keys, the revocation list and the list of active passes ------------------
   function syncRevocations(feedUrl, state, pages) {
     var url = feedUrl + (state.until ? "?since=" + encodeURIComponent(state.until) : "");
     return getJson(url).then(function (data) {
       data.revoked.forEach(function (entry) {
         if (entry.status === "revoked") state.numbers[entry.number] = entry.at;
+        if (entry.status === "revoked" && entry.reason) {
+          state.reasons = state.reasons || {};
+          state.reasons[entry.number] = entry.reason;
+        }
       });
       state.until = data.until;
       state.syncedAt = new Date().toISOString();
@@ -42,12 +59,48 @@
     });
   }
 
-  function sync(urls) {
-    var keys = getJson(urls.keys).then(function (data) {
+  /* The list through the network when there is one (kept in Cache Storage), else the kept
+   * copy: the page works the same after a reload with no network. */
+  function fetchKept(url) {
+    var request = new Request(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    return fetch(request).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      var copy = response.clone();
+      return caches.open(DATA_CACHE).then(function (cache) { return cache.put(url, copy); })
+        .then(function () { localStorage.setItem(LIST_SYNCED_KEY, new Date().toISOString()); return response.json(); });
+    });
+  }
+
+  function keptList(url) {
+    if (!window.caches) return Promise.resolve(null);
+    return caches.match(url).then(function (response) { return response ? response.json() : null; });
+  }
+
+  function syncKeys(url) {
+    return getJson(url).then(function (data) {
       localStorage.setItem(KEYS_KEY, JSON.stringify(data));
     });
+  }
+
+  function sync(urls) {
+    var keys = syncKeys(urls.keys);
     var revoked = syncRevocations(urls.revocations, load(REVOKED_KEY, { numbers: {}, until: null }), 20);
-    return Promise.all([keys, revoked]);
+    var list = urls.passes && window.caches ? keys.then(function () {
+      return fetchKept(urls.passes).then(function (document) {
+        // Signed with a key newer than the copied keys (just rotated): copy the keys again.
+        if (keyFor(document.kid)) return readList(document);
+        return syncKeys(urls.keys).then(function () { return readList(document); });
+      });
+    }) : Promise.resolve(null);
+    return Promise.all([keys, revoked, list]);
+  }
+
+  /* After a reload: the kept copies, without the network. */
+  function restore(urls) {
+    if (!urls.passes || passList) return Promise.resolve(passList);
+    return keptList(urls.passes).then(function (document) {
+      return document ? readList(document) : null;
+    }).catch(function () { return null; });
   }
 
   // --- Decoding -----------------------------------------------------------------------------
@@ -85,6 +138,12 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function padNumber(value) {
+    var number = String(value);
+    while (number.length < 12) number = "0" + number;
+    return number;
+  }
+
   function decode(text) {
     var token = tokenFromText(text);
     if (!/^[A-Z2-7]+$/.test(token) || token.length > 200) return null;
@@ -96,11 +155,9 @@
     try {
       plate = new TextDecoder("utf-8", { fatal: true }).decode(payload.slice(18));
     } catch (e) { return null; }
-    var number = String(readUint(blob, 5, 5));
-    while (number.length < 12) number = "0" + number;
     return {
       kid: hex(blob.slice(1, 5)),
-      number: number,
+      number: padNumber(readUint(blob, 5, 5)),
       validFrom: new Date(readUint(blob, 10, 4) * 1000),
       validUntil: new Date(readUint(blob, 14, 4) * 1000),
       plate: plate,
@@ -122,37 +179,183 @@
     return (value || "").normalize("NFKC").replace(/[\s·•‧∙.\-_・]/g, "").toUpperCase();
   }
 
-  // --- Checking ------------------------------------------------------------------------------
-  /* Resolves to {verdict, reason, claims, revokedAsOf} or null when this phone cannot tell
-   * (no keys copied yet, or no Ed25519 in this browser). */
-  function check(text, typedPlate, now) {
-    now = now || new Date();
+  /* "４３０２００　０００１２３" or "430200-000123" -> "430200000123" (as the server does). */
+  function normalizeNumber(value) {
+    return (value || "").normalize("NFKC").replace(/[\s\-_·.]/g, "");
+  }
+
+  function isWellFormedNumber(value) {
+    return /^[0-9]{12}$/.test(value);
+  }
+
+  function keyFor(kid, now) {
     var keys = load(KEYS_KEY, null);
-    if (!keys || !window.crypto || !crypto.subtle) return Promise.resolve(null);
-    var claims = decode(text);
-    if (!claims) return Promise.resolve({ verdict: "forged", reason: "malformed" });
-    var entry = (keys.keys || []).filter(function (k) { return k.kid === claims.kid; })[0];
-    if (!entry) return Promise.resolve({ verdict: "forged", reason: "unknown_key" });
-    return crypto.subtle.importKey("raw", base64Bytes(entry.public_key), { name: "Ed25519" }, false, ["verify"])
-      .then(function (key) {
-        return crypto.subtle.verify({ name: "Ed25519" }, key, claims.signature, claims.payload);
-      })
+    if (!keys) return null;
+    return (keys.keys || []).filter(function (k) { return k.kid === kid; })[0] || null;
+  }
+
+  function ed25519Verify(publicKey, signature, data) {
+    return crypto.subtle.importKey("raw", base64Bytes(publicKey), { name: "Ed25519" }, false, ["verify"])
+      .then(function (key) { return crypto.subtle.verify({ name: "Ed25519" }, key, signature, data); });
+  }
+
+  // --- The signed list of active passes ------------------------------------------------------
+  function readList(document) {
+    var entry = keyFor(document.kid);
+    if (!entry || !window.crypto || !crypto.subtle) return Promise.resolve(null);
+    var payloadBytes = new TextEncoder().encode(document.payload);
+    return ed25519Verify(entry.public_key, base64Bytes(document.signature), payloadBytes)
       .then(function (genuine) {
-        if (!genuine) return { verdict: "forged", reason: "forged" };
+        if (!genuine) return null;
+        passList = null;
+        var payload = JSON.parse(document.payload);
+        return crypto.subtle.importKey("raw", base64Bytes(payload.hash_key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+          .then(function (hmacKey) {
+            passList = {
+              generatedAt: new Date(payload.generated_at),
+              maxAgeSeconds: payload.max_age_seconds,
+              routes: payload.routes,
+              blob: base64Bytes(payload.entries),
+              count: payload.count,
+              hmacKey: hmacKey,
+            };
+            return passList;
+          });
+      }, function () { return null; });
+  }
+
+  function findListed(number) {
+    if (!passList || !isWellFormedNumber(number)) return null;
+    var wanted = Number(number), blob = passList.blob;
+    var low = 0, high = blob.length / ENTRY_SIZE - 1;
+    while (low <= high) {
+      var middle = (low + high) >> 1;
+      var at = middle * ENTRY_SIZE;
+      var value = readUint(blob, at, 5);
+      if (value === wanted) {
+        var route = readUint(blob, at + 13, 2);
+        return {
+          number: number,
+          validFromSeconds: readUint(blob, at + 5, 4),
+          validUntilSeconds: readUint(blob, at + 9, 4),
+          validFrom: new Date(readUint(blob, at + 5, 4) * 1000),
+          validUntil: new Date(readUint(blob, at + 9, 4) * 1000),
+          route: route === ANY_CHECKPOINT ? [] : passList.routes[route],
+          yellow: (blob[at + 15] & 1) === 1,
+          digest: blob.slice(at + 16, at + 24),
+        };
+      }
+      if (value < wanted) low = middle + 1; else high = middle - 1;
+    }
+    return null;
+  }
+
+  function plateMatches(listed, plate) {
+    var message = listed.number + "|" + normalizePlate(plate) + "|" + listed.validFromSeconds + "|" + listed.validUntilSeconds;
+    return crypto.subtle.sign("HMAC", passList.hmacKey, new TextEncoder().encode(message)).then(function (mac) {
+      var bytes = new Uint8Array(mac);
+      for (var i = 0; i < 8; i++) if (bytes[i] !== listed.digest[i]) return false;
+      return true;
+    });
+  }
+
+  // --- Age of the copies -----------------------------------------------------------------------
+  /* The oldest of the copies (revocations and active passes) and whether the office's maximum
+   * age has passed. */
+  function listsAge(now) {
+    now = now || new Date();
+    var revoked = load(REVOKED_KEY, {});
+    var times = [];
+    if (revoked.syncedAt) times.push(new Date(revoked.syncedAt));
+    if (passList) times.push(passList.generatedAt);
+    if (!times.length) return { asOf: null, stale: true, maxAgeSeconds: null };
+    var oldest = new Date(Math.min.apply(null, times.map(Number)));
+    var maxAge = passList ? passList.maxAgeSeconds : null;
+    return {
+      asOf: oldest,
+      ageSeconds: (now - oldest) / 1000,
+      maxAgeSeconds: maxAge,
+      stale: maxAge !== null && (now - oldest) / 1000 > maxAge,
+    };
+  }
+
+  // --- Checking ------------------------------------------------------------------------------
+  function judge(number, plate, validFrom, validUntil, route, now, typedPlate, checkpoint) {
+    var revoked = load(REVOKED_KEY, { numbers: {} });
+    if (revoked.numbers[number]) return { verdict: "revoked", revokedAt: revoked.numbers[number], revokedReason: (revoked.reasons || {})[number] };
+    if (typedPlate && normalizePlate(typedPlate) !== plate) return { verdict: "plate_mismatch" };
+    if (now < validFrom) return { verdict: "not_yet_valid" };
+    if (now >= validUntil) return { verdict: "expired" };
+    if (checkpoint && route && route.length && route.indexOf(checkpoint) < 0) return { verdict: "off_route" };
+    return { verdict: "valid" };
+  }
+
+  function finish(result, claims, listed) {
+    result.reason = result.reason || "";
+    result.claims = claims;
+    result.route = listed ? listed.route : null;
+    result.yellow = listed ? listed.yellow : false;
+    result.age = listsAge();
+    return result;
+  }
+
+  /* Resolves to {verdict, reason, claims, route, age} or null when this phone cannot tell
+   * (no keys copied yet, or no Ed25519 in this browser). */
+  function check(text, typedPlate, checkpoint, now) {
+    now = now || new Date();
+    if (!load(KEYS_KEY, null) || !window.crypto || !crypto.subtle) return Promise.resolve(null);
+    var claims = decode(text);
+    if (!claims) return Promise.resolve(finish({ verdict: "forged", reason: "malformed" }, null));
+    var entry = keyFor(claims.kid);
+    if (!entry) return Promise.resolve(finish({ verdict: "forged", reason: "unknown_key" }, claims));
+    return ed25519Verify(entry.public_key, claims.signature, claims.payload)
+      .then(function (genuine) {
+        if (!genuine) return finish({ verdict: "forged", reason: "forged" }, claims);
         if (entry.withdrawn_at && new Date(entry.withdrawn_at) <= now) {
-          return { verdict: "forged", reason: "withdrawn_key" };
+          return finish({ verdict: "forged", reason: "withdrawn_key" }, claims);
         }
-        var revoked = load(REVOKED_KEY, { numbers: {} });
-        var verdict = "valid";
-        if (revoked.numbers[claims.number]) verdict = "revoked";
-        else if (typedPlate && normalizePlate(typedPlate) !== claims.plate) verdict = "plate_mismatch";
-        else if (now < claims.validFrom) verdict = "not_yet_valid";
-        else if (now >= claims.validUntil) verdict = "expired";
-        return { verdict: verdict, reason: "", claims: claims, revokedAsOf: revoked.syncedAt || null };
+        var listed = findListed(claims.number);
+        var result = judge(claims.number, claims.plate, claims.validFrom, claims.validUntil,
+          listed ? listed.route : null, now, typedPlate, checkpoint);
+        return finish(result, claims, listed);
       }, function () {
         return null; // this browser has no Ed25519 in WebCrypto: cannot tell offline
       });
   }
 
-  window.PassdeskOffline = { sync: sync, check: check, decode: decode, normalizePlate: normalizePlate };
+  /* A typed number and plate against the copied lists. */
+  function checkTyped(number, typedPlate, checkpoint, now) {
+    now = now || new Date();
+    number = normalizeNumber(number);
+    if (!passList || !window.crypto || !crypto.subtle) return Promise.resolve(null);
+    var revoked = load(REVOKED_KEY, { numbers: {} });
+    var plate = normalizePlate(typedPlate);
+    var claims = { number: number, plate: plate };
+    if (revoked.numbers[number]) {
+      return Promise.resolve(finish({ verdict: "revoked", revokedAt: revoked.numbers[number], revokedReason: (revoked.reasons || {})[number] }, claims));
+    }
+    var listed = findListed(number);
+    if (!listed) return Promise.resolve(finish({ verdict: "unknown", reason: "no_such_pass" }, claims));
+    claims.validFrom = listed.validFrom;
+    claims.validUntil = listed.validUntil;
+    return plateMatches(listed, plate).then(function (matches) {
+      if (!matches) claims.plate = ""; // the pass's plate is not on the phone, only its hash
+      var result = matches
+        ? judge(number, plate, listed.validFrom, listed.validUntil, listed.route, now, null, checkpoint)
+        : { verdict: "plate_mismatch" };
+      return finish(result, claims, listed);
+    });
+  }
+
+  window.PassdeskOffline = {
+    sync: sync,
+    restore: restore,
+    check: check,
+    checkTyped: checkTyped,
+    decode: decode,
+    listsAge: listsAge,
+    normalizeNumber: normalizeNumber,
+    normalizePlate: normalizePlate,
+    isWellFormedNumber: isWellFormedNumber,
+  };
 })();
