@@ -191,7 +191,12 @@ PASSDESK_VERIFY_RATE_PER_MINUTE = env.int("PASSDESK_VERIFY_RATE_PER_MINUTE", def
 PASSDESK_FEED_RATE_PER_MINUTE = env.int("PASSDESK_FEED_RATE_PER_MINUTE", default=120)
 
 # Machine reading (OCR) of scanned materials, on the Celery queue "ocr" (its own worker).
-PASSDESK_OCR_ENABLED = env.bool("PASSDESK_OCR_ENABLED", default=True)
+# On by default only with a real broker: in eager mode a reading would run inside the upload's
+# web request.
+PASSDESK_OCR_ENABLED = env.bool(
+    "PASSDESK_OCR_ENABLED",
+    default=not env.bool("CELERY_TASK_ALWAYS_EAGER", default=not env.str("CELERY_BROKER_URL", "")),
+)
 PASSDESK_OCR_MAX_SIDE = env.int("PASSDESK_OCR_MAX_SIDE", default=1280)
 PASSDESK_OCR_MAX_PAGES = env.int("PASSDESK_OCR_MAX_PAGES", default=3)
 PASSDESK_OCR_THREADS = env.int("PASSDESK_OCR_THREADS", default=1)

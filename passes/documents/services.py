@@ -20,6 +20,7 @@ from ..models import Document, DocumentKind, PassRequest
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 from .errors import UploadRejected
 from .inspection import InspectedUpload, inspect_upload
+from .ocr.services import schedule_reading
 
 logger = logging.getLogger(__name__)
 
@@ -320,6 +321,7 @@ def attach_document(
                 data=_upload_data(document),
             )
             transaction.on_commit(functools.partial(_queue_thumbnail, document.pk), robust=True)
+            schedule_reading(document)
     except BaseException:
         # The row was rolled back with the transaction; the file it pointed at must go too.
         if stored:
@@ -432,6 +434,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             storage = replacement.file.storage
             transaction.on_commit(functools.partial(_delete_files, old_names, storage), robust=True)
             transaction.on_commit(functools.partial(_queue_thumbnail, replacement.pk), robust=True)
+            schedule_reading(replacement)
     except BaseException:
         if stored_new:
             _delete_files([stored_new], Document.file.field.storage)

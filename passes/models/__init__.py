@@ -13,6 +13,7 @@ from .notifications import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .readings import DocumentReading
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentReview",
     "DocumentView",
     "DocumentKind",
+    "DocumentReading",
     "Driver",
     "Enterprise",
     "ImportJob",

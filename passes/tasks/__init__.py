@@ -14,6 +14,7 @@ from .notifications import (
     send_review_digests,
     sweep_notifications,
 )
+from .ocr import read_document
 
 __all__ = [
     "deliver_notification",
@@ -21,6 +22,7 @@ __all__ = [
     "make_thumbnail",
     "notify_expiring_passes",
     "purge_idempotency_keys",
+    "read_document",
     "render_request_passes",
     "run_import",
     "send_review_digests",

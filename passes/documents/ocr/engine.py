@@ -95,7 +95,14 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
 
     engine = get_engine()
     width, height = image.size
-    pixels = np.asarray(image)[:, :, ::-1]  # RGB -> BGR, as OpenCV-based models expect
+    # The red channel as grey on all three: black and blue ink stay dark while red seals and
+    # stamps, pressed over the text of licences and reports, fade into the paper.
+    # Levels: the paper (the median) and anything nearly as light (a faded seal) become white.
+    red = np.asarray(image)[:, :, 0].astype(np.float32)
+    black, paper = np.percentile(red, 1), np.median(red)
+    white = black + 0.8 * max(paper - black, 1.0)
+    grey = np.clip((red - black) * (255.0 / max(white - black, 1.0)), 0, 255).astype(np.uint8)
+    pixels = np.ascontiguousarray(np.stack([grey, grey, grey], axis=-1))
     with _lock:  # one page at a time per process: ONNX sessions are shared
         found, _elapsed = engine(pixels)
     lines = []
