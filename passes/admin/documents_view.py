@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import review, roles
+from ..documents.ocr.presenting import matched_boxes
 from ..models import Document, DocumentView
 
 INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -67,6 +68,8 @@ def document_viewer(modeladmin):
                 + f"?view={recorded.pk}"
                 for n in _pages(document)
             ],
+            # The lines the machine check used, boxed over the scan (green match, red not).
+            "boxes": matched_boxes(document),
             "title": document.original_name,
         }
         return TemplateResponse(request, "admin/passes/reviewqueue/viewer.html", context)

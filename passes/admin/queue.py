@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import review, roles
+from ..documents.ocr.request_checks import annotate_machine_check
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
 from ..validators import normalize_plate
-from . import review_page
+from . import readings, review_page
 from .exports import ExportMixin
 
 Status = PassRequest.Status
@@ -118,6 +119,27 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MachineCheckFilter(admin.SimpleListFilter):
+    title = gettext_lazy("machine check")
+    parameter_name = "machine"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("all_match", _("Machine check: all match")),
+            ("mismatch", _("Machine check: mismatch")),
+            ("other", _("Not all machine-read")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all_match":
+            return queryset.filter(machine_all_match=True)
+        if self.value() == "mismatch":
+            return queryset.filter(machine_mismatch=True)
+        if self.value() == "other":
+            return queryset.filter(machine_all_match=False, machine_mismatch=False)
+        return queryset
+
+
 class QueueChangeList(ChangeList):
     """Attaches the page's warnings to each row, computed for the page at once."""
 
@@ -139,6 +161,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         "vehicles_col",
         "waiting_col",
         "reviewer_col",
+        "machine_col",
         "warnings_col",
     )
     list_display_links = ("reference_col",)
@@ -148,6 +171,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         ReviewerFilter,
         KeyEnterpriseFilter,
         OverdueFilter,
+        MachineCheckFilter,
     )
     search_fields = (
         "reference",
@@ -187,7 +211,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
     # --- queryset and columns ---
 
     def get_queryset(self, request):
-        return (
+        return annotate_machine_check(
             super()
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
@@ -270,6 +294,14 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         if getattr(obj, "is_mine", False):
             return format_html('<strong class="pd-mine">{} · {}</strong>', name, _("you"))
         return name
+
+    @admin.display(description=gettext_lazy("machine check"))
+    def machine_col(self, obj):
+        if getattr(obj, "machine_all_match", False):
+            return format_html('<span class="pd-machine-all_match">✔ {}</span>', _("all match"))
+        if getattr(obj, "machine_mismatch", False):
+            return format_html('<strong class="pd-check-mismatch">✘ {}</strong>', _("mismatch"))
+        return format_html('<span class="pd-muted">{}</span>', _("not all read"))
 
     @admin.display(description=gettext_lazy("warnings"))
     def warnings_col(self, obj):
@@ -370,6 +402,11 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
                 "document/<int:pk>/mark/",
                 wrap(review_page.mark_document_view(self)),
                 name="passes_review_mark_document",
+            ),
+            path(
+                "document/<int:pk>/reread/",
+                wrap(readings.reread_view(self)),
+                name="passes_review_reread_document",
             ),
             path(
                 "document/<int:pk>/viewer/",

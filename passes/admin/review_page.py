@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import review, roles, workflow
+from ..documents.ocr.presenting import summarize
 from ..models import (
     Document,
     DocumentReview,
@@ -30,6 +31,7 @@ from ..models import (
 )
 from ..workflow import WorkflowError
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
+from .readings import can_reread
 
 Status = PassRequest.Status
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -90,7 +92,7 @@ def documents_for(pass_request, items, user):
     )
     return list(
         Document.objects.filter(Q(request=pass_request) | standing)
-        .select_related("review__reviewer", "item__vehicle", "vehicle", "driver")
+        .select_related("review__reviewer", "item__vehicle", "vehicle", "driver", "reading")
         .annotate(
             seen_by_me=Exists(DocumentView.objects.filter(document=OuterRef("pk"), user=user))
         )
@@ -123,6 +125,7 @@ def review_view(modeladmin, request, object_id):
     for doc in documents:
         doc.thumb_url = thumbnail_url(doc)
         doc.verdict = getattr(doc, "review", None) if doc.request_id else None
+        doc.machine = summarize(doc)
     by_item = {item.pk: [] for item in items}
     by_driver = {}
     for doc in documents:
@@ -179,6 +182,8 @@ def review_view(modeladmin, request, object_id):
         "max_until": max_until,
         "max_until_input": _local_input(max_until),
         "verdicts": DocumentReview.Verdict,
+        "machine_mismatches": [(doc, line) for doc in documents for line in doc.machine.mismatches],
+        "can_reread": can_reread(user),
     }
     return TemplateResponse(request, "admin/passes/reviewqueue/review.html", context)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from ...models import DocumentReading
-from .checks import MATCH, MISMATCH, describe
+from .checks import FIELD_LABELS, MATCH, MISMATCH, REASONS, describe
 from .services import effective_status
 
 NOT_READ_REASONS = {
@@ -27,6 +27,15 @@ class CheckLine:
     field: str = ""
     read: str = ""
     filed: str = ""
+    reason: str = ""
+
+    @property
+    def field_label(self):
+        return FIELD_LABELS.get(self.field, self.field)
+
+    @property
+    def reason_text(self):
+        return REASONS.get(self.reason, "")
 
 
 @dataclass
@@ -82,6 +91,7 @@ def summarize(document) -> ReadingSummary:
             field=check["field"],
             read=check.get("read") or "",
             filed=check.get("filed") or "",
+            reason=check.get("reason") or "",
         )
         for check in reading.checks
     ]
