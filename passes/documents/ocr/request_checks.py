@@ -43,3 +43,31 @@ def annotate_machine_check(queryset):
     return queryset.annotate(
         machine_all_match=all_match_expression(), machine_mismatch=mismatch_expression()
     )
+
+
+def machine_check_figures(since) -> dict:
+    """Of the requests decided since ``since``: how many, how many the machine found all-match,
+    how many it found a mismatch on, and how many of those a reviewer approved anyway."""
+    from django.db.models import Count, Q
+
+    from ...models import PassRequest
+
+    Status = PassRequest.Status
+    decided = annotate_machine_check(
+        PassRequest.objects.filter(
+            decided_at__gte=since, status__in=[Status.APPROVED, Status.RETURNED, Status.REJECTED]
+        )
+    )
+    counts = decided.aggregate(
+        decided=Count("pk"),
+        all_match=Count("pk", filter=Q(machine_all_match=True)),
+        mismatch=Count("pk", filter=Q(machine_mismatch=True)),
+        overridden=Count("pk", filter=Q(machine_mismatch=True, status=Status.APPROVED)),
+    )
+    counts["all_match_share"] = (
+        counts["all_match"] / counts["decided"] if counts["decided"] else None
+    )
+    counts["override_rate"] = (
+        counts["overridden"] / counts["mismatch"] if counts["mismatch"] else None
+    )
+    return counts
