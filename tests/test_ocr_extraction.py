@@ -2,7 +2,7 @@
 
 import pytest
 
-from passes.benchmarks.ocr_samples import draw_lines, make_samples
+from passes.benchmarks._ocr_samples import draw_lines, make_samples
 from passes.documents.ocr import engine
 from passes.documents.ocr.extract import (
     credit_code_candidates,
