@@ -250,3 +250,22 @@ def test_machine_check_does_not_leak_id_numbers_into_logs(
         )
     assert DocumentReading.objects.get().outcome == "mismatch"
     assert other not in caplog.text and driver.id_number not in caplog.text
+
+
+def test_a_standing_vehicle_licence_is_checked_against_the_vehicle(
+    applicant, enterprise, django_capture_on_commit_callbacks
+):
+    vehicle = factories.VehicleFactory(enterprise=enterprise)
+    client = client_for(applicant)
+    url = reverse("passes:vehicle-detail", args=[vehicle.pk])
+    truth = {"plate": _wrong(vehicle.plate), "vehicle_type": "重型货车", "owner": enterprise.name}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url,
+            {
+                "kind": DocumentKind.VEHICLE_LICENCE,
+                "file": scan_upload(DocumentKind.VEHICLE_LICENCE, truth),
+            },
+        )
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Machine check: mismatch" in page and _wrong(vehicle.plate) in page
