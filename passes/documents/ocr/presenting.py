@@ -10,7 +10,7 @@ from .checks import FIELD_LABELS, MATCH, MISMATCH, REASONS, describe
 from .services import effective_status
 
 NOT_READ_REASONS = {
-    "not_requested": _("machine reading is off"),
+    "not_requested": _("never sent for machine reading"),
     "stale": _("the reading did not finish in time (the OCR worker may be down)"),
     "queue_unavailable": _("the reading could not be queued"),
     "timeout": _("the reading took too long"),
