@@ -13,6 +13,7 @@ app.autodiscover_tasks(
     [
         "passes.api",
         "passes.documents",
+        "passes.documents.ocr",
         "passes.enterprises",
         "passes.issuing",
         "passes.messaging",

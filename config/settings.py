@@ -239,6 +239,21 @@ PASSDESK_FEED_RATE_PER_MINUTE = env.int("PASSDESK_FEED_RATE_PER_MINUTE", default
 # active passes): past it, every offline verdict is amber and says the copy is too old.
 PASSDESK_OFFLINE_MAX_AGE_HOURS = env.int("PASSDESK_OFFLINE_MAX_AGE_HOURS", default=24)
 
+# Machine reading (OCR) of scanned materials, on the Celery queue "ocr" (its own worker).
+# On by default only with a real broker: in eager mode a reading would run inside the upload's
+# web request.
+PASSDESK_OCR_ENABLED = env.bool(
+    "PASSDESK_OCR_ENABLED",
+    default=not env.bool("CELERY_TASK_ALWAYS_EAGER", default=not env.str("CELERY_BROKER_URL", "")),
+)
+PASSDESK_OCR_MAX_SIDE = env.int("PASSDESK_OCR_MAX_SIDE", default=1280)
+PASSDESK_OCR_MAX_PAGES = env.int("PASSDESK_OCR_MAX_PAGES", default=3)
+PASSDESK_OCR_THREADS = env.int("PASSDESK_OCR_THREADS", default=1)
+# A reading that has not finished this long after the upload (worker down, queue jammed) is
+# shown as "not machine-read"; a task running longer than the time limit gives up.
+PASSDESK_OCR_STALE_AFTER_SECONDS = env.int("PASSDESK_OCR_STALE_AFTER_SECONDS", default=300)
+PASSDESK_OCR_TIME_LIMIT_SECONDS = env.int("PASSDESK_OCR_TIME_LIMIT_SECONDS", default=60)
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -292,6 +307,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# OCR is slow and memory-hungry: it runs on its own queue, served by the worker-ocr service.
+CELERY_TASK_ROUTES = {"passes.read_document": {"queue": "ocr"}}
 CELERY_BEAT_SCHEDULE = {
     "expire-passes": {
         "task": "passes.expire_passes",

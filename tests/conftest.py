@@ -98,6 +98,13 @@ def _rate_windows(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _ocr_off(settings):
+    """Machine reading costs about a CPU-second per scan; tests that upload scans for other
+    reasons do without it. OCR tests turn it on (``settings.PASSDESK_OCR_ENABLED = True``)."""
+    settings.PASSDESK_OCR_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Every test writes files to its own private media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

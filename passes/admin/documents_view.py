@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from .. import roles
 from ..documents import can_view_document
 from ..documents.files import CACHE_NEVER, private_file_response
+from ..documents.ocr.presenting import matched_boxes
 from ..models import Document, DocumentView
 from ..requests import review
 
@@ -70,6 +71,8 @@ def document_viewer(modeladmin):
                 + f"?view={recorded.pk}"
                 for n in _pages(document)
             ],
+            # The lines the machine check used, boxed over the scan (green match, red not).
+            "boxes": matched_boxes(document),
             "title": document.original_name,
         }
         return TemplateResponse(request, "admin/passes/reviewqueue/viewer.html", context)

@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import roles
+from ..documents.ocr.request_checks import annotate_machine_check
 from ..messaging.messages import unanswered
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
 from ..requests import review
 from ..validators import normalize_plate
-from . import review_messages, review_page
+from . import readings, review_messages, review_page
 from .exports import ExportMixin
 
 Status = PassRequest.Status
@@ -130,6 +131,26 @@ class UnansweredMessagesFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "unanswered":
             return queryset.filter(unanswered())
+
+
+class MachineCheckFilter(admin.SimpleListFilter):
+    title = gettext_lazy("machine check")
+    parameter_name = "machine"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("all_match", _("Machine check: all match")),
+            ("mismatch", _("Machine check: mismatch")),
+            ("other", _("Not all machine-read")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all_match":
+            return queryset.filter(machine_all_match=True)
+        if self.value() == "mismatch":
+            return queryset.filter(machine_mismatch=True)
+        if self.value() == "other":
+            return queryset.filter(machine_all_match=False, machine_mismatch=False)
         return queryset
 
 
@@ -154,6 +175,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         "vehicles_col",
         "waiting_col",
         "reviewer_col",
+        "machine_col",
         "warnings_col",
         "messages_col",
     )
@@ -165,6 +187,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         KeyEnterpriseFilter,
         OverdueFilter,
         UnansweredMessagesFilter,
+        MachineCheckFilter,
     )
     search_fields = (
         "reference",
@@ -204,7 +227,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
     # --- queryset and columns ---
 
     def get_queryset(self, request):
-        return (
+        return annotate_machine_check(
             super()
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
@@ -287,6 +310,14 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
         if getattr(obj, "is_mine", False):
             return format_html('<strong class="pd-mine">{} · {}</strong>', name, _("you"))
         return name
+
+    @admin.display(description=gettext_lazy("machine check"))
+    def machine_col(self, obj):
+        if getattr(obj, "machine_all_match", False):
+            return format_html('<span class="pd-machine-all_match">✔ {}</span>', _("all match"))
+        if getattr(obj, "machine_mismatch", False):
+            return format_html('<strong class="pd-check-mismatch">✘ {}</strong>', _("mismatch"))
+        return format_html('<span class="pd-muted">{}</span>', _("not all read"))
 
     @admin.display(description=gettext_lazy("warnings"))
     def warnings_col(self, obj):
@@ -430,6 +461,11 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
                 "document/<int:pk>/mark/",
                 wrap(review_page.mark_document_view(self)),
                 name="passes_review_mark_document",
+            ),
+            path(
+                "document/<int:pk>/reread/",
+                wrap(readings.reread_view(self)),
+                name="passes_review_reread_document",
             ),
             path(
                 "document/<int:pk>/viewer/",

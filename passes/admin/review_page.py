@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import audit, roles
+from ..documents.ocr.presenting import summarize
 from ..errors import WorkflowError
 from ..models import (
     Document,
@@ -32,6 +33,7 @@ from ..models import (
 from ..requests import renewal, review, workflow
 from . import review_messages
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
+from .readings import can_reread
 
 Status = PassRequest.Status
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -92,7 +94,7 @@ def documents_for(pass_request, items, user):
     )
     return list(
         Document.objects.filter(Q(request=pass_request) | standing)
-        .select_related("review__reviewer", "item__vehicle", "vehicle", "driver")
+        .select_related("review__reviewer", "item__vehicle", "vehicle", "driver", "reading")
         .annotate(
             seen_by_me=Exists(DocumentView.objects.filter(document=OuterRef("pk"), user=user))
         )
@@ -125,6 +127,7 @@ def review_view(modeladmin, request, object_id):
     for doc in documents:
         doc.thumb_url = thumbnail_url(doc)
         doc.verdict = getattr(doc, "review", None) if doc.request_id else None
+        doc.machine = summarize(doc)
     by_item = {item.pk: [] for item in items}
     by_driver = {}
     for doc in documents:
@@ -184,6 +187,8 @@ def review_view(modeladmin, request, object_id):
         "max_until_input": _local_input(max_until),
         "verdicts": DocumentReview.Verdict,
         **review_messages.context_for(obj),
+        "machine_mismatches": [(doc, line) for doc in documents for line in doc.machine.mismatches],
+        "can_reread": can_reread(user),
     }
     return TemplateResponse(request, "admin/passes/reviewqueue/review.html", context)
 

@@ -93,8 +93,28 @@ def _reverse_or_none(name, **kwargs):
         return None
 
 
+class MachineCheckLineOut(serializers.Serializer):
+    field = serializers.CharField()
+    status = serializers.ChoiceField(choices=["match", "mismatch", "unreadable"])
+    read = serializers.CharField(help_text="What the machine read; ID numbers masked.")
+    filed = serializers.CharField(help_text="What was filed; ID numbers masked.")
+    message = serializers.CharField(source="text")
+
+
+class MachineCheckOut(serializers.Serializer):
+    """What the office's machine read on the scan, against what was filed. Advisory: a person
+    decides. ``status`` is pending, read or not_read (with ``reason``)."""
+
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    outcome = serializers.CharField(help_text="all_match, mismatch, incomplete or empty.")
+    summary = serializers.CharField(source="label")
+    checks = MachineCheckLineOut(many=True, source="lines")
+
+
 class DocumentOut(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    machine_check = serializers.SerializerMethodField()
 
     class Meta:
         model = Document
@@ -112,7 +132,14 @@ class DocumentOut(serializers.ModelSerializer):
             "tested_at",
             "uploaded_at",
             "url",
+            "machine_check",
         ]
+
+    @extend_schema_field(MachineCheckOut)
+    def get_machine_check(self, document):
+        from ..documents.ocr.presenting import summarize
+
+        return MachineCheckOut(summarize(document)).data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):

@@ -29,7 +29,7 @@ def detail_queryset(queryset):
         "checkpoints",
         Prefetch("items", queryset=RequestItem.objects.select_related("vehicle").order_by("pk")),
         "items__drivers",
-        "documents",
+        Prefetch("documents", queryset=Document.objects.select_related("reading")),
         Prefetch(
             "audit_events",
             queryset=AuditEvent.objects.select_related("actor", "actor__membership"),

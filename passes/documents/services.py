@@ -21,6 +21,7 @@ from ..models import Document, DocumentKind, PassRequest
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 from .errors import UploadRejected
 from .inspection import InspectedUpload, inspect_upload
+from .ocr.services import schedule_reading
 
 logger = logging.getLogger(__name__)
 
@@ -350,6 +351,7 @@ def attach_document(
             # First hook: from here on the row is committed and its file must stay.
             transaction.on_commit(lambda: committed.append(True))
             _after_commit(_queue_thumbnail, document.pk)
+            schedule_reading(document)
     except BaseException:
         # The row was rolled back with the transaction; the file it pointed at must go too.
         if stored and not committed:
@@ -464,6 +466,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             transaction.on_commit(lambda: committed.append(True))
             _after_commit(_delete_files, old_names, storage)
             _after_commit(_queue_thumbnail, replacement.pk)
+            schedule_reading(replacement)
     except BaseException:
         if stored_new and not committed:
             _delete_files([stored_new], Document.file.field.storage)

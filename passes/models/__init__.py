@@ -16,6 +16,7 @@ from .messaging import (
     RequestMessage,
 )
 from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from .readings import DocumentReading
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
@@ -36,6 +37,7 @@ __all__ = [
     "DocumentReview",
     "DocumentView",
     "DocumentKind",
+    "DocumentReading",
     "Driver",
     "Enterprise",
     "ImportJob",

@@ -24,6 +24,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from ..documents.ocr.request_checks import machine_check_figures
 from ..models import AuditEvent, Enterprise, Pass, PassRequest
 
 Status = PassRequest.Status
@@ -57,6 +58,7 @@ class Figures:
     decisions_by_reviewer: list  # (username, approved, returned, rejected, total)
     key_total: int
     key_with_pass: int
+    machine_check: dict | None = None  # decided, all_match(_share), mismatch, overridden, rate
 
 
 def _today_start(now):
@@ -180,4 +182,5 @@ def figures(now=None, days=30) -> Figures:
         decisions_by_reviewer=decisions_by_reviewer(since),
         key_total=key_total,
         key_with_pass=key_with_pass,
+        machine_check=machine_check_figures(since),
     )

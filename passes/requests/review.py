@@ -258,14 +258,35 @@ class BulkPlan:
         return sum(vehicles for _req, vehicles in self.ready)
 
 
+def machine_all_match(request_ids) -> set | None:
+    """Which requests the machine check found all-match; None when machine reading is off
+    (bulk approval then works as before)."""
+    from django.conf import settings
+
+    from ..documents.ocr.request_checks import annotate_machine_check
+
+    if not settings.PASSDESK_OCR_ENABLED:
+        return None
+    return set(
+        annotate_machine_check(PassRequest.objects.filter(pk__in=request_ids))
+        .filter(machine_all_match=True)
+        .values_list("pk", flat=True)
+    )
+
+
 def plan_bulk_approval(requests, user) -> BulkPlan:
     """Which of ``requests`` (annotated with ``vehicles``) approval would issue passes for,
     and which it leaves out and why."""
     requests = list(requests)
     warnings = warnings_for(requests)
+    all_match = machine_all_match([req.pk for req in requests])
     plan = BulkPlan()
     for req in requests:
         reasons = [str(w) for w in warnings[req.pk]]
+        if all_match is not None and req.pk not in all_match:
+            reasons.append(
+                _("Machine check: not all match (a mismatch, or a scan not machine-read).")
+            )
         if req.status not in PassRequest.QUEUE_STATUSES:
             reasons.append(_("It is %(status)s.") % {"status": req.get_status_display()})
         elif (

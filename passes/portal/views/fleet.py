@@ -165,7 +165,11 @@ def fleet_detail(request, kind, pk):
                 % {"file": form.cleaned_data["file"].name, "what": kind.label(obj)},
             )
             return redirect(f"passes:{kind.name}-detail", pk=obj.pk)
-    documents = obj.documents.filter(request__isnull=True).order_by("kind", "-uploaded_at")
+    documents = (
+        obj.documents.filter(request__isnull=True)
+        .select_related("reading")
+        .order_by("kind", "-uploaded_at")
+    )
     return render(
         request,
         "passes/portal/fleet_detail.html",

@@ -88,7 +88,7 @@ def request_detail(request, pk):
     )
     reasons, return_event = document_reasons(pass_request)
     documents = list(
-        pass_request.documents.select_related("item__vehicle", "driver").order_by(
+        pass_request.documents.select_related("item__vehicle", "driver", "reading").order_by(
             "kind", "uploaded_at"
         )
     )

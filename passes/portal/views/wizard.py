@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ...documents.ocr.presenting import summarize
 from ...errors import WorkflowError
 from ...models import PassRequest
 from ...requests import filing, workflow
@@ -268,9 +269,9 @@ def upload_context(pass_request, replace=None):
         "upload_form": UploadForm(targets=choices, initial=initial),
         "upload_url": reverse("passes:request-upload", args=[pass_request.pk]),
         "slots": checklist(pass_request),
-        "attached": pass_request.documents.select_related("item__vehicle", "driver").order_by(
-            "kind", "uploaded_at"
-        ),
+        "attached": pass_request.documents.select_related(
+            "item__vehicle", "driver", "reading"
+        ).order_by("kind", "uploaded_at"),
         "replacing": replace,
     }
 
@@ -312,6 +313,7 @@ def _review_step(request, pass_request):
             return redirect("passes:request-submitted", pk=pass_request.pk)
         return redirect("passes:request-step", pk=pass_request.pk, step="review")
     items = pass_request.items.select_related("vehicle").prefetch_related("drivers")
+    attached = list(pass_request.documents.select_related("reading").order_by("kind", "pk"))
     return render(
         request,
         "passes/portal/wizard_review.html",
@@ -322,6 +324,9 @@ def _review_step(request, pass_request):
             missing=workflow.missing_documents(pass_request),
             can_submit=request.enterprise.is_verified,
             checkpoints=pass_request.checkpoints.all(),
-            attached=pass_request.documents.all(),
+            attached=attached,
+            machine_mismatches=[
+                line for document in attached for line in summarize(document).mismatches
+            ],
         ),
     )

@@ -173,8 +173,20 @@
           var replacement = fresh.getElementById(region.id);
           if (replacement) region.innerHTML = replacement.innerHTML;
         });
+        watchReadings();
       });
   }
+
+  // Scans being machine-read: look again every two seconds (for up to two minutes) so the
+  // enterprise sees a mismatch before it submits.
+  var readingPolls = 0;
+  function watchReadings() {
+    if (!document.querySelector("[data-refresh] [data-reading-pending]")) return;
+    if (readingPolls >= 60) return;
+    readingPolls += 1;
+    window.setTimeout(refreshRegions, 2000);
+  }
+  ready(watchReadings);
 
   // Import progress: poll the small JSON status view, then show the result table.
   function pollImport(block) {

@@ -1,0 +1,271 @@
+"""Checks of what the machine read against what was filed: match, mismatch or unreadable.
+
+A check says "match" only when the value read equals the filed one after normalisation; a value
+read with low confidence that differs is "unreadable", never "match". ID numbers are kept
+masked in the checks (they are shown in lists and to the enterprise).
+"""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ... import validators
+from ...models import DocumentKind, DocumentReading
+from .extract import Extraction, normalize_name, vehicle_type_of
+
+MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"
+# A differing value read below this confidence is put down to the scan, not to the document.
+CONFIDENT = 0.8
+
+FIELD_LABELS = {
+    "credit_code": gettext_lazy("unified social credit code"),
+    "enterprise_name": gettext_lazy("enterprise name"),
+    "plate": gettext_lazy("plate"),
+    "owner": gettext_lazy("owner"),
+    "vehicle_type": gettext_lazy("vehicle type"),
+    "name": gettext_lazy("name"),
+    "id_number": gettext_lazy("ID number"),
+    "licence_class": gettext_lazy("licence class"),
+    "sampled_at": gettext_lazy("sampling time"),
+    "result": gettext_lazy("test result"),
+}
+REASONS = {
+    "not_found": gettext_lazy("not found on the scan"),
+    "checksum": gettext_lazy("what was read fails its check character"),
+    "low_confidence": gettext_lazy("read with low confidence"),
+    "masked": gettext_lazy("masked on the document"),
+    "not_filed": gettext_lazy("nothing filed to compare with"),
+    "unknown_type": gettext_lazy("wording not recognised"),
+    "too_old": gettext_lazy("older than the pass type allows"),
+    "after_upload": gettext_lazy("later than the upload"),
+    "positive": gettext_lazy("the result is positive"),
+    "near_match": gettext_lazy("one character differs; please compare by eye"),
+}
+
+
+def _check(field, status, read="", filed="", reason=""):
+    return {"field": field, "status": status, "read": read, "filed": filed, "reason": reason}
+
+
+def _confidence(extraction: Extraction, lines, name) -> float:
+    index = extraction.evidence.get(name)
+    if index is None or index >= len(lines):
+        return 0.0
+    return float(lines[index].get("confidence", 0))
+
+
+def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=None):
+    shown_filed = mask(filed) if mask else filed
+    if not filed:
+        return _check(name, UNREADABLE, reason="not_filed")
+    if name not in extraction.fields:
+        return _check(
+            name, UNREADABLE, filed=shown_filed, reason=extraction.problems.get(name, "not_found")
+        )
+    read = extraction.fields[name]
+    shown_read = mask(read) if mask else read
+    if normalise(read) == normalise(filed):
+        return _check(name, MATCH, shown_read, shown_filed)
+    if _confidence(extraction, lines, name) < CONFIDENT:
+        return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
+    if name in ("enterprise_name", "owner") and _one_character_apart(
+        normalise(read), normalise(filed)
+    ):
+        # One character of a long name (渌 read as 录) is as likely the engine as the document.
+        return _check(name, UNREADABLE, shown_read, shown_filed, "near_match")
+    return _check(name, MISMATCH, shown_read, shown_filed)
+
+
+def _one_character_apart(read: str, filed: str) -> bool:
+    if len(read) != len(filed) or len(filed) < 6:
+        return False
+    return sum(a != b for a, b in zip(read, filed, strict=True)) == 1
+
+
+def _id_check(extraction, lines, filed):
+    if "id_number" in extraction.fields or "id_number_masked" not in extraction.fields:
+        return _compare(
+            extraction,
+            lines,
+            "id_number",
+            filed,
+            normalise=validators.normalize_id_number,
+            mask=validators.mask_id_number,
+        )
+    masked = extraction.fields["id_number_masked"]
+    shown = validators.mask_id_number(filed)
+    if not filed:
+        return _check("id_number", UNREADABLE, reason="not_filed")
+    if masked[:6] == filed[:6] and masked[-4:] == filed[-4:]:
+        return _check("id_number", MATCH, masked, shown, "masked")
+    return _check("id_number", MISMATCH, masked, shown, "masked")
+
+
+def _vehicle_for(document):
+    if document.vehicle_id:
+        return document.vehicle
+    if document.item_id:
+        return document.item.vehicle
+    return None
+
+
+def _business_licence(document, extraction, lines):
+    enterprise = document.enterprise
+    return [
+        _compare(
+            extraction,
+            lines,
+            "credit_code",
+            enterprise.credit_code,
+            normalise=validators.normalize_credit_code,
+        ),
+        _compare(extraction, lines, "enterprise_name", enterprise.name),
+    ]
+
+
+def _vehicle_licence(document, extraction, lines):
+    vehicle = _vehicle_for(document)
+    checks = [
+        _compare(
+            extraction,
+            lines,
+            "plate",
+            vehicle.plate if vehicle else "",
+            normalise=validators.normalize_plate,
+        ),
+        _compare(extraction, lines, "owner", document.enterprise.name),
+    ]
+    if vehicle is None:
+        return checks
+    filed_type = vehicle.get_vehicle_type_display()
+    read = extraction.fields.get("vehicle_type")
+    if not read:
+        checks.append(_check("vehicle_type", UNREADABLE, filed=filed_type, reason="not_found"))
+    elif vehicle.vehicle_type == "other":
+        checks.append(_check("vehicle_type", UNREADABLE, read, filed_type, "not_filed"))
+    else:
+        read_type = vehicle_type_of(read)
+        if read_type == vehicle.vehicle_type:
+            checks.append(_check("vehicle_type", MATCH, read, filed_type))
+        elif read_type is None or _confidence(extraction, lines, "vehicle_type") < CONFIDENT:
+            checks.append(_check("vehicle_type", UNREADABLE, read, filed_type, "unknown_type"))
+        else:
+            checks.append(_check("vehicle_type", MISMATCH, read, filed_type))
+    return checks
+
+
+def _driving_licence(document, extraction, lines):
+    driver = document.driver
+    return [
+        _compare(extraction, lines, "name", driver.name if driver else ""),
+        _id_check(extraction, lines, driver.id_number if driver else ""),
+    ]
+
+
+def _sampling_checks(document, extraction):
+    """The sampling time against the one filed, the pass type's window and the validity."""
+    read = extraction.fields.get("sampled_at")
+    if not read:
+        return [_check("sampled_at", UNREADABLE, reason=extraction.problems.get("sampled_at"))]
+    sampled = datetime.datetime.fromisoformat(read)
+    shown = timezone.localtime(sampled).strftime("%Y-%m-%d %H:%M")
+    if document.tested_at:
+        filed = timezone.localtime(document.tested_at)
+        filed_shown = filed.strftime("%Y-%m-%d %H:%M")
+        if abs(filed - sampled) >= datetime.timedelta(minutes=1):
+            return [_check("sampled_at", MISMATCH, shown, filed_shown)]
+    else:
+        filed_shown = ""
+    uploaded = document.uploaded_at or timezone.now()
+    if sampled > uploaded + datetime.timedelta(minutes=5):
+        return [_check("sampled_at", MISMATCH, shown, filed_shown, "after_upload")]
+    request = document.request
+    hours = request.pass_type.health_proof_max_age_hours if request else None
+    if hours:
+        # Judged when the pass would start: at the requested start, or now if that is past.
+        judged_at = max(filter(None, [request.valid_from, timezone.now()]))
+        if judged_at - sampled > datetime.timedelta(hours=hours):
+            return [_check("sampled_at", MISMATCH, shown, filed_shown, "too_old")]
+    return [_check("sampled_at", MATCH, shown, filed_shown)]
+
+
+def _nucleic_acid_test(document, extraction, lines):
+    checks = _driving_licence(document, extraction, lines)
+    checks += _sampling_checks(document, extraction)
+    result = extraction.fields.get("result")
+    if result == "negative":
+        checks.append(_check("result", MATCH, _("negative"), _("negative")))
+    elif result == "positive":
+        checks.append(_check("result", MISMATCH, _("positive"), _("negative"), "positive"))
+    else:
+        checks.append(_check("result", UNREADABLE, filed=_("negative"), reason="not_found"))
+    return checks
+
+
+def _names_present(document, extraction, lines):
+    name = document.enterprise.name
+    texts = [normalize_name(line.get("text", "")) for line in lines]
+    if any(normalize_name(name) in text for text in texts):
+        return [_check("enterprise_name", MATCH, name, name)]
+    if document.kind == DocumentKind.COMMITMENT_LETTER:
+        return [_compare(extraction, lines, "enterprise_name", name)]
+    return []
+
+
+CHECKERS = {
+    DocumentKind.BUSINESS_LICENCE: _business_licence,
+    DocumentKind.VEHICLE_LICENCE: _vehicle_licence,
+    DocumentKind.DRIVING_LICENCE: _driving_licence,
+    DocumentKind.NUCLEIC_ACID_TEST: _nucleic_acid_test,
+    DocumentKind.COMMITMENT_LETTER: _names_present,
+    DocumentKind.OTHER: _names_present,
+}
+
+
+def run_checks(document, extraction: Extraction, lines: list[dict]) -> list[dict]:
+    """The checks of ``document``'s kind, mismatches first."""
+    checks = CHECKERS.get(document.kind, _names_present)(document, extraction, lines)
+    order = {MISMATCH: 0, UNREADABLE: 1, MATCH: 2}
+    return sorted(checks, key=lambda check: order[check["status"]])
+
+
+def outcome_of(checks: list[dict]) -> str:
+    statuses = {check["status"] for check in checks}
+    if not statuses:
+        return DocumentReading.Outcome.NONE
+    if MISMATCH in statuses:
+        return DocumentReading.Outcome.MISMATCH
+    if UNREADABLE in statuses:
+        return DocumentReading.Outcome.INCOMPLETE
+    return DocumentReading.Outcome.ALL_MATCH
+
+
+def describe(check: dict, kind_label) -> str:
+    """One sentence for a person: 行驶证上的号牌读作湘B12345，与申请车辆湘B12346不符."""
+    field = FIELD_LABELS.get(check["field"], check["field"])
+    params = {
+        "document": kind_label,
+        "field": field,
+        "read": check.get("read") or "",
+        "filed": check.get("filed") or "",
+        "reason": REASONS.get(check.get("reason"), ""),
+    }
+    if check["status"] == MATCH:
+        return _("%(document)s: the %(field)s read matches what was filed (%(read)s).") % params
+    if check["status"] == MISMATCH:
+        if check["field"] == "plate":
+            return (
+                _(
+                    "The plate on the %(document)s reads %(read)s, which does not match the "
+                    "vehicle filed, %(filed)s."
+                )
+                % params
+            )
+        if check.get("reason") in ("too_old", "after_upload", "positive"):
+            return _("%(document)s: the %(field)s %(read)s: %(reason)s.") % params
+        return (
+            _("%(document)s: the %(field)s reads “%(read)s”, but “%(filed)s” was filed.") % params
+        )
+    return _("%(document)s: the %(field)s could not be checked: %(reason)s.") % params

@@ -1,0 +1,94 @@
+"""The OCR engine reads offline: models from the wheel, no socket opened."""
+
+import socket
+
+import pytest
+
+from passes.demo.scans import make_scan_bytes, make_scan_pdf
+from passes.documents.ocr import engine
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to resolve a name or open a connection fails, as on an offline machine."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network unreachable (blocked by the test)")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    engine.get_engine.cache_clear()  # load the models afresh, with the network gone
+    yield
+    engine.get_engine.cache_clear()
+
+
+def _texts(result):
+    return [line.text for line in result.lines]
+
+
+def test_reads_a_jpeg_scan_with_the_network_unreachable(no_network):
+    data = make_scan_bytes("机动车行驶证", ["号牌号码：湘B5J827", "车辆类型：重型货车"], seed=3)
+    result = engine.read_file(data, "image/jpeg")
+    texts = _texts(result)
+    assert any("湘B5J827" in text for text in texts), texts
+    assert result.pages == 1
+    assert result.cpu_seconds > 0
+    assert "rapidocr-onnxruntime" in result.engine_version
+    line = next(line for line in result.lines if "湘B5J827" in line.text)
+    assert 0.5 < line.confidence <= 1
+    assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in line.box)
+
+
+def test_a_scanned_pdf_is_rendered_and_read_page_by_page(no_network):
+    data = make_scan_pdf("营业执照", ["代码：91430211MA4PHX7Q26"], pages=2, photo=False)
+    result = engine.read_file(data, "application/pdf")
+    assert result.pages == 2
+    pages = {line.page for line in result.lines if "91430211MA4PHX7Q26" in line.text}
+    assert pages == {1, 2}
+    assert all(line.source == "ocr" for line in result.lines)
+
+
+def test_a_pdf_text_layer_is_used_instead_of_ocr(monkeypatch):
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=A4)
+    drawing.setFont("STSong-Light", 14)
+    drawing.drawString(72, 700, "号牌号码：湘B6K302")
+    drawing.drawString(72, 680, "车辆类型：重型货车")
+    drawing.save()
+
+    def no_ocr(*args, **kwargs):
+        raise AssertionError("a page with a text layer must not be rendered and read")
+
+    monkeypatch.setattr(engine, "read_image", no_ocr)
+    result = engine.read_file(buffer.getvalue(), "application/pdf")
+    assert [line.text for line in result.lines] == ["号牌号码：湘B6K302", "车辆类型：重型货车"]
+    assert {line.source for line in result.lines} == {"text_layer"}
+
+
+def test_large_scans_are_downscaled_before_reading():
+    from PIL import Image
+
+    image = Image.new("RGB", (3000, 2000), "white")
+    assert max(engine.downscale(image, 1280).size) == 1280
+    small = Image.new("RGB", (800, 600), "white")
+    assert engine.downscale(small, 1280).size == (800, 600)
+
+
+def test_one_onnx_thread_per_process(settings):
+    engine.get_engine.cache_clear()
+    try:
+        detector = engine.get_engine().text_det
+        session = getattr(detector, "infer", None) or detector.session
+        options = session.session.get_session_options()
+        assert options.intra_op_num_threads == settings.PASSDESK_OCR_THREADS == 1
+    finally:
+        engine.get_engine.cache_clear()
