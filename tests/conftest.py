@@ -100,6 +100,16 @@ def _signing_keys(settings, tmp_path):
     signing_keys.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """LocaleMiddleware activates the request's language in this thread and leaves it active;
+    without a reset, a test that asks for English pages would change the next test's language."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def enterprise(db):
     return factories.EnterpriseFactory()
