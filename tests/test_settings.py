@@ -83,9 +83,10 @@ def test_defaults_are_the_embedded_demo():
 
 
 def test_celery_is_configured_as_the_issue_asks():
-    import passes.tasks  # noqa: F401 - registers the tasks, as the worker does at start
+    import passes.tasks  # noqa: F401 - registers the tasks
     from config.celery import app
 
+    app.loader.import_default_modules()  # and the autodiscovered ones, as the worker does at start
     conf = app.conf
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
