@@ -13,7 +13,7 @@ Sizes: ``PASSDESK_BENCH_ANNOUNCE_ENTERPRISES`` (1,000) with ``PASSDESK_BENCH_ANN
 SMS; every tenth enterprise has a webhook. Needs ``DATABASE_URL`` pointing at PostgreSQL (the
 section creates and drops the database ``passdesk_bench_announcements``); the broker is
 ``PASSDESK_BENCH_BROKER`` (default ``redis://127.0.0.1:6379/8``), purged before use. The first
-run warms the worker up and is not counted.
+announcement (to the key enterprises only) warms the worker up and is not counted.
 """
 
 from __future__ import annotations
@@ -146,6 +146,22 @@ def _audience(enterprises, per_enterprise, http_port):
     return expected + len(hooks)
 
 
+def _key_rows() -> int:
+    """Outbox rows an announcement to the key enterprises makes (the warm-up)."""
+    from ..messaging.audience import enterprises_for
+    from ..models import Announcement, Membership, WebhookEndpoint
+
+    key = enterprises_for(Announcement(audience="key"))
+    people = Membership.objects.filter(enterprise__in=key).select_related(
+        "user__notification_preference"
+    )
+    rows = sum(
+        m.user.notification_preference.email_enabled + m.user.notification_preference.sms_enabled
+        for m in people
+    )
+    return rows + WebhookEndpoint.objects.filter(enterprise__in=key).count()
+
+
 def _officer():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -157,12 +173,12 @@ def _officer():
     return client
 
 
-def _publish(client, title):
+def _publish(client, title, audience="all"):
     now = timezone.localtime()
     data = {
         "title": title,
         "body": "各物流企业：请按附件指引准备材料。https://example.cn/guide",
-        "audience": "all",
+        "audience": audience,
         "pass_type": "",
         "district": "",
         "publish_at_0": now.strftime("%Y-%m-%d"),
@@ -238,21 +254,25 @@ def run(stdout, runs: int) -> None:
                 f"{expected} outbox rows per announcement (e-mail, SMS, webhooks)"
             )
             client = _officer()
+            # Warm-up (not counted): the key enterprises only, so the worker has imported,
+            # rendered and connected once without a full delivery's time.
+            took, started = _publish(client, "warm-up", audience="key")
+            total = _wait_sent("warm-up", _key_rows(), started)
+            stdout.write(f"    warm-up: admin request {took * 1000:.0f} ms, sent in {total:.1f} s")
             admin_times, totals = [], []
-            for number in range(runs + 1):
+            for number in range(1, runs + 1):
                 title = f"公告 {number} {datetime.datetime.now():%H%M%S%f}"
                 mails, hits = sink.count(), _Hits.count
                 took, started = _publish(client, title)
                 total = _wait_sent(title, expected, started)
                 stdout.write(
-                    f"    run {number}{' (warm-up)' if not number else ''}: admin request "
-                    f"{took * 1000:.0f} ms, all {expected} sent after {total:.1f} s "
-                    f"({sink.count() - mails} e-mails at SMTP, {_Hits.count - hits} SMS/webhook "
-                    f"calls)"
+                    f"    run {number}: admin request {took * 1000:.0f} ms, all {expected} sent "
+                    f"after {total:.1f} s ({sink.count() - mails} e-mails at SMTP, "
+                    f"{_Hits.count - hits} SMS/webhook calls, "
+                    f"{expected / total:.0f} messages/s)"
                 )
-                if number:
-                    admin_times.append(took)
-                    totals.append(total)
+                admin_times.append(took)
+                totals.append(total)
             report(stdout, "admin request publishing the announcement", admin_times)
             report(stdout, "publish -> every outbox row sent", totals, unit="s", scale=1.0)
             worst = max(admin_times) * 1000
