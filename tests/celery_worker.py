@@ -128,6 +128,9 @@ def run_worker(*, env: dict | None = None, queues=None, tmp_dir):
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # The keys this test's process writes are encrypted with this test's passphrase.
+        "PASSDESK_SIGNING_KEY_DIR": str(settings.PASSDESK_SIGNING_KEY_DIR),
+        "PASSDESK_SIGNING_KEY_PASSPHRASE": settings.PASSDESK_SIGNING_KEY_PASSPHRASE,
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }

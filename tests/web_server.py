@@ -53,6 +53,8 @@ def running_web_server(tmp_path, *, env=None):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "PASSDESK_SIGNING_AUTO_CREATE": "true",
+        "PASSDESK_SIGNING_KEY_DIR": str(settings.PASSDESK_SIGNING_KEY_DIR),
+        "PASSDESK_SIGNING_KEY_PASSPHRASE": settings.PASSDESK_SIGNING_KEY_PASSPHRASE,
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }

@@ -14,21 +14,30 @@ the web processes, the workers and /api/v1/keys/ agree on which keys verify.
 from __future__ import annotations
 
 import base64
+import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.db.models import Count, Max
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import SigningKey
 from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key, sign_claims
+
+logger = logging.getLogger(__name__)
 
 
 class SigningKeyError(Exception):
@@ -76,6 +85,7 @@ def clear_cache() -> None:
     with _lock:
         _private_cache.clear()
         _keyring_cache.clear()
+    announce_key_change()
 
 
 def load_private_key(kid: str) -> Ed25519PrivateKey | None:
@@ -270,9 +280,19 @@ def _info(record: SigningKey) -> PublicKeyInfo:
     )
 
 
-def keys_version() -> tuple:
+VERSION_CACHE_KEY = "passdesk:signing-keys:version"
+
+
+def _shared_cache():
+    """Django's cache when every process shares it (Redis via CACHE_URL); None for the
+    per-process memory cache, which another process's change never reaches."""
+    cache = caches["default"]
+    return None if isinstance(cache, LocMemCache | DummyCache) else cache
+
+
+def _table_version() -> tuple:
     """A fingerprint of the key table that changes with every create, retire and withdraw:
-    one aggregate over a table of a handful of rows, cheap enough for every verification."""
+    one aggregate over a table of a handful of rows."""
     return tuple(
         SigningKey.objects.aggregate(
             count=Count("id"),
@@ -281,6 +301,45 @@ def keys_version() -> tuple:
             withdrawn=Max("withdrawn_at"),
         ).values()
     )
+
+
+def keys_version() -> tuple:
+    """What the parsed key ring is checked against on every verification: a version number in
+    the shared cache (one cache read), bumped by every key change once it commits; without a
+    shared cache, or while it is unreachable, the key table's fingerprint (one query)."""
+    shared = _shared_cache()
+    if shared is not None:
+        try:
+            version = shared.get(VERSION_CACHE_KEY)
+            if version is None:  # evicted or never set: start a new one, everyone rebuilds
+                shared.add(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
+                version = shared.get(VERSION_CACHE_KEY)
+            if version is not None:
+                return ("cache", version)
+        except Exception:  # noqa: BLE001 - the cache is down: the database decides
+            logger.warning("signing keys: shared cache unreachable, checking the table")
+    return ("table", *_table_version())
+
+
+def _bump_version() -> None:
+    shared = _shared_cache()
+    if shared is None:
+        return
+    try:
+        shared.set(VERSION_CACHE_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:  # noqa: BLE001
+        logger.error("signing keys: could not announce a key change through the cache")
+
+
+def announce_key_change() -> None:
+    """Every process rebuilds its key ring at its next verification (after the commit)."""
+    if _shared_cache() is not None:  # otherwise the table itself is the version
+        transaction.on_commit(_bump_version, robust=True)
+
+
+@receiver(post_save, sender=SigningKey, dispatch_uid="passes.signing.keys.announce")
+def _announce_saved_key(sender, **kwargs):
+    announce_key_change()
 
 
 def server_keyring() -> Keyring:

@@ -10,6 +10,7 @@ bodies even earlier; see docs/security.md.
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..api.errors import error_body, is_api_request
@@ -35,11 +36,17 @@ class RequestSizeLimitMiddleware:
 
     @staticmethod
     def _too_large(request, limit):
-        message = _("The request is larger than %(max)s, the most this site accepts.") % {
-            "max": filesizeformat(limit)
-        }
+        # Ahead of LocaleMiddleware: pick the client's language the way it would.
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("The request is larger than %(max)s, the most this site accepts.") % {
+                "max": filesizeformat(limit)
+            }
         if is_api_request(request):
-            response = JsonResponse(error_body("too_large", message), status=413)
+            response = JsonResponse(
+                error_body("too_large", message),
+                status=413,
+                json_dumps_params={"ensure_ascii": False},
+            )
         else:
             response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         response["Connection"] = "close"  # do not wait for the rest of the body

@@ -21,7 +21,11 @@ RETRY_AFTER_SECONDS = 30
 def unavailable_response(request):
     message = _("The service is briefly unavailable. Please try again in a minute.")
     if is_api_request(request):
-        response = JsonResponse(error_body("service_unavailable", message), status=503)
+        response = JsonResponse(
+            error_body("service_unavailable", message),
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
     else:
         html = render_to_string("passes/service_unavailable.html", {"message": message})
         response = HttpResponse(html, status=503)

@@ -334,3 +334,37 @@ def test_a_withdrawal_by_another_process_counts_at_once_here():
     SigningKey.objects.filter(kid=kid).update(withdrawn_at=now, retired_at=now)
     with pytest.raises(signing.WithdrawnKey):
         signing.verify_token(token, signing_keys.server_keyring())
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_a_shared_cache_a_withdrawal_elsewhere_counts_at_once_and_costs_no_query(
+    settings, django_assert_num_queries
+):
+    """Behind several processes CACHE_URL points at Redis: the hot path reads one version
+    number from it instead of querying the key table."""
+    from django.core.cache import caches
+
+    from tests.factories import submittable_request
+    from tests.factories.issuing import make_passes
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": f"test-signing-{id(settings)}",
+        }
+    }
+    caches["default"].delete(signing_keys.VERSION_CACHE_KEY)
+    (pass_obj,) = make_passes(submittable_request())
+    token = signing_keys.sign_pass(pass_obj)
+    kid = signing.verify_token(token, signing_keys.server_keyring()).kid
+    with django_assert_num_queries(0):
+        signing.verify_token(token, signing_keys.server_keyring())
+    # Another process withdraws the key: its table change and its announcement, nothing else.
+    now = timezone.now()
+    SigningKey.objects.filter(kid=kid).update(withdrawn_at=now, retired_at=now)
+    signing_keys._bump_version()
+    with pytest.raises(signing.WithdrawnKey):
+        signing.verify_token(token, signing_keys.server_keyring())
+    caches["default"].delete(signing_keys.VERSION_CACHE_KEY)

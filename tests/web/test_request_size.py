@@ -49,7 +49,9 @@ def test_a_60_mb_body_is_refused_unread(path):
     status, content, body = post_through_wsgi(path, SIXTY_MB, HTTP_ACCEPT_LANGUAGE="en")
     assert status == 413
     assert body.read_bytes == 0
-    assert b"larger than" in content
+    assert b"larger than" in content  # in the client's language
+    _status, chinese, _body = post_through_wsgi(path, SIXTY_MB, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "超出本站可接受的上限" in chinese.decode()
 
 
 @pytest.mark.django_db
