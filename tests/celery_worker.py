@@ -11,7 +11,8 @@ with its own database connection)::
         celery_worker.wait_for(lambda: Thing.objects.filter(done=True).exists())
 
 ``celery_worker`` starts ``celery -A config worker --pool=solo --concurrency=1`` with its
-environment pointing at the *test* database, this test's private media folder and the broker in
+environment pointing at the *test* database, this test's private media folder (or its prefix
+in the S3 bucket) and the broker in
 ``settings.CELERY_BROKER_URL`` (your own Redis DB number, e.g. ``redis://127.0.0.1:6379/2``;
 ``redis://…/0`` on CI), waits until the worker answers a ping, switches the app in this process
 out of eager mode, and on teardown restores eager mode and stops the worker.
@@ -128,6 +129,7 @@ def run_worker(*, env: dict | None = None, queues=None, tmp_dir):
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "STORAGE_URL": settings.STORAGE_URL,  # the test's own prefix in the bucket, or ""
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
