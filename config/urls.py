@@ -7,10 +7,11 @@ from drf_spectacular.views import (
 )
 
 from passes.admin.dashboard import dashboard_view
-from passes.health import healthz
+from passes.health import healthz, readyz
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("readyz/", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("passes.portal.auth_urls")),
     path("api/v1/", include("passes.api.urls")),
