@@ -14,6 +14,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 FILE_SYSTEM_BACKEND = "django.core.files.storage.FileSystemStorage"
+MULTIPART_THRESHOLD = 256 * 1024 * 1024
+CONNECT_TIMEOUT = 5  # seconds
+READ_TIMEOUT = 60
 
 
 class StorageUrlError(ValueError):
@@ -50,6 +53,26 @@ def s3_options(
         "addressing_style": "path",
         "region_name": region or "us-east-1",
     }
+    try:
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+    except ImportError:  # django-storages[s3] not installed: the backend says so when used
+        pass
+    else:
+        # A bucket that does not answer fails a request in seconds (the readiness check, a
+        # view) instead of hanging a web worker for botocore's default minute.
+        options["client_config"] = Config(
+            s3={"addressing_style": "path"},
+            signature_version="s3v4",
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            retries={"max_attempts": 3, "mode": "standard"},
+        )
+        # One streamed PUT per file (uploads are capped far below this): multipart uploads
+        # would hold each part in memory, several at a time.
+        options["transfer_config"] = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD, use_threads=False
+        )
     if endpoint_url:
         options["endpoint_url"] = endpoint_url
     if access_key:

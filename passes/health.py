@@ -18,8 +18,7 @@ from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
-# A name that never exists: asking whether it does is one authenticated round trip to the
-# bucket (a HEAD request), which fails when the bucket or the credentials are wrong.
+# A name that never exists: asking a file system storage whether it does touches the folder.
 STORAGE_PROBE = "health/readiness-probe"
 
 
@@ -42,7 +41,13 @@ def _broker() -> None:
 
 
 def _storage() -> None:
-    default_storage.exists(STORAGE_PROBE)
+    bucket = getattr(default_storage, "bucket_name", None)
+    if bucket:
+        # One authenticated HEAD on the bucket: fails when the server, the bucket or the
+        # credentials are wrong.
+        default_storage.connection.meta.client.head_bucket(Bucket=bucket)
+    else:
+        default_storage.exists(STORAGE_PROBE)
 
 
 CHECKS = {"database": _database, "broker": _broker, "storage": _storage}

@@ -63,7 +63,7 @@ def _settings_in_a_fresh_process(**environment) -> dict:
     env.update(environment)
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.STORAGES['default']))"
+        "print(json.dumps(settings.STORAGES['default'], default=str))"
     )
     output = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", code],
