@@ -11,8 +11,8 @@ from django.core.cache import cache
 
 
 def client_address(request) -> str:
-    # Only REMOTE_ADDR: a forwarded-for header is the client's to invent. Behind a proxy, the
-    # proxy should rewrite REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips with a real-IP module).
+    # Only REMOTE_ADDR: a forwarded-for header is the client's to invent. Behind a trusted
+    # proxy (TRUSTED_PROXIES), passes.operations.proxy has already put the client's address here.
     return request.META.get("REMOTE_ADDR", "") or "?"
 
 
