@@ -15,14 +15,14 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from passes import signing_keys
-from passes.benchmarks.api import multipart
-from passes.benchmarks.cluster import (
+from passes.benchmarks._cluster import (
     HttpClient,
     WebNode,
     Worker,
     collect_static,
     node_environment,
 )
+from passes.benchmarks.api import multipart
 from passes.models import Document, Pass, PassPdf
 from tests import factories
 from tests import fixtures_files as files

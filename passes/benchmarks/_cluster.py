@@ -2,7 +2,7 @@
 processes, each with its own empty var folder, sharing only PostgreSQL, Redis, the S3 bucket
 and the signing-key secret (a copy per node, as each host would mount it).
 
-Used by the multi-node test (tests/test_multinode.py) and the ``province`` benchmark.
+Used by the multi-node test (tests/test_multinode.py) and the ``province`` benchmark section.
 """
 
 from __future__ import annotations
