@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,25 @@ def test_pass_pdfs_are_stored_in_and_downloaded_from_the_bucket(client, applican
     assert response.status_code == 200
     assert body(response).startswith(b"%PDF")
     assert response["Cache-Control"].startswith("private, no-store")
+
+
+@pytest.mark.s3
+@pytest.mark.django_db
+def test_the_setup_step_creates_the_bucket_once(settings):
+    from io import StringIO
+    from urllib.parse import urlsplit
+
+    from django.core.management import call_command
+
+    name = f"setup-{uuid.uuid4().hex[:10]}"
+    url = urlsplit(settings.STORAGE_URL)._replace(path=f"/{name}").geturl()
+    settings.STORAGES = {**settings.STORAGES, "default": storage_from_url(url)}
+    output = StringIO()
+    call_command("passdesk_storage", "create-bucket", stdout=output)
+    call_command("passdesk_storage", "create-bucket", stdout=output)
+    assert output.getvalue().splitlines() == [
+        f"bucket {name} created (private)",
+        f"bucket {name} exists",
+    ]
+    names = {b["Name"] for b in s3_server.client(url).list_buckets()["Buckets"]}
+    assert name in names
