@@ -130,6 +130,9 @@ def run_worker(*, env: dict | None = None, queues=None, tmp_dir):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "STORAGE_URL": settings.STORAGE_URL,  # the test's own prefix in the bucket, or ""
+        # The test's own signing keys, not a folder under the var directory.
+        "PASSDESK_SIGNING_KEY_DIR": str(settings.PASSDESK_SIGNING_KEY_DIR),
+        "PASSDESK_SIGNING_KEY_PASSPHRASE": settings.PASSDESK_SIGNING_KEY_PASSPHRASE,
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
