@@ -115,10 +115,12 @@ class SeaweedServer:
             return ""
 
     def stop(self) -> None:
+        """SeaweedFS's graceful shutdown can hang (its S3 gateway keeps retrying the filer that
+        stopped first): ask, then kill. The data is throw-away."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=20)
