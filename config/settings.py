@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from config import storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -179,11 +181,25 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 # Uploaded scans and rendered passes are private: no MEDIA_URL is routed anywhere; files are
 # served only through permission-checked views.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# STORAGE_URL (s3://key:secret@host:port/bucket[/prefix]?region=..) or AWS_STORAGE_BUCKET_NAME
+# puts every stored file in a private S3-compatible bucket shared by all nodes; see
+# config/storage.py. Without either, files stay under MEDIA_ROOT on this machine.
+STORAGE_URL = env.str("STORAGE_URL", default="")
+if STORAGE_URL:
+    _default_storage = storage.storage_from_url(STORAGE_URL)
+elif env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+    _default_storage = storage.s3_options(
+        bucket=env.str("AWS_STORAGE_BUCKET_NAME"),
+        endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+        access_key=env.str("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("AWS_SECRET_ACCESS_KEY", default=""),
+        region=env.str("AWS_S3_REGION_NAME", default=""),
+        location=env.str("AWS_LOCATION", default=""),
+    )
+else:
+    _default_storage = storage.file_system_storage(MEDIA_ROOT)
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
-    },
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -429,7 +445,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_REFERRER_POLICY = "same-origin"
     # Container healthchecks call /healthz/ over plain HTTP from inside the container.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
     LANGUAGE_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SAMESITE = "Lax"
 

@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 from passes.admin.dashboard import dashboard_view
 from passes.api.docs import OfflineRedocView
 from passes.health import healthz
+from passes.health import healthz, readyz
 
 
 def favicon(request):
@@ -21,6 +22,7 @@ def favicon(request):
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    path("readyz/", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("passes.portal.auth_urls")),
     path("api/v1/", include("passes.api.urls")),

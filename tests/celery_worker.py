@@ -11,7 +11,8 @@ with its own database connection)::
         celery_worker.wait_for(lambda: Thing.objects.filter(done=True).exists())
 
 ``celery_worker`` starts ``celery -A config worker --pool=solo --concurrency=1`` with its
-environment pointing at the *test* database, this test's private media folder and the broker in
+environment pointing at the *test* database, this test's private media folder (or its prefix
+in the S3 bucket) and the broker in
 ``settings.CELERY_BROKER_URL`` (your own Redis DB number, e.g. ``redis://127.0.0.1:6379/2``;
 ``redis://…/0`` on CI), waits until the worker answers a ping, switches the app in this process
 out of eager mode, and on teardown restores eager mode and stops the worker.
@@ -128,7 +129,9 @@ def run_worker(*, env: dict | None = None, queues=None, tmp_dir):
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        # The keys this test's process writes are encrypted with this test's passphrase.
+        "STORAGE_URL": settings.STORAGE_URL,  # the test's own prefix in the bucket, or ""
+        # The test's own signing keys, not a folder under the var directory, encrypted with
+        # this test's passphrase.
         "PASSDESK_SIGNING_KEY_DIR": str(settings.PASSDESK_SIGNING_KEY_DIR),
         "PASSDESK_SIGNING_KEY_PASSPHRASE": settings.PASSDESK_SIGNING_KEY_PASSPHRASE,
         "PYTHONUNBUFFERED": "1",

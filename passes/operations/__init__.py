@@ -1,0 +1,1 @@
+"""Running passdesk on several nodes: the trusted reverse proxy, backup and restore."""
