@@ -17,5 +17,6 @@ app.autodiscover_tasks(
         "passes.issuing",
         "passes.notifications",
         "passes.requests",
+        "passes.trust",
     ]
 )

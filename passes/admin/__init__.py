@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import catalog, enterprises, queue, reasons, requests, scans  # noqa: F401
+from . import catalog, enterprises, queue, reasons, requests, scans, trust  # noqa: F401
 from . import notifications as _notifications  # noqa: F401 - registers the outbox admin
 
 # The index lists the review queue and the dashboard first (passes/templates/admin/passes/).

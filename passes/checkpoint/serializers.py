@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .. import roles
 from ..models import Verdict
 from .services import SEVERITY, active_checkpoint
 from .summary import pass_summary
@@ -51,6 +52,12 @@ class ScanInputSerializer(serializers.Serializer):
                 code="code_or_number_required",
             )
         attrs["code"], attrs["number"], attrs["plate"] = code or None, number or None, plate or None
+        request = self.context.get("request")
+        if request is not None and not roles.works_for(request.user, attrs["checkpoint"].office_id):
+            raise serializers.ValidationError(
+                {"checkpoint": [_("This checkpoint belongs to another office.")]},
+                code="other_office",
+            )
         return attrs
 
 
@@ -79,6 +86,7 @@ def scan_output(scan, pass_obj) -> dict:
         "checkpoint": {"code": scan.checkpoint.code, "name": scan.checkpoint.name},
         "number": scan.number,
         "pass": pass_summary(pass_obj) if pass_obj is not None else None,
+        "peer_pass": (scan.details or {}).get("peer_pass"),
     }
 
 
@@ -96,6 +104,10 @@ ScanOutputSerializer = type(
         "checkpoint": serializers.DictField(),
         "number": serializers.CharField(),
         "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
+        "peer_pass": serializers.DictField(
+            allow_null=True,
+            help_text=_("A trusted peer office's pass: its issuing office and signed claims."),
+        ),
     },
 )
 

@@ -30,10 +30,16 @@ def printable_passes(pass_request) -> list[Pass]:
     return list(
         Pass.objects.filter(request=pass_request)
         .exclude(status=Pass.Status.REVOKED)
-        .select_related("request__enterprise", "request__pass_type", "vehicle", "replaces")
+        .select_related("request__enterprise", "request__pass_type__office", "vehicle", "replaces")
         .prefetch_related("drivers", "request__checkpoints")
         .order_by("number")
     )
+
+
+def office_title(pass_request) -> str:
+    """The issuing office's name as printed: the pass type's office, else the settings'."""
+    office = pass_request.pass_type.office
+    return office.name if office is not None else settings.PASSDESK_OFFICE_TITLE
 
 
 def _short_url() -> str:
@@ -79,7 +85,7 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
     header = [
         pdf.font_version(),
         signer.kid,
-        settings.PASSDESK_OFFICE_TITLE,
+        office_title(request),
         settings.PASSDESK_PUBLIC_BASE_URL,
         translation.get_language() or "",
         request.pass_type.name,
@@ -111,11 +117,11 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
 def _render(passes: list[Pass], signer: Signer) -> bytes:
     with translation.override(settings.LANGUAGE_CODE):
         sheets = [sheet_for(pass_obj, signer) for pass_obj in passes]
-        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE)
+        return pdf.render_sheets(sheets, office_title(passes[0].request))
 
 
 def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
-    signer = current_signer()
+    signer = current_signer(pass_request.pass_type.office_id)
     with translation.override(settings.LANGUAGE_CODE):
         wanted = fingerprint(passes, signer)
     lookup = {"request": pass_request, "pass_obj": pass_obj}
@@ -167,7 +173,7 @@ def request_pdf(pass_request) -> PassPdf | None:
 def pass_pdf(pass_obj) -> PassPdf:
     """The PDF of one pass (a revoked pass prints with a REVOKED watermark)."""
     pass_obj = (
-        Pass.objects.select_related("request__enterprise", "request__pass_type", "vehicle")
+        Pass.objects.select_related("request__enterprise", "request__pass_type__office", "vehicle")
         .prefetch_related("drivers", "request__checkpoints")
         .get(pk=pass_obj.pk)
     )
@@ -176,7 +182,9 @@ def pass_pdf(pass_obj) -> PassPdf:
 
 def render_request_passes(request_id: int) -> PassPdf | None:
     """Task body: make sure an approved request's combined PDF exists and is current."""
-    pass_request = PassRequest.objects.select_related("enterprise", "pass_type").get(pk=request_id)
+    pass_request = PassRequest.objects.select_related("enterprise", "pass_type__office").get(
+        pk=request_id
+    )
     return request_pdf(pass_request)
 
 

@@ -8,6 +8,7 @@ from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .imports import ImportJob
 from .issued import Pass, PassSerial
 from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from .offices import Office, PeerDeployment, PeerRevocation
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
 from .review import DocumentReview, DocumentView, ReturnReasonTemplate, ReviewQueue
@@ -27,6 +28,9 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Notification",
+    "Office",
+    "PeerDeployment",
+    "PeerRevocation",
     "NotificationPreference",
     "Pass",
     "PassPdf",

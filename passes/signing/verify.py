@@ -2,12 +2,15 @@
 
     python -m passes.verify --keys keys.json (--token TOKEN | --image photo.png)
                             [--revocations revocations.json] [--plate 湘B12345] [--at TIME]
-                            [--json]
+                            [--trust peer-trust.json --pin FINGERPRINT ...] [--json]
 
 ``keys.json`` is what GET /api/v1/keys/ (or ``manage.py passdesk_keys export-public``) returns;
 ``revocations.json`` is what GET /api/v1/revocations/ returns (entries with status "revoked"
 count; expiry is judged from the signed window itself). ``--token`` also takes the whole
-verification URL. ``--at`` is ISO 8601; without a zone it means Beijing time.
+verification URL. ``--trust`` (repeatable) adds a peer deployment's signed trust list (GET
+/api/v1/trust/ of the peer), checked against the fingerprints given with ``--pin``: its offices'
+passes then verify too, with the issuing office named; ``--revocations`` may be repeated (one
+file per deployment's feed). ``--at`` is ISO 8601; without a zone it means Beijing time.
 
 Exit status, by verdict: 0 valid, 3 not yet valid, 4 expired, 5 revoked, 6 plate mismatch,
 7 forged (altered, unknown key or withdrawn key: see the printed reason), 2 unusable input
@@ -21,6 +24,7 @@ import datetime
 import json
 import sys
 
+from . import trust as trust_format
 from .tokens import (
     SHANGHAI,
     Keyring,
@@ -93,6 +97,34 @@ def load_revocations(path: str | None) -> tuple[set[str], str | None]:
     return numbers, data.get("until") if isinstance(data, dict) else None
 
 
+def load_trust(paths, pins, keys: Keyring, at) -> list:
+    """Add the keys of each peer trust list (verified against ``pins``) to ``keys``; the lists.
+    A deployment's own keys (``--keys``) are never replaced by a peer's."""
+    lists = []
+    for path in paths or ():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+            trust = trust_format.verify_trust_list(document, pinned=set(pins or ()), at=at)
+        except (OSError, ValueError) as exc:
+            raise UnusableInput(f"cannot read trust list {path}: {exc}") from exc
+        except trust_format.TrustListError as exc:
+            raise UnusableInput(f"trust list {path} refused ({exc.reason}): {exc}") from exc
+        for kid, info in trust.keyring().keys.items():
+            keys.keys.setdefault(kid, info)
+        lists.append(trust)
+    return lists
+
+
+def issuer_of(kid: str, number: str, trust_lists, keys: Keyring):
+    """``(found, Issuer | None)``: whether ``kid`` is a peer's key, and its office when the pass
+    number lies in that office's region."""
+    for trust in trust_lists:
+        if trust.office_of(kid) is not None and trust.keyring().get(kid) is keys.get(kid):
+            return True, trust_format.issuer_for(trust, kid, number)
+    return False, None
+
+
 def parse_time(value: str | None) -> datetime.datetime:
     if not value:
         return datetime.datetime.now(datetime.UTC)
@@ -104,14 +136,25 @@ def _local(moment: datetime.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def check(text: str, keys: Keyring, revoked: set[str], plate: str | None, at) -> dict:
+def check(
+    text: str, keys: Keyring, revoked: set[str], plate: str | None, at, trust_lists=()
+) -> dict:
     """The verdict on one scanned text, as a dict (printed as lines or JSON)."""
     try:
         claims = verify_token(token_from_qr_text(text), keys, at=at)
     except TokenError as error:
         return {"verdict": str(error.verdict), "reason": error.reason, "kid": error.kid}
+    found, issuer = issuer_of(claims.kid, claims.number, trust_lists, keys)
+    if found and issuer is None:
+        return {
+            "verdict": str(Verdict.FORGED),
+            "reason": "outside_issuer_region",
+            "kid": claims.kid,
+        }
     verdict = verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate)
+    extra = {"issuer": issuer.as_dict()} if issuer else {}
     return {
+        **extra,
         "verdict": str(verdict),
         "number": claims.number,
         "number_grouped": group_number(claims.number),
@@ -131,6 +174,10 @@ def _print(outcome: dict, at, until: str | None, stream) -> None:
         window = f"{outcome['valid_from']} to {outcome['valid_until']} (Beijing time)"
         print(f"  valid:       {window}", file=stream)
         print(f"  signed by:   key {outcome['kid']}", file=stream)
+        if outcome.get("issuer"):
+            issuer = outcome["issuer"]
+            line = f"{issuer['office']} ({issuer['region_code']}, {issuer['deployment']})"
+            print(f"  issued by:   {line}, a trusted peer", file=stream)
     else:
         print(f"  reason:      {outcome['reason']}", file=stream)
         if outcome["reason"] == "unknown_key":
@@ -149,7 +196,15 @@ def main(argv=None, stream=None) -> int:
     source.add_argument("--token", help="the token, or the whole verification URL")
     source.add_argument("--image", help="a picture holding the pass's QR code")
     parser.add_argument("--keys", required=True, help="JSON of GET /api/v1/keys/")
-    parser.add_argument("--revocations", help="JSON of GET /api/v1/revocations/")
+    parser.add_argument(
+        "--revocations", action="append", help="JSON of GET /api/v1/revocations/ (repeatable)"
+    )
+    parser.add_argument(
+        "--trust", action="append", help="a peer's signed trust list (GET /api/v1/trust/)"
+    )
+    parser.add_argument(
+        "--pin", action="append", help="the pinned fingerprint of a peer's trust-list key"
+    )
     parser.add_argument("--plate", help="the plate on the vehicle, to compare")
     parser.add_argument("--at", help="judge at this time (ISO 8601; default now)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -157,7 +212,11 @@ def main(argv=None, stream=None) -> int:
     try:
         at = parse_time(args.at)
         keys = load_keys(args.keys)
-        revoked, until = load_revocations(args.revocations)
+        trust_lists = load_trust(args.trust, args.pin, keys, at)
+        revoked, until = set(), None
+        for path in args.revocations or ():
+            numbers, until = load_revocations(path)
+            revoked |= numbers
         if args.image:
             texts = read_qr_image(args.image)
             if not texts:
@@ -168,7 +227,7 @@ def main(argv=None, stream=None) -> int:
     except (UnusableInput, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    outcome = check(text, keys, revoked, args.plate, at)
+    outcome = check(text, keys, revoked, args.plate, at, trust_lists)
     if args.json:
         print(json.dumps(outcome, ensure_ascii=False), file=stream)
     else:

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from passes.models import SigningKey
 from passes.signing import keys as signing_keys
+from passes.signing.trust import grouped_fingerprint
+from passes.trust import publish
 
 
 class Command(BaseCommand):
@@ -24,6 +26,11 @@ class Command(BaseCommand):
             help="Print the public keys as JSON (for python -m passes.verify).",
         )
         export.add_argument("--output", "-o", help="Write to this file instead of stdout.")
+        sub.add_parser("trust-create", help="Create the long-lived key that signs the trust list.")
+        sub.add_parser(
+            "trust-fingerprint",
+            help="Print the trust-list key's fingerprint, to give to peers out of band.",
+        )
 
     def handle(self, *args, action, **options):
         try:
@@ -36,6 +43,13 @@ class Command(BaseCommand):
             elif action == "withdraw":
                 record = signing_keys.withdraw_key(options["kid"], reason=options["reason"])
                 self.stdout.write(f"withdrawn {record.kid} at {record.withdrawn_at:%Y-%m-%d %H:%M}")
+            elif action == "trust-create":
+                value = publish.create_trust_key()
+                self.stdout.write(f"trust-list key created; fingerprint {value}")
+            elif action == "trust-fingerprint":
+                value = publish.trust_fingerprint()
+                self.stdout.write(value)
+                self.stdout.write(grouped_fingerprint(value))
             elif action == "list":
                 self._list()
             elif action == "export-public":
@@ -45,7 +59,7 @@ class Command(BaseCommand):
                         handle.write(text + "\n")
                 else:
                     self.stdout.write(text)
-        except signing_keys.SigningKeyError as exc:
+        except (signing_keys.SigningKeyError, publish.TrustKeyError) as exc:
             raise CommandError(str(exc)) from exc
 
     def _list(self):

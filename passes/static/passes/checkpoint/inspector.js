@@ -240,13 +240,14 @@
     var notes = [words.offlineChecked];
     if (outcome.reason && words.reasons[outcome.reason]) notes.unshift(words.reasons[outcome.reason]);
     if (outcome.revokedAsOf) notes.push(format(words.revokedAsOf, { time: localTime(outcome.revokedAsOf) }));
+    if (outcome.issuer) notes.unshift(format(words.issuedBy, outcome.issuer));
     $("cp-verdict-note").textContent = notes.join(" ");
     var claims = outcome.claims;
     if (claims) {
       $("cp-v-plate").textContent = claims.plate;
       $("cp-v-validity").textContent = localTime(claims.validFrom) + " " + words.validTo + " " + localTime(claims.validUntil);
       $("cp-v-number").textContent = claims.number.slice(0, 6) + " " + claims.number.slice(6);
-      $("cp-v-enterprise").textContent = words.offlineUnknown;
+      $("cp-v-enterprise").textContent = outcome.issuer ? format(words.issuedBy, outcome.issuer) : words.offlineUnknown;
       show($("cp-verdict-body"), true);
     } else {
       show($("cp-verdict-body"), false);
@@ -274,7 +275,15 @@
     $("cp-verdict-note").textContent = notes.join(" ");
     clearFacts();
     var pass = data.pass;
-    if (pass) {
+    var peer = data.peer_pass;
+    if (!pass && peer) {
+      $("cp-verdict-note").textContent = [format(words.issuedBy, peer)].concat(notes).join(" ");
+      $("cp-v-plate").textContent = peer.plate;
+      $("cp-v-enterprise").textContent = format(words.issuedBy, peer);
+      $("cp-v-validity").textContent = localTime(peer.valid_from) + " " + words.validTo + " " + localTime(peer.valid_until);
+      $("cp-v-number").textContent = peer.number.slice(0, 6) + " " + peer.number.slice(6);
+      show($("cp-verdict-body"), true);
+    } else if (pass) {
       $("cp-v-plate").textContent = pass.plate;
       $("cp-v-enterprise").textContent = pass.enterprise;
       $("cp-v-route").textContent = [pass.origin, pass.destination].filter(Boolean).join(" → ") +

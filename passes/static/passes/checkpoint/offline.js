@@ -13,6 +13,8 @@
 
   var KEYS_KEY = "passdesk.keys";
   var REVOKED_KEY = "passdesk.revoked";
+  // Numbers revoked by trusted peer offices (GET /api/v1/trust/keys/ carries them).
+  var PEER_REVOKED_KEY = "passdesk.peerRevoked";
   var VERIFY_PATH = "/v/";
 
   function load(key, fallback) {
@@ -45,6 +47,7 @@
   function sync(urls) {
     var keys = getJson(urls.keys).then(function (data) {
       localStorage.setItem(KEYS_KEY, JSON.stringify(data));
+      if (data.peer_revoked) localStorage.setItem(PEER_REVOKED_KEY, JSON.stringify(data.peer_revoked));
     });
     var revoked = syncRevocations(urls.revocations, load(REVOKED_KEY, { numbers: {}, until: null }), 20);
     return Promise.all([keys, revoked]);
@@ -122,6 +125,14 @@
     return (value || "").normalize("NFKC").replace(/[\s·•‧∙.\-_・]/g, "").toUpperCase();
   }
 
+  // A peer office's key (it names its office): {office, region_code, deployment}; false when it
+  // signs outside the office's region code (as passes/signing/trust.py issuer_for); null: ours.
+  function peerIssuer(entry, claims) {
+    if (!entry.office) return null;
+    if (claims.number.indexOf(entry.region_code) !== 0) return false;
+    return { office: entry.office, region_code: entry.region_code, deployment: entry.deployment };
+  }
+
   // --- Checking ------------------------------------------------------------------------------
   /* Resolves to {verdict, reason, claims, revokedAsOf} or null when this phone cannot tell
    * (no keys copied yet, or no Ed25519 in this browser). */
@@ -143,12 +154,15 @@
           return { verdict: "forged", reason: "withdrawn_key" };
         }
         var revoked = load(REVOKED_KEY, { numbers: {} });
+        var issuer = peerIssuer(entry, claims);
+        if (issuer === false) return { verdict: "forged", reason: "outside_issuer_region" };
+        var peerRevoked = issuer ? load(PEER_REVOKED_KEY, []) : [];
         var verdict = "valid";
-        if (revoked.numbers[claims.number]) verdict = "revoked";
+        if (revoked.numbers[claims.number] || peerRevoked.indexOf(claims.number) >= 0) verdict = "revoked";
         else if (typedPlate && normalizePlate(typedPlate) !== claims.plate) verdict = "plate_mismatch";
         else if (now < claims.validFrom) verdict = "not_yet_valid";
         else if (now >= claims.validUntil) verdict = "expired";
-        return { verdict: verdict, reason: "", claims: claims, revokedAsOf: revoked.syncedAt || null };
+        return { verdict: verdict, reason: "", claims: claims, issuer: issuer, revokedAsOf: revoked.syncedAt || null };
       }, function () {
         return null; // this browser has no Ed25519 in WebCrypto: cannot tell offline
       });
