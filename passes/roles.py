@@ -84,7 +84,7 @@ _office_cache: dict[int, tuple[float, frozenset]] = {}
 
 
 @receiver(m2m_changed, sender=Office.staff.through)
-def _forget_offices(**kwargs):
+def clear_office_cache(**kwargs):
     _office_cache.clear()
 
 

@@ -95,9 +95,17 @@ def _signing_keys(settings, tmp_path):
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
     settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
     settings.PASSDESK_SIGNING_AUTO_CREATE = True
+    from passes.trust import peers
+
+    from passes import roles
+
     signing_keys.clear_cache()
+    peers.clear_cache()
+    roles.clear_office_cache()
     yield
     signing_keys.clear_cache()
+    peers.clear_cache()
+    roles.clear_office_cache()
 
 
 @pytest.fixture
