@@ -95,9 +95,8 @@ def _signing_keys(settings, tmp_path):
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
     settings.PASSDESK_SIGNING_KEY_PASSPHRASE = ""
     settings.PASSDESK_SIGNING_AUTO_CREATE = True
-    from passes.trust import peers
-
     from passes import roles
+    from passes.trust import peers
 
     signing_keys.clear_cache()
     peers.clear_cache()

@@ -15,7 +15,7 @@ from passes.checkpoint import fastscan
 from passes.models import AuditEvent, PeerDeployment, PeerRevocation
 from passes.signing import tokens, trust
 from passes.signing import verify as offline
-from passes.trust import pull, publish
+from passes.trust import publish, pull
 from tests import factories
 from tests.trust.peer import PeerDeploymentDouble
 
