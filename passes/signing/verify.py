@@ -31,6 +31,7 @@ from .tokens import (
     TokenError,
     Verdict,
     group_number,
+    raw_public_key,
     token_from_qr_text,
     verdict_for,
     verify_token,
@@ -119,10 +120,16 @@ def load_trust(paths, pins, keys: Keyring, at) -> list:
 def issuer_of(kid: str, number: str, trust_lists, keys: Keyring):
     """``(found, Issuer | None)``: whether ``kid`` is a peer's key, and its office when the pass
     number lies in that office's region."""
+    held = keys.get(kid)
     for trust in trust_lists:
-        if trust.office_of(kid) is not None and trust.keyring().get(kid) is keys.get(kid):
+        listed = trust.keyring().get(kid)
+        if listed is not None and held is not None and _same_key(listed, held):
             return True, trust_format.issuer_for(trust, kid, number)
     return False, None
+
+
+def _same_key(one, other) -> bool:
+    return raw_public_key(one.key) == raw_public_key(other.key)
 
 
 def parse_time(value: str | None) -> datetime.datetime:
