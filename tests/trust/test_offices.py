@@ -125,3 +125,24 @@ def test_officers_see_their_office_only_and_cannot_add_offices(second_office, of
     assert "湘潭市交通运输局" in page
     assert Office.objects.count() == 2 and "株洲" not in page
     assert client.get("/admin/passes/office/add/").status_code == 403
+
+
+def test_another_offices_documents_are_hidden_from_a_scoped_reviewer(
+    second_office, first_office, client
+):
+    from django.urls import reverse
+
+    from tests.factories.workflow import make_document
+
+    ours = _submitted_for(first_office)
+    document = make_document(ours.enterprise, "business_licence", request=ours)
+    reviewer = factories.UserFactory(username="xt2", is_staff=True, groups=["Reviewers"])
+    second_office.staff.add(reviewer)
+    client.force_login(reviewer)
+    for name in ("admin:passes_review_document_viewer", "admin:passes_review_document_file"):
+        assert client.get(reverse(name, args=[document.pk])).status_code == 404
+    first_office.staff.add(reviewer)
+    assert (
+        client.get(reverse("admin:passes_review_document_file", args=[document.pk])).status_code
+        == 200
+    )
