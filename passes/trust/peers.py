@@ -5,6 +5,7 @@ that has since expired stops counting) and cached for a few seconds like the ser
 a pull clears the cache. A peer key never shadows one of this deployment's own keys.
 """
 
+import base64
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from django.dispatch import receiver
 from ..models import PeerDeployment, PeerRevocation
 from ..signing import trust as trust_format
 from ..signing.keys import KEYRING_TTL_SECONDS, server_keyring
-from ..signing.tokens import Keyring
+from ..signing.tokens import Keyring, raw_public_key
 
 
 @dataclass
@@ -28,7 +29,7 @@ class PeerIndex:
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, PeerIndex]] = {}
-_merged: dict[str, tuple[int, int, Keyring]] = {}
+_merged: dict[str, tuple[Keyring, PeerIndex, Keyring]] = {}
 
 
 def clear_cache() -> None:
@@ -77,12 +78,12 @@ def verification_keyring() -> Keyring:
     name = str(settings.DATABASES["default"]["NAME"])
     with _lock:
         hit = _merged.get(name)
-        if hit and hit[0] == id(own) and hit[1] == id(peers):
+        if hit and hit[0] is own and hit[1] is peers:
             return hit[2]
     merged = Keyring(dict(peers.keys.keys))
     merged.keys.update(own.keys)  # own keys win
     with _lock:
-        _merged[name] = (id(own), id(peers), merged)
+        _merged[name] = (own, peers, merged)
     return merged
 
 
@@ -105,7 +106,10 @@ def is_revoked_by_peer(peer_id: int, number: str) -> bool:
 def peer_keys_entries() -> list[dict]:
     """The peers' keys in the shape of /api/v1/keys/, each naming its office."""
     entries = []
+    own = server_keyring().keys
     for kid, (_peer_id, trust) in peer_index().owners.items():
+        if kid in own:
+            continue  # never served as a peer's: our own key wins
         office = trust.office_of(kid)
         info = trust.keyring().get(kid)
         entries.append(
@@ -113,11 +117,7 @@ def peer_keys_entries() -> list[dict]:
                 "kid": kid,
                 "algorithm": "Ed25519",
                 "public_key": _b64(info),
-                "state": "withdrawn"
-                if info.withdrawn_at
-                else "retired"
-                if info.retired_at
-                else "active",
+                "state": _state(info),
                 "created_at": _iso(info.created_at),
                 "retired_at": _iso(info.retired_at),
                 "withdrawn_at": _iso(info.withdrawn_at),
@@ -134,11 +134,13 @@ def peer_revoked_numbers() -> list[str]:
     return sorted(active.values_list("number", flat=True))
 
 
+def _state(info) -> str:
+    if info.withdrawn_at:
+        return "withdrawn"
+    return "retired" if info.retired_at else "active"
+
+
 def _b64(info) -> str:
-    import base64
-
-    from ..signing.tokens import raw_public_key
-
     return base64.b64encode(raw_public_key(info.key)).decode("ascii")
 
 

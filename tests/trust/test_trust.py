@@ -196,8 +196,8 @@ def test_a_bad_list_is_refused_the_last_good_kept_and_officers_told(
     )
     # The last good list still verifies the peer's passes.
     assert scan(token_key, checkpoint, peer_a.token()).json()["verdict"]["code"] == "valid"
-    page = admin_client.get("/admin/passes/peerdeployment/")
-    assert "was refused" in page.content.decode()
+    page = admin_client.get("/admin/passes/peerdeployment/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "The last trust list from Changsha was refused" in page.content.decode()
 
 
 def test_a_peer_claiming_our_region_code_is_refused(registered, peer_a, settings):
@@ -206,7 +206,8 @@ def test_a_peer_claiming_our_region_code_is_refused(registered, peer_a, settings
     assert not pull.pull_peer(registered.pk)
     registered.refresh_from_db()
     assert registered.trust_list is None
-    assert "region code" in registered.last_error
+    assert registered.last_error
+    assert AuditEvent.objects.get(action="peer.trust_list_refused").data["reason"] == "local_region"
 
 
 def test_public_page_names_the_peer_office(registered, peer_a, client):
