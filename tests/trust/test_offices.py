@@ -146,3 +146,35 @@ def test_another_offices_documents_are_hidden_from_a_scoped_reviewer(
         client.get(reverse("admin:passes_review_document_file", args=[document.pk])).status_code
         == 200
     )
+
+
+def test_officers_manage_their_office_pass_types_and_checkpoints(
+    second_office, first_office, officer, client
+):
+    factories.PassTypeFactory(name="株洲城区货车", office=first_office)
+    factories.CheckpointFactory(name="湘潭一桥卡口", code="xt-bridge", office=second_office)
+    factories.CheckpointFactory(name="株洲湘江大桥卡口", code="zz-bridge", office=first_office)
+    second_office.staff.add(officer)
+    client.force_login(officer)
+    checkpoints = client.get("/admin/passes/checkpoint/").content.decode()
+    assert "湘潭一桥卡口" in checkpoints and "株洲湘江大桥卡口" not in checkpoints
+    assert "株洲城区货车" not in client.get("/admin/passes/passtype/").content.decode()
+    response = client.post(
+        "/admin/passes/checkpoint/add/",
+        {"name": "湘潭二桥卡口", "code": "xt-bridge-2", "location": "", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    from passes.models import Checkpoint
+
+    assert Checkpoint.objects.get(code="xt-bridge-2").office == second_office
+
+
+def test_passdesk_keys_creates_a_key_for_an_office(second_office):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from passes.models import SigningKey
+
+    call_command("passdesk_keys", "create", "--office", "430300", stdout=StringIO())
+    assert SigningKey.objects.get().office == second_office
