@@ -19,5 +19,6 @@ app.autodiscover_tasks(
         "passes.messaging",
         "passes.notifications",
         "passes.requests",
+        "passes.trust",
     ]
 )

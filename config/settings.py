@@ -245,6 +245,16 @@ PASSDESK_SIGNING_KEY_PASSPHRASE = env.str("PASSDESK_SIGNING_KEY_PASSPHRASE", def
 PASSDESK_SIGNING_PRIVATE_KEY = env.str("PASSDESK_SIGNING_PRIVATE_KEY", default="", multiline=True)
 # Create a development key on first use when none exists (the demo); never in production.
 PASSDESK_SIGNING_AUTO_CREATE = env.bool("PASSDESK_SIGNING_AUTO_CREATE", default=DEBUG)
+# Trust between deployments (docs/verification.md): the long-lived key that signs this
+# deployment's trust list (else trust-list.pem in the key directory), how long a published list
+# is good for, how often peers' lists and revocation feeds are pulled, and whether peers may be
+# on private or loopback addresses (tests, development) or plain http.
+PASSDESK_TRUST_PRIVATE_KEY = env.str("PASSDESK_TRUST_PRIVATE_KEY", default="", multiline=True)
+PASSDESK_TRUST_LIST_VALIDITY_HOURS = env.int("PASSDESK_TRUST_LIST_VALIDITY_HOURS", default=168)
+PASSDESK_TRUST_PULL_SECONDS = env.int("PASSDESK_TRUST_PULL_SECONDS", default=300)
+PASSDESK_TRUST_ALLOW_PRIVATE = env.bool("PASSDESK_TRUST_ALLOW_PRIVATE", default=False)
+PASSDESK_TRUST_REQUIRE_HTTPS = env.bool("PASSDESK_TRUST_REQUIRE_HTTPS", default=True)
+PASSDESK_TRUST_TIMEOUT = env.float("PASSDESK_TRUST_TIMEOUT", default=10)
 
 # Checkpoint scans: one uploaded this long after it was scanned (an offline queue) is "late".
 PASSDESK_SCAN_LATE_AFTER_SECONDS = env.int("PASSDESK_SCAN_LATE_AFTER_SECONDS", default=300)
@@ -353,6 +363,10 @@ CELERY_BEAT_SCHEDULE = {
     "publish-due-announcements": {
         "task": "passes.publish_due_announcements",
         "schedule": crontab(minute="*"),
+    },
+    "pull-trust-lists": {
+        "task": "passes.pull_trust_lists",
+        "schedule": PASSDESK_TRUST_PULL_SECONDS,
     },
     "purge-idempotency-keys": {
         "task": "passes.purge_idempotency_keys",

@@ -9,7 +9,6 @@ from drf_spectacular.views import (
 
 from passes.admin.dashboard import dashboard_view
 from passes.api.docs import OfflineRedocView
-from passes.health import healthz
 from passes.health import healthz, readyz
 
 

@@ -1,10 +1,15 @@
 """Who someone is in passdesk. Staff roles are Django groups carrying permissions; enterprise
 applicants are users with a Membership."""
 
+import time
+
+from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .errors import WorkflowError
-from .models import Enterprise, Membership
+from .models import Enterprise, Membership, Office
 
 REVIEWERS_GROUP = "Reviewers"
 OFFICERS_GROUP = "Officers"
@@ -66,3 +71,61 @@ def can_scan(user) -> bool:
 def can_see_enterprise_data(user, enterprise) -> bool:
     """Members of the enterprise, reviewers and officers may see its requests and files."""
     return is_member(user, enterprise) or can_review(user)
+
+
+# --- Offices ---------------------------------------------------------------------------------
+# Staff listed on an office (``Office.staff``) work for that office only: its requests, its
+# checkpoints, its pass types. Staff on no office, and superusers, work deployment-wide, so a
+# deployment with one office (and staff who were never assigned) behaves as before. Rows whose
+# office is empty belong to the first office.
+
+OFFICE_CACHE_SECONDS = 10
+_office_cache: dict[int, tuple[float, frozenset]] = {}
+
+
+@receiver(m2m_changed, sender=Office.staff.through)
+def clear_office_cache(**kwargs):
+    _office_cache.clear()
+
+
+def offices_of(user) -> frozenset | None:
+    """Ids of the offices ``user`` works for, or None for deployment-wide staff."""
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return None
+    now = time.monotonic()
+    hit = _office_cache.get(user.pk)
+    if hit is not None and hit[0] > now:
+        ids = hit[1]
+    else:
+        ids = frozenset(user.passdesk_offices.values_list("pk", flat=True))
+        _office_cache[user.pk] = (now + OFFICE_CACHE_SECONDS, ids)
+    return ids or None
+
+
+def _first_office_id():
+    return Office.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def office_filter(user, field: str = "office") -> Q:
+    """A queryset filter: rows of the offices ``user`` works for (everything when unscoped)."""
+    ids = offices_of(user)
+    if ids is None:
+        return Q()
+    scope = Q(**{f"{field}__in": ids})
+    if _first_office_id() in ids:
+        scope |= Q(**{f"{field}__isnull": True})
+    return scope
+
+
+def works_for(user, office_id) -> bool:
+    """May ``user`` act for the office ``office_id`` (None: the first office)?"""
+    ids = offices_of(user)
+    if ids is None:
+        return True
+    return (office_id if office_id is not None else _first_office_id()) in ids
+
+
+def require_office(user, office_id, message=None) -> None:
+    """Refuse (``WorkflowError``, ``not_allowed``) staff of another office."""
+    if not works_for(user, office_id):
+        raise WorkflowError(message or _("This belongs to another office."), code="not_allowed")

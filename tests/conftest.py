@@ -172,9 +172,16 @@ def _signing_keys(settings, tmp_path):
     settings.PASSDESK_SIGNING_PRIVATE_KEY = ""
     settings.PASSDESK_SIGNING_KEY_PASSPHRASE = "test-passphrase"  # required outside DEBUG
     settings.PASSDESK_SIGNING_AUTO_CREATE = True
+    from passes import roles
+    from passes.trust import peers
+
     signing_keys.clear_cache()
+    peers.clear_cache()
+    roles.clear_office_cache()
     yield
     signing_keys.clear_cache()
+    peers.clear_cache()
+    roles.clear_office_cache()
 
 
 @pytest.fixture

@@ -3,7 +3,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import catalog, enterprises, queue, reasons, requests, scans  # noqa: F401
+from . import (  # noqa: F401
+    catalog,
+    enterprises,
+    queue,
+    reasons,
+    requests,
+    scans,
+    trust,  # noqa: F401
+)
 from . import messaging as _messaging  # noqa: F401 - announcements, reply templates, FAQ
 from . import notifications as _notifications  # noqa: F401 - registers the outbox admin
 

@@ -1,24 +1,44 @@
 from django.contrib import admin
 
-from ..models import Checkpoint, PassType
+from .. import roles
+from ..models import Checkpoint, Office, PassType
+
+
+class OfficeScopedAdmin(admin.ModelAdmin):
+    """Officers of an office see and edit its rows only; a new row joins their office."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(roles.office_filter(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "office":
+            kwargs["queryset"] = Office.objects.filter(roles.office_filter(request.user, "pk"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        offices = roles.offices_of(request.user)
+        if offices is not None and obj.office_id is None:
+            obj.office_id = min(offices)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(PassType)
-class PassTypeAdmin(admin.ModelAdmin):
+class PassTypeAdmin(OfficeScopedAdmin):
     list_display = (
         "name",
         "code",
+        "office",
         "max_validity_days",
         "health_proof_max_age_hours",
         "route_bound",
         "is_active",
     )
-    list_filter = ("is_active", "route_bound")
+    list_filter = ("is_active", "route_bound", "office")
     search_fields = ("name", "code")
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "location", "is_active")
-    list_filter = ("is_active",)
+class CheckpointAdmin(OfficeScopedAdmin):
+    list_display = ("name", "code", "office", "location", "is_active")
+    list_filter = ("is_active", "office")
     search_fields = ("name", "code", "location")

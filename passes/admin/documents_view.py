@@ -28,11 +28,17 @@ PAGE_WIDTH = 1400  # sharp enough to read a stamp at 2x zoom
 def _document_for(request, pk):
     if not roles.can_review(request.user):
         raise PermissionDenied
-    document = get_object_or_404(Document.objects.select_related("enterprise", "request"), pk=pk)
+    document = get_object_or_404(
+        Document.objects.select_related("enterprise", "request__pass_type"), pk=pk
+    )
     if not roles.can_see_enterprise_data(request.user, document.enterprise):
         raise PermissionDenied
     if not can_view_document(request.user, document):
         raise Http404  # a draft's files stay the enterprise's until it is submitted
+    if document.request_id and not roles.works_for(
+        request.user, document.request.pass_type.office_id
+    ):
+        raise Http404  # a document of another office's request
     return document
 
 

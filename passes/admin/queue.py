@@ -231,6 +231,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
+            .filter(roles.office_filter(request.user, "pass_type__office"))
             .annotate(vehicles=vehicles_subquery(), has_unanswered=unanswered())
         )
 

@@ -122,6 +122,8 @@ def review_view(modeladmin, request, object_id):
     except (TypeError, ValueError):
         raise Http404 from None
     obj = load_request(pk)
+    if not roles.works_for(request.user, obj.pass_type.office_id):
+        raise Http404  # another office's request: as if it did not exist
     items = list(obj.items.all())
     documents = documents_for(obj, items, request.user)
     for doc in documents:
@@ -242,9 +244,11 @@ def claim_next_view(modeladmin):
     @require_POST
     def view(request):
         _require_reviewer(request)
-        candidates = PassRequest.objects.filter(
-            status=Status.SUBMITTED, assigned_reviewer__isnull=True
-        ).order_by("submitted_at", "pk")
+        candidates = (
+            PassRequest.objects.filter(status=Status.SUBMITTED, assigned_reviewer__isnull=True)
+            .filter(roles.office_filter(request.user, "pass_type__office"))
+            .order_by("submitted_at", "pk")
+        )
         for obj in candidates[:5]:
             try:
                 workflow.claim(obj, by=request.user)

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from passes.signing.views import public_keys
+from passes.trust import views as trust_views
 
 from .views_auth import ObtainTokenView
 from .views_catalog import CheckpointViewSet, PassTypeViewSet
@@ -47,4 +48,7 @@ urlpatterns = [
     *router.urls,
     # GET keys/: public keys that verify pass tokens (issuing area)
     path("keys/", public_keys, name="keys"),
+    # GET trust/: the signed trust list; trust/keys/: own and peer keys for offline checks
+    path("trust/", trust_views.trust_list, name="trust-list"),
+    path("trust/keys/", trust_views.verification_keys, name="trust-keys"),
 ]

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import documents
+from .. import documents, roles
 from ..models import Document, PassRequest
 from ..requests import renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
@@ -27,7 +27,9 @@ class ReviewViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         # Reviewers see what has been filed with the office, never an enterprise's drafts.
-        return PassRequest.objects.exclude(status=PassRequest.Status.DRAFT)
+        return PassRequest.objects.exclude(status=PassRequest.Status.DRAFT).filter(
+            roles.office_filter(self.request.user, "pass_type__office")
+        )
 
     def _input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)

@@ -1,5 +1,5 @@
 """Issuing figures: one-pass PDF render time, pages per second for a 500-pass request in one
-PDF, and offline token verifications per second.
+PDF, offline token verifications per second, and the same with 50 peer offices' keys loaded.
 
 Runs without the database: the passes are made in memory (``PassSheet``), signed with a fresh
 in-memory key, with varied numbers, plates and driver names so that no run reuses another's
@@ -8,6 +8,7 @@ font subset or QR code. The font is parsed once before timing (a worker does tha
 
 from __future__ import annotations
 
+import base64
 import datetime
 import time
 
@@ -18,11 +19,13 @@ from django.utils import translation
 from ..issuing.pdf import fonts as pdf_fonts
 from ..issuing.pdf import sheet as pdf
 from ..signing import tokens as signing
+from ..signing import trust as trust_format
 from . import measure_cpu, report, report_rate
 
 SHANGHAI = signing.SHANGHAI
 BATCH_PAGES = 500
 VERIFY_TOKENS = 2000
+PEER_OFFICES = 50
 # Uncommon characters for driver names, so each run has some glyphs of its own.
 RARE = "琰珺璐瑾翊昊晟曦骞麒霈濛灏彧翀蕤鋆锘炜焱煜熠"
 
@@ -112,3 +115,85 @@ def run(stdout, runs: int) -> None:
     label = "offline token verification (decode + Ed25519 + verdict)"
     report_rate(stdout, f"{label}, wall", rates, "/s")
     report_rate(stdout, f"{label}, per CPU second", cpu_rates, "/s")
+
+    _peer_verification(stdout, runs, signer, keyring)
+
+
+def _peer_trust_lists(now) -> list[tuple[dict, str, list[signing.Signer], str]]:
+    """50 peer offices, each in its own deployment's signed trust list with two keys."""
+    made = []
+    for index in range(PEER_OFFICES):
+        region = f"{440100 + index:06d}"
+        signers = [_signer(), _signer()]
+        keys = [
+            {
+                "kid": one.kid,
+                "public_key": base64.b64encode(
+                    signing.raw_public_key(one.private_key.public_key())
+                ).decode(),
+            }
+            for one in signers
+        ]
+        trust_key = Ed25519PrivateKey.generate()
+        payload = {
+            "deployment": {"name": f"peer {index}", "url": f"https://peer{index}.invalid"},
+            "sequence": index + 1,
+            "issued_at": now,
+            "expires_at": now + datetime.timedelta(days=7),
+            "offices": [{"name": f"office {index}", "region_code": region, "keys": keys}],
+        }
+        document = trust_format.sign_trust_list(payload, trust_key)
+        made.append((document, trust_format.fingerprint(trust_key.public_key()), signers, region))
+    return made
+
+
+def _peer_verification(stdout, runs, own_signer, own_keyring) -> None:
+    """Offline verification with 50 peer offices' keys loaded: the keyring holds 101 keys and
+    each token is also mapped to its issuing office (``issuer_for``), as the verifiers do."""
+    now = datetime.datetime.now(datetime.UTC)
+    made = _peer_trust_lists(now)
+    begin = time.perf_counter()
+    lists = [
+        trust_format.verify_trust_list(document, pinned=pin, at=now)
+        for document, pin, _signers, _region in made
+    ]
+    load_ms = (time.perf_counter() - begin) * 1000
+    stdout.write(f"  loading {PEER_OFFICES} peer trust lists (verify + parse): {load_ms:.1f} ms")
+    keyring = signing.Keyring(dict(own_keyring.keys))
+    owner = {}
+    for trust in lists:
+        for kid, info in trust.keyring().keys.items():
+            keyring.add(info)
+            owner[kid] = trust
+    valid_from = datetime.datetime(2026, 11, 28, tzinfo=SHANGHAI)
+    tokens = []
+    for index in range(VERIFY_TOKENS):
+        _document, _pin, signers, region = made[index % PEER_OFFICES]
+        tokens.append(
+            signing.sign_claims(
+                signers[index % 2],
+                number=f"{region}{index:06d}",
+                plate=f"湘A{index % 100000:05d}",
+                valid_from=valid_from,
+                valid_until=valid_from + datetime.timedelta(days=7),
+            )
+        )
+    rates, cpu_rates = [], []
+    for _ in range(max(runs, 3)):
+        begin, begin_cpu = time.perf_counter(), time.process_time()
+        for token in tokens:
+            claims = signing.verify_token(token, keyring, at=now)
+            issuer = trust_format.issuer_for(owner[claims.kid], claims.kid, claims.number)
+            if issuer is None:
+                raise AssertionError("a peer token lost its issuer")
+            signing.verdict_for(claims, now, ())
+        cpu_rates.append(VERIFY_TOKENS / (time.process_time() - begin_cpu))
+        rates.append(VERIFY_TOKENS / (time.perf_counter() - begin))
+    label = f"offline verification of peer passes, {PEER_OFFICES} peer offices loaded"
+    report_rate(stdout, f"{label}, wall", rates, "/s")
+    report_rate(stdout, f"{label}, per CPU second", cpu_rates, "/s")
+    interval = settings.PASSDESK_TRUST_PULL_SECONDS
+    stdout.write(
+        f"  revocation at a peer -> refused here: at most {interval} s (the pull interval, "
+        "PASSDESK_TRUST_PULL_SECONDS) + one pull (see docs/verification.md for the measured run)"
+    )

@@ -100,7 +100,7 @@ class ScanView(APIView):
         ),
     )
     def post(self, request):
-        data = ScanInputSerializer(data=request.data)
+        data = ScanInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         scan, created = services.record_scan(inspector=request.user, **data.validated_data)
         pass_obj = scan.loaded_pass if created else services.scan_pass(scan)

@@ -19,6 +19,7 @@ from django.core.validators import RegexValidator
 from django.http import HttpResponse
 from rest_framework.exceptions import ValidationError
 
+from .. import roles
 from . import services
 from .serializers import ScanInputSerializer, scan_output
 from .tokens import token_user
@@ -147,6 +148,8 @@ def handle(request) -> HttpResponse | None:
     user = token_user(key)
     if user is None or not user.is_active or not user.passdesk_can_scan:
         return None  # DRF answers 401 or 403
+    if not roles.works_for(user, validated["checkpoint"].office_id):
+        return None  # another office's checkpoint: DRF answers 400
     request.user = user
     scan, created = services.record_scan(inspector=user, **validated)
     pass_obj = scan.loaded_pass if created else services.scan_pass(scan)

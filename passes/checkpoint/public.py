@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from ..models import Verdict
+from ..signing.tokens import group_number
 from . import services
 from .summary import pass_summary
 
@@ -22,6 +23,7 @@ class PublicResult:
     reason: str = ""
     valid_from: datetime.datetime | None = None
     valid_until: datetime.datetime | None = None
+    issuer: dict | None = None  # a trusted peer office's pass: who issued it
 
     @property
     def severity(self) -> str:
@@ -34,6 +36,9 @@ class PublicResult:
 
 def check_token(text: str) -> PublicResult:
     outcome = services.evaluate(at=timezone.now(), code=text or "-")
+    peer_pass = outcome.details.get("peer_pass")
+    if peer_pass and outcome.verdict != Verdict.FORGED:
+        return _peer(outcome.verdict, peer_pass)
     if outcome.verdict == Verdict.FORGED or outcome.pass_obj is None:
         return PublicResult(
             outcome.verdict, genuine=False, reason=outcome.details.get("reason", "")
@@ -47,6 +52,18 @@ def check_number(number: str, plate: str) -> PublicResult:
         # Same answer for "no such number" and "wrong plate": nothing to learn by guessing.
         return PublicResult(Verdict.UNKNOWN, genuine=False, reason="no_match")
     return _genuine(outcome)
+
+
+def _peer(verdict, peer_pass) -> PublicResult:
+    """A peer office's pass: what its signed token says, and who issued it."""
+    return PublicResult(
+        verdict,
+        genuine=True,
+        summary={"plate": peer_pass["plate"], "number": group_number(peer_pass["number"])},
+        valid_from=datetime.datetime.fromisoformat(peer_pass["valid_from"]),
+        valid_until=datetime.datetime.fromisoformat(peer_pass["valid_until"]),
+        issuer=peer_pass,
+    )
 
 
 def _genuine(outcome) -> PublicResult:

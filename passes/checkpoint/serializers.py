@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .. import roles
 from ..models import Decision, Verdict
 from ..signing.passlist import is_well_formed_number, normalize_number
 from .services import SEVERITY, active_checkpoint
@@ -58,6 +59,12 @@ class ScanInputSerializer(serializers.Serializer):
                 {"number": [MALFORMED_NUMBER]}, code="malformed_number"
             )
         attrs["code"], attrs["number"], attrs["plate"] = code or None, number or None, plate or None
+        request = self.context.get("request")
+        if request is not None and not roles.works_for(request.user, attrs["checkpoint"].office_id):
+            raise serializers.ValidationError(
+                {"checkpoint": [_("This checkpoint belongs to another office.")]},
+                code="other_office",
+            )
         return attrs
 
 
@@ -111,6 +118,7 @@ def scan_output(scan, pass_obj) -> dict:
         "plate": scan.plate,
         "decision": scan.decision,
         "pass": pass_summary(pass_obj) if pass_obj is not None else None,
+        "peer_pass": (scan.details or {}).get("peer_pass"),
     }
 
 
@@ -130,6 +138,10 @@ ScanOutputSerializer = type(
         "plate": serializers.CharField(help_text=_("The plate typed by the inspector, if any.")),
         "decision": serializers.CharField(help_text=_("let_through or turned_back (off route)")),
         "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
+        "peer_pass": serializers.DictField(
+            allow_null=True,
+            help_text=_("A trusted peer office's pass: its issuing office and signed claims."),
+        ),
     },
 )
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..signing import tokens as signing
-from ..signing.keys import server_keyring
 from ..signing.passlist import is_well_formed_number, normalize_number
+from ..trust import peers
 from ..validators import normalize_plate
 from .sql import hot_cursor, quote
 from .summary import PassView, load_pass
@@ -117,7 +117,7 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
     if code:
         try:
             token = signing.token_from_qr_text(code)
-            claims = signing.verify_token(token, server_keyring())
+            claims = signing.verify_token(token, peers.verification_keyring())
         except signing.TokenError as error:
             details = {"reason": error.reason}
             if error.kid:
@@ -125,6 +125,9 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
             return Outcome(Verdict.FORGED, details=details)
         number = claims.number
         details["kid"] = claims.kid
+        issued_by_peer = peers.peer_issuer(claims.kid, number)
+        if issued_by_peer is not None:
+            return _peer_outcome(claims, issued_by_peer, at, typed_plate, details)
         pass_obj = _find_pass(number)
         if pass_obj is None:
             # Genuinely signed, but not on record (a database restored from an old backup?).
@@ -149,6 +152,29 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
     if verdict == Verdict.REVOKED and pass_obj.revoked_at and pass_obj.revoked_at > at:
         details["revoked_after_scan"] = True
     return Outcome(verdict, pass_obj=pass_obj, number=number, details=details)
+
+
+def _peer_outcome(claims, issued_by_peer, at, plate, details) -> Outcome:
+    """A pass of a peer deployment's office: judged offline from its signed claims and the
+    peer's revocations as of the last pull; there is no record here. Its route is its issuing
+    office's business: at this deployment's checkpoints it is judged on its window and plate
+    (docs/verification.md)."""
+    peer_id, issuer = issued_by_peer
+    number = claims.number
+    if issuer is None:  # a peer key signing outside its office's region code
+        return Outcome(
+            Verdict.FORGED, number=number, details={**details, "reason": "outside_issuer_region"}
+        )
+    revoked = {number} if peers.is_revoked_by_peer(peer_id, number) else ()
+    verdict = signing.verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate or None)
+    peer_pass = {
+        **issuer.as_dict(),
+        "number": number,
+        "plate": claims.plate,
+        "valid_from": timezone.localtime(claims.valid_from).isoformat(),
+        "valid_until": timezone.localtime(claims.valid_until).isoformat(),
+    }
+    return Outcome(str(verdict), number=number, details={**details, "peer_pass": peer_pass})
 
 
 def _late_threshold() -> datetime.timedelta:

@@ -43,6 +43,7 @@ def _messages() -> dict:
             "scan will be uploaded later."
         ),
         "revokedAsOf": _("Revocation list as of %(time)s."),
+        "issuedBy": _("Issued by %(office)s (%(deployment)s), a trusted peer office."),
         "offlineUnknown": _("(not available offline)"),
         "validTo": _("to"),
         "beijingTime": _("(Beijing time)"),
@@ -80,6 +81,9 @@ def _messages() -> dict:
             "plate_differs_from_record": _("The plate in the code differs from the record."),
             "no_such_pass": _("No pass has this number."),
             "signed_but_not_on_record": _("Genuine signature, but the pass is not on record."),
+            "outside_issuer_region": _(
+                "Signed by a peer office's key for a pass number outside its region."
+            ),
         },
     }
 
@@ -105,7 +109,11 @@ def inspector(request):
     """A single page: choose the checkpoint once a shift, then scan or type, see the verdict."""
     if not roles.can_scan(request.user):
         raise PermissionDenied(_("Only checkpoint inspectors can use this page."))
-    checkpoints = list(Checkpoint.objects.filter(is_active=True).values("id", "code", "name"))
+    checkpoints = list(
+        Checkpoint.objects.filter(is_active=True)
+        .filter(roles.office_filter(request.user))
+        .values("id", "code", "name")
+    )
     return render(
         request,
         "passes/checkpoint/inspector.html",
@@ -113,7 +121,7 @@ def inspector(request):
             "checkpoints": checkpoints,
             "checkpoint_config": {
                 "scanUrl": _api_url("api:scan-create", "/api/v1/scans/"),
-                "keysUrl": _api_url("api:keys", "/api/v1/keys/"),
+                "keysUrl": _api_url("api:trust-keys", "/api/v1/trust/keys/"),
                 "revocationsUrl": _api_url("api:revocation-feed", "/api/v1/revocations/"),
                 "activePassesUrl": _api_url(
                     "api:active-passes", "/api/v1/checkpoint/active-passes/"

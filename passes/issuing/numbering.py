@@ -38,7 +38,8 @@ def allocate_pass_numbers(count: int, region_code: str | None = None) -> list[st
 def issue_passes(pass_request, *, valid_from, valid_until, items=None) -> list[Pass]:
     """Create one active pass per item of an approved request (one vehicle, one pass)."""
     items = list(items if items is not None else pass_request.items.select_related("vehicle"))
-    numbers = allocate_pass_numbers(len(items))
+    office = pass_request.pass_type.office
+    numbers = allocate_pass_numbers(len(items), office.region_code if office else None)
     passes = []
     for number, item in zip(numbers, items, strict=True):
         issued = Pass.objects.create(

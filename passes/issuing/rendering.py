@@ -30,10 +30,16 @@ def printable_passes(pass_request) -> list[Pass]:
     return list(
         Pass.objects.filter(request=pass_request)
         .exclude(status=Pass.Status.REVOKED)
-        .select_related("request__enterprise", "request__pass_type", "vehicle", "replaces")
+        .select_related("request__enterprise", "request__pass_type__office", "vehicle", "replaces")
         .prefetch_related("drivers", "request__checkpoints")
         .order_by("number")
     )
+
+
+def office_title(pass_request) -> str:
+    """The issuing office's name as printed: the pass type's office, else the settings'."""
+    office = pass_request.pass_type.office
+    return office.name if office is not None else settings.PASSDESK_OFFICE_TITLE
 
 
 def _short_url() -> str:
@@ -79,8 +85,8 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
     header = [
         pdf.font_version(),
         signer.kid,
-        settings.PASSDESK_OFFICE_TITLE,
-        seal_fingerprint(),
+        office_title(request),
+        seal_fingerprint(request),
         settings.PASSDESK_PUBLIC_BASE_URL,
         translation.get_language() or "",
         request.pass_type.name,
@@ -109,8 +115,13 @@ def fingerprint(passes: list[Pass], signer: Signer) -> str:
     return digest.hexdigest()
 
 
-def seal_image() -> bytes | None:
-    """The office's seal image (``PASSDESK_SEAL_IMAGE``), or None for the drawn demo seal."""
+def seal_image(pass_request=None) -> bytes | None:
+    """The issuing office's seal: its ``Office.seal`` image, else ``PASSDESK_SEAL_IMAGE``, else
+    None (the drawn demo seal)."""
+    office = pass_request.pass_type.office if pass_request is not None else None
+    if office is not None and office.seal:
+        with office.seal.open("rb") as handle:
+            return handle.read()
     path = settings.PASSDESK_SEAL_IMAGE
     if not path:
         return None
@@ -118,8 +129,8 @@ def seal_image() -> bytes | None:
         return handle.read()
 
 
-def seal_fingerprint() -> str:
-    image = seal_image()
+def seal_fingerprint(pass_request=None) -> str:
+    image = seal_image(pass_request)
     return hashlib.sha256(image).hexdigest() if image else "drawn"
 
 
@@ -127,14 +138,15 @@ def render_passes(passes: list[Pass], signer: Signer) -> bytes:
     """The PDF of ``passes`` (any selection), not stored."""
     with translation.override(settings.LANGUAGE_CODE):
         sheets = [sheet_for(pass_obj, signer) for pass_obj in passes]
-        return pdf.render_sheets(sheets, settings.PASSDESK_OFFICE_TITLE, seal_image())
+        request = passes[0].request
+        return pdf.render_sheets(sheets, office_title(request), seal_image(request))
 
 
 _render = render_passes
 
 
 def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
-    signer = current_signer()
+    signer = current_signer(pass_request.pass_type.office_id)
     with translation.override(settings.LANGUAGE_CODE):
         wanted = fingerprint(passes, signer)
     lookup = {"request": pass_request, "pass_obj": pass_obj}
@@ -186,7 +198,7 @@ def request_pdf(pass_request) -> PassPdf | None:
 def pass_pdf(pass_obj) -> PassPdf:
     """The PDF of one pass (a revoked pass prints with a REVOKED watermark)."""
     pass_obj = (
-        Pass.objects.select_related("request__enterprise", "request__pass_type", "vehicle")
+        Pass.objects.select_related("request__enterprise", "request__pass_type__office", "vehicle")
         .prefetch_related("drivers", "request__checkpoints")
         .get(pk=pass_obj.pk)
     )
@@ -195,7 +207,9 @@ def pass_pdf(pass_obj) -> PassPdf:
 
 def render_request_passes(request_id: int) -> PassPdf | None:
     """Task body: make sure an approved request's combined PDF exists and is current."""
-    pass_request = PassRequest.objects.select_related("enterprise", "pass_type").get(pk=request_id)
+    pass_request = PassRequest.objects.select_related("enterprise", "pass_type__office").get(
+        pk=request_id
+    )
     return request_pdf(pass_request)
 
 

@@ -16,6 +16,7 @@ from .messaging import (
     RequestMessage,
 )
 from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from .offices import Office, PeerDeployment, PeerRevocation
 from .readings import DocumentReading
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
@@ -44,6 +45,9 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Notification",
+    "Office",
+    "PeerDeployment",
+    "PeerRevocation",
     "NotificationPreference",
     "Pass",
     "PassPdf",

@@ -58,6 +58,15 @@ class PassType(models.Model):
             "zone passes valid at any checkpoint of the office."
         ),
     )
+    office = models.ForeignKey(
+        "passes.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pass_types",
+        verbose_name=_("office"),
+        help_text=_("The issuing office; empty means the deployment's first office."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -87,6 +96,15 @@ class Checkpoint(models.Model):
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
+    office = models.ForeignKey(
+        "passes.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkpoints",
+        verbose_name=_("office"),
+        help_text=_("The issuing office; empty means the deployment's first office."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -25,6 +25,15 @@ class SigningKey(models.Model):
         help_text=_("No longer trusted: passes it signed fail verification from this time on."),
     )
     withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
+    office = models.ForeignKey(
+        "passes.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signing_keys",
+        verbose_name=_("office"),
+        help_text=_("The issuing office; empty means the deployment's first office."),
+    )
 
     class Meta:
         verbose_name = _("signing key")

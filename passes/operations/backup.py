@@ -175,8 +175,9 @@ def _pdf_tokens(field_file) -> list[str]:
 
 def check_site(progress: Callable[[str], None] = lambda line: None) -> Check:
     """Open every document, download every pass PDF, verify every QR token on them."""
-    from ..signing import tokens as signing, keys as signing_keys
     from ..models import Document, Pass, PassPdf
+    from ..signing import keys as signing_keys
+    from ..signing import tokens as signing
 
     result = Check()
     for document in Document.objects.order_by("pk").iterator():

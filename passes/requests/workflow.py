@@ -109,6 +109,8 @@ def _check_state(locked: PassRequest, action: str) -> None:
 def _require_reviewer(user, locked: PassRequest, *, must_hold: bool) -> None:
     if not roles.can_review(user):
         raise WorkflowError(_("Only reviewers can do this."), code="not_allowed")
+    if roles.offices_of(user) is not None:
+        roles.require_office(user, locked.pass_type.office_id)
     if must_hold and locked.assigned_reviewer_id != user.pk and not roles.can_assign(user):
         holder = locked.assigned_reviewer
         raise WorkflowError(
@@ -251,6 +253,12 @@ def assign(pass_request, *, reviewer, by) -> PassRequest:
                 _("%(user)s is not a reviewer.") % {"user": _display_name(reviewer)},
                 code="not_a_reviewer",
             )
+        roles.require_office(by, locked.pass_type.office_id)
+        roles.require_office(
+            reviewer,
+            locked.pass_type.office_id,
+            _("%(user)s works for another office.") % {"user": _display_name(reviewer)},
+        )
         _check_state(locked, "claim")
         previous = locked.assigned_reviewer
         from_status = locked.status
@@ -356,6 +364,8 @@ def revoke_pass(pass_obj, *, by, reason) -> Pass:
         locked = Pass.objects.select_for_update().get(pk=getattr(pass_obj, "pk", pass_obj))
         if not roles.can_revoke(by):
             raise WorkflowError(_("Only officers can revoke passes."), code="not_allowed")
+        if roles.offices_of(by) is not None:
+            roles.require_office(by, locked.request.pass_type.office_id)
         if locked.status == Pass.Status.REVOKED:
             raise WorkflowError(
                 _("Pass %(number)s is already revoked.") % {"number": locked.number},

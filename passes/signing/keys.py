@@ -27,14 +27,14 @@ from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..models import SigningKey
+from ..models import Office, SigningKey
 from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key, sign_claims
 
 logger = logging.getLogger(__name__)
@@ -142,9 +142,20 @@ def _public_b64(key: Ed25519PrivateKey) -> str:
     return base64.b64encode(raw_public_key(key.public_key())).decode("ascii")
 
 
-def create_key(*, by=None, retire_others=False) -> SigningKey:
+def office_keys(office_id=None):
+    """Signing keys of an office (None: all); keys with no office belong to the first office."""
+    if office_id is None:
+        return SigningKey.objects.all()
+    scope = Q(office_id=office_id)
+    if Office.objects.order_by("pk").values_list("pk", flat=True).first() == office_id:
+        scope |= Q(office__isnull=True)
+    return SigningKey.objects.filter(scope)
+
+
+def create_key(*, by=None, retire_others=False, office=None) -> SigningKey:
     """Generate a key, write its private half to the key directory and record its public half.
-    With ``retire_others`` (rotation) every other active key stops signing."""
+    With ``retire_others`` (rotation) every other active key of the same office stops signing.
+    ``office``: the office whose passes it signs (None: the first office)."""
     for _attempt in range(5):
         private = Ed25519PrivateKey.generate()
         kid = key_id_for(private.public_key())
@@ -158,21 +169,25 @@ def create_key(*, by=None, retire_others=False) -> SigningKey:
         retired = []
         if retire_others:
             retired = list(
-                SigningKey.objects.filter(retired_at__isnull=True).values_list("kid", flat=True)
+                office_keys(getattr(office, "pk", None))
+                .filter(retired_at__isnull=True)
+                .values_list("kid", flat=True)
             )
             SigningKey.objects.filter(kid__in=retired).update(retired_at=now)
-        record = SigningKey.objects.create(kid=kid, public_key=_public_b64(private), created_at=now)
+        record = SigningKey.objects.create(
+            kid=kid, public_key=_public_b64(private), created_at=now, office=office
+        )
         audit.record(
             "signing_key.rotate" if retire_others else "signing_key.create",
             actor=by,
-            data={"kid": kid, "retired": retired},
+            data={"kid": kid, "retired": retired, "office": getattr(office, "region_code", "")},
         )
     clear_cache()
     return record
 
 
-def rotate_key(*, by=None) -> SigningKey:
-    return create_key(by=by, retire_others=True)
+def rotate_key(*, by=None, office=None) -> SigningKey:
+    return create_key(by=by, retire_others=True, office=office)
 
 
 def withdraw_key(kid: str, *, reason: str, by=None) -> SigningKey:
@@ -233,14 +248,15 @@ def _register_environment_key(private: Ed25519PrivateKey) -> SigningKey:
     return record
 
 
-def current_key() -> SigningKey | None:
-    """The key that signs now: the environment's, or the newest active key whose private half
-    is in the key directory."""
+def current_key(office_id=None) -> SigningKey | None:
+    """The key that signs now: the environment's, or the newest active key (of the office
+    ``office_id``, when given) whose private half is in the key directory."""
     private = environment_key()
     if private is not None:
         record = _register_environment_key(private)
         return None if record.withdrawn_at or record.retired_at else record
-    for record in SigningKey.objects.filter(retired_at__isnull=True, withdrawn_at__isnull=True):
+    usable = office_keys(office_id).filter(retired_at__isnull=True, withdrawn_at__isnull=True)
+    for record in usable:
         if load_private_key(record.kid) is not None:
             return record
     return None
@@ -251,10 +267,10 @@ def ensure_signing_key() -> SigningKey:
     return current_key() or create_key()
 
 
-def current_signer() -> Signer:
-    record = current_key()
+def current_signer(office_id=None) -> Signer:
+    record = current_key(office_id)
     if record is None and settings.PASSDESK_SIGNING_AUTO_CREATE:
-        record = create_key()
+        record = create_key(office=Office.objects.filter(pk=office_id).first())
     if record is None:
         raise SigningKeyError(
             _(

@@ -3,7 +3,8 @@
     python -m passes.verify --keys keys.json
                             (--token TOKEN | --image photo.png | --number 430200000123)
                             [--revocations revocations.json] [--passes active-passes.json]
-                            [--checkpoint CODE] [--plate 湘B12345] [--at TIME] [--json]
+                            [--checkpoint CODE] [--plate 湘B12345] [--at TIME]
+                            [--trust peer-trust.json --pin FINGERPRINT ...] [--json]
 
 ``keys.json`` is what GET /api/v1/keys/ (or ``manage.py passdesk_keys export-public``) returns;
 ``revocations.json`` is what GET /api/v1/revocations/ returns (entries with status "revoked"
@@ -12,7 +13,11 @@ GET /api/v1/checkpoint/active-passes/ returns (signed by the office; verified wi
 with it a typed ``--number`` and ``--plate`` are checked, and with ``--checkpoint`` (the code of
 the checkpoint where the laptop is) a route-bound pass is judged against its route, as the
 server and the inspector's page do. ``--token`` also takes the whole verification URL.
-``--at`` is ISO 8601; without a zone it means Beijing time. When the copied lists are older
+``--trust`` (repeatable) adds a peer deployment's signed trust list (GET /api/v1/trust/ of the
+peer), checked against the fingerprints given with ``--pin``: its offices' passes then verify
+too, with the issuing office named; ``--revocations`` may be repeated (one file per
+deployment's feed; the first is this deployment's own). ``--at`` is ISO 8601; without a zone it
+means Beijing time. When the copied lists are older
 than the office's maximum age (in the active-pass list), a verdict that would be valid is not
 trusted: exit 10.
 
@@ -30,6 +35,7 @@ import datetime
 import json
 import sys
 
+from . import trust as trust_format
 from .passlist import (
     ActivePassList,
     ListError,
@@ -45,6 +51,7 @@ from .tokens import (
     Verdict,
     group_number,
     normalize_plate,
+    raw_public_key,
     token_from_qr_text,
     verdict_for,
     verify_token,
@@ -127,6 +134,40 @@ def _local(moment: datetime.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def load_trust(paths, pins, keys: Keyring, at) -> list:
+    """Add the keys of each peer trust list (verified against ``pins``) to ``keys``; the lists.
+    A deployment's own keys (``--keys``) are never replaced by a peer's."""
+    lists = []
+    for path in paths or ():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+            trust = trust_format.verify_trust_list(document, pinned=set(pins or ()), at=at)
+        except (OSError, ValueError) as exc:
+            raise UnusableInput(f"cannot read trust list {path}: {exc}") from exc
+        except trust_format.TrustListError as exc:
+            raise UnusableInput(f"trust list {path} refused ({exc.reason}): {exc}") from exc
+        for kid, info in trust.keyring().keys.items():
+            keys.keys.setdefault(kid, info)
+        lists.append(trust)
+    return lists
+
+
+def issuer_of(kid: str, number: str, trust_lists, keys: Keyring):
+    """``(found, Issuer | None)``: whether ``kid`` is a peer's key, and its office when the pass
+    number lies in that office's region."""
+    held = keys.get(kid)
+    for trust in trust_lists:
+        listed = trust.keyring().get(kid)
+        if listed is not None and held is not None and _same_key(listed, held):
+            return True, trust_format.issuer_for(trust, kid, number)
+    return False, None
+
+
+def _same_key(one, other) -> bool:
+    return raw_public_key(one.key) == raw_public_key(other.key)
+
+
 def load_pass_list(path: str | None, keys: Keyring) -> ActivePassList | None:
     if not path:
         return None
@@ -163,21 +204,32 @@ def check(
     revoked: set[str],
     plate: str | None,
     at,
+    trust_lists=(),
     *,
     passes: ActivePassList | None = None,
     checkpoint: str | None = None,
 ) -> dict:
     """The verdict on one scanned text, as a dict (printed as lines or JSON). The pass's route
-    comes from the active-pass list when one is given."""
+    comes from the active-pass list when one is given; a peer's pass names its office."""
     try:
         claims = verify_token(token_from_qr_text(text), keys, at=at)
     except TokenError as error:
         return {"verdict": str(error.verdict), "reason": error.reason, "kid": error.kid}
+    found, issuer = issuer_of(claims.kid, claims.number, trust_lists, keys)
+    if found and issuer is None:
+        return {
+            "verdict": str(Verdict.FORGED),
+            "reason": "outside_issuer_region",
+            "kid": claims.kid,
+        }
     route = _route(passes, claims.number)
     verdict = verdict_for(
         claims, at=at, revoked_numbers=revoked, plate=plate, checkpoint=checkpoint, route=route
     )
-    return _claims_outcome(claims, verdict, passes, route)
+    outcome = _claims_outcome(claims, verdict, passes, route)
+    if issuer:
+        outcome["issuer"] = issuer.as_dict()
+    return outcome
 
 
 def check_typed(
@@ -237,6 +289,10 @@ def _print(outcome: dict, at, until: str | None, stream) -> None:
         window = f"{outcome['valid_from']} to {outcome['valid_until']} (Beijing time)"
         print(f"  valid:       {window}", file=stream)
         print(f"  signed by:   key {outcome['kid']}", file=stream)
+        if outcome.get("issuer"):
+            issuer = outcome["issuer"]
+            line = f"{issuer['office']} ({issuer['region_code']}, {issuer['deployment']})"
+            print(f"  issued by:   {line}, a trusted peer", file=stream)
     else:
         print(f"  reason:      {outcome['reason']}", file=stream)
         if outcome["reason"] == "unknown_key":
@@ -264,7 +320,15 @@ def main(argv=None, stream=None) -> int:
     source.add_argument("--image", help="a picture holding the pass's QR code")
     source.add_argument("--number", help="the pass number typed from the pass (with --plate)")
     parser.add_argument("--keys", required=True, help="JSON of GET /api/v1/keys/")
-    parser.add_argument("--revocations", help="JSON of GET /api/v1/revocations/")
+    parser.add_argument(
+        "--revocations", action="append", help="JSON of GET /api/v1/revocations/ (repeatable)"
+    )
+    parser.add_argument(
+        "--trust", action="append", help="a peer's signed trust list (GET /api/v1/trust/)"
+    )
+    parser.add_argument(
+        "--pin", action="append", help="the pinned fingerprint of a peer's trust-list key"
+    )
     parser.add_argument(
         "--passes", help="JSON of GET /api/v1/checkpoint/active-passes/ (signed by the office)"
     )
@@ -276,8 +340,15 @@ def main(argv=None, stream=None) -> int:
     try:
         at = parse_time(args.at)
         keys = load_keys(args.keys)
-        revoked, until = load_revocations(args.revocations)
         passes = load_pass_list(args.passes, keys)
+        trust_lists = load_trust(args.trust, args.pin, keys, at)
+        revoked, until = set(), None
+        for index, path in enumerate(args.revocations or ()):
+            numbers, as_of = load_revocations(path)
+            revoked |= numbers
+            if index == 0:
+                until = as_of  # this deployment's own feed dates the copied lists
+
         if args.number is not None:
             if not (args.plate and passes):
                 raise UnusableInput("--number needs --plate and --passes")
@@ -297,7 +368,14 @@ def main(argv=None, stream=None) -> int:
         return EXIT_UNUSABLE
     if text is not None:
         outcome = check(
-            text, keys, revoked, args.plate, at, passes=passes, checkpoint=args.checkpoint
+            text,
+            keys,
+            revoked,
+            args.plate,
+            at,
+            trust_lists,
+            passes=passes,
+            checkpoint=args.checkpoint,
         )
     mark_stale(outcome, passes, until, at)
     if args.json:

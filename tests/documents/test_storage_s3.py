@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from config.storage import S3_BACKEND, StorageUrlError, describe, storage_from_url
 from passes import documents
-from passes.issuing import rendering
 from passes.documents import attach_document, remove_document
+from passes.issuing import rendering
 from passes.models import DocumentKind
 from tests import factories, s3_server
 from tests import fixtures_files as files

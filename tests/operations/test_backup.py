@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from passes import documents
-from passes.issuing import rendering
-from passes.requests import workflow
 from passes.documents import attach_document
+from passes.issuing import rendering
 from passes.models import DocumentKind
+from passes.requests import workflow
 from tests import factories, s3_server
 from tests import fixtures_files as files
 from tests.celery_worker import _test_database_url

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from passes.signing import keys as signing_keys
 from passes.benchmarks._cluster import (
     HttpClient,
     WebNode,
@@ -25,6 +24,7 @@ from passes.benchmarks._cluster import (
 )
 from passes.benchmarks.api import multipart
 from passes.models import Document, Pass, PassPdf
+from passes.signing import keys as signing_keys
 from tests import factories
 from tests import fixtures_files as files
 from tests.celery_worker import _test_database_url

@@ -4,8 +4,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from passes.models import SigningKey
+from passes.models import Office, SigningKey
 from passes.signing import keys as signing_keys
+from passes.signing.trust import grouped_fingerprint
+from passes.trust import publish
 
 
 class Command(BaseCommand):
@@ -13,8 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("create", help="Create a key that signs from now on.")
-        sub.add_parser("rotate", help="Create a new key; older keys stop signing, keep verifying.")
+        create = sub.add_parser("create", help="Create a key that signs from now on.")
+        rotate = sub.add_parser(
+            "rotate", help="Create a new key; older keys stop signing, keep verifying."
+        )
+        for parser_ in (create, rotate):
+            parser_.add_argument(
+                "--office", help="region code of the office it signs for (default: the first)"
+            )
         sub.add_parser("list", help="List keys and their state.")
         withdraw = sub.add_parser("withdraw", help="Stop trusting a key (compromised).")
         withdraw.add_argument("kid")
@@ -24,18 +32,31 @@ class Command(BaseCommand):
             help="Print the public keys as JSON (for python -m passes.verify).",
         )
         export.add_argument("--output", "-o", help="Write to this file instead of stdout.")
+        sub.add_parser("trust-create", help="Create the long-lived key that signs the trust list.")
+        sub.add_parser(
+            "trust-fingerprint",
+            help="Print the trust-list key's fingerprint, to give to peers out of band.",
+        )
 
     def handle(self, *args, action, **options):
         try:
+            office = self._office(options.get("office"))
             if action == "create":
-                record = signing_keys.create_key()
+                record = signing_keys.create_key(office=office)
                 self.stdout.write(f"created {record.kid} in {signing_keys.key_dir()}")
             elif action == "rotate":
-                record = signing_keys.rotate_key()
+                record = signing_keys.rotate_key(office=office)
                 self.stdout.write(f"rotated: {record.kid} signs from now on")
             elif action == "withdraw":
                 record = signing_keys.withdraw_key(options["kid"], reason=options["reason"])
                 self.stdout.write(f"withdrawn {record.kid} at {record.withdrawn_at:%Y-%m-%d %H:%M}")
+            elif action == "trust-create":
+                value = publish.create_trust_key()
+                self.stdout.write(f"trust-list key created; fingerprint {value}")
+            elif action == "trust-fingerprint":
+                value = publish.trust_fingerprint()
+                self.stdout.write(value)
+                self.stdout.write(grouped_fingerprint(value))
             elif action == "list":
                 self._list()
             elif action == "export-public":
@@ -45,8 +66,16 @@ class Command(BaseCommand):
                         handle.write(text + "\n")
                 else:
                     self.stdout.write(text)
-        except signing_keys.SigningKeyError as exc:
+        except (signing_keys.SigningKeyError, publish.TrustKeyError) as exc:
             raise CommandError(str(exc)) from exc
+
+    def _office(self, region_code):
+        if not region_code:
+            return None
+        office = Office.objects.filter(region_code=region_code).first()
+        if office is None:
+            raise CommandError(f"no office with region code {region_code}")
+        return office
 
     def _list(self):
         current = signing_keys.current_key()

@@ -86,10 +86,13 @@ def _resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_url(url: str, *, resolve=None) -> Target:
-    """Parse, resolve and vet ``url``; return where to connect. Raises ``UnsafeURL``."""
-    allow_private = getattr(settings, "PASSDESK_WEBHOOK_ALLOW_PRIVATE", False)
-    require_https = getattr(settings, "PASSDESK_WEBHOOK_REQUIRE_HTTPS", True)
+def check_url(url: str, *, resolve=None, allow_private=None, require_https=None) -> Target:
+    """Parse, resolve and vet ``url``; return where to connect. Raises ``UnsafeURL``.
+    ``allow_private`` and ``require_https`` default to the webhook settings."""
+    if allow_private is None:
+        allow_private = getattr(settings, "PASSDESK_WEBHOOK_ALLOW_PRIVATE", False)
+    if require_https is None:
+        require_https = getattr(settings, "PASSDESK_WEBHOOK_REQUIRE_HTTPS", True)
     try:
         parts = urlsplit(url.strip())
         port = parts.port

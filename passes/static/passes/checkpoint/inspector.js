@@ -425,6 +425,7 @@
         $("cp-verdict-word").textContent = words.staleTitle;
       }
     }
+    if (outcome.issuer) notes.unshift(format(words.issuedBy, outcome.issuer));
     $("cp-verdict-note").textContent = notes.join(" ");
     var claims = outcome.claims;
     if (claims) {
@@ -432,7 +433,7 @@
       $("cp-v-plate").dataset.colour = plateColour(claims.plate, outcome.yellow);
       if (claims.validFrom) $("cp-v-validity").textContent = validityText(claims.validFrom, claims.validUntil);
       $("cp-v-number").textContent = claims.number.slice(0, 6) + " " + claims.number.slice(6);
-      $("cp-v-enterprise").textContent = words.offlineUnknown;
+      $("cp-v-enterprise").textContent = outcome.issuer ? format(words.issuedBy, outcome.issuer) : words.offlineUnknown;
       if (outcome.route && outcome.route.length) $("cp-v-route").textContent = routeNames(outcome.route);
       if (scan.plate) setTypedPlate(scan.plate, claims.plate);
       setStatus(statusText(outcome.verdict, {
@@ -461,7 +462,15 @@
     $("cp-verdict-note").textContent = notes.join(" ");
     clearFacts();
     var pass = data.pass;
-    if (pass) {
+    var peer = data.peer_pass;
+    if (!pass && peer) {
+      $("cp-verdict-note").textContent = [format(words.issuedBy, peer)].concat(notes).join(" ");
+      $("cp-v-plate").textContent = peer.plate;
+      $("cp-v-enterprise").textContent = format(words.issuedBy, peer);
+      $("cp-v-validity").textContent = localTime(peer.valid_from) + " " + words.validTo + " " + localTime(peer.valid_until);
+      $("cp-v-number").textContent = peer.number.slice(0, 6) + " " + peer.number.slice(6);
+      show($("cp-verdict-body"), true);
+    } else if (pass) {
       $("cp-v-plate").textContent = pass.plate;
       $("cp-v-plate").dataset.colour = pass.plate_colour || "blue";
       setTypedPlate(data.plate || (scan && scan.plate), pass.plate);

@@ -20,6 +20,8 @@
   var REVOKED_KEY = "passdesk.revoked";
   var LIST_SYNCED_KEY = "passdesk.passListSyncedAt";
   var DATA_CACHE = "passdesk-data-v1";
+  // Numbers revoked by trusted peer offices (GET /api/v1/trust/keys/ carries them).
+  var PEER_REVOKED_KEY = "passdesk.peerRevoked";
   var VERIFY_PATH = "/v/";
   var ENTRY_SIZE = 24;
   var ANY_CHECKPOINT = 0xffff;
@@ -79,6 +81,7 @@
   function syncKeys(url) {
     return getJson(url).then(function (data) {
       localStorage.setItem(KEYS_KEY, JSON.stringify(data));
+      if (data.peer_revoked) localStorage.setItem(PEER_REVOKED_KEY, JSON.stringify(data.peer_revoked));
     });
   }
 
@@ -177,6 +180,14 @@
   // over tests/signing/plate_cases.json.
   function normalizePlate(value) {
     return (value || "").normalize("NFKC").replace(/[\s·•‧∙.\-_・]/g, "").toUpperCase();
+  }
+
+  // A peer office's key (it names its office): {office, region_code, deployment}; false when it
+  // signs outside the office's region code (as passes/signing/trust.py issuer_for); null: ours.
+  function peerIssuer(entry, claims) {
+    if (!entry.office) return null;
+    if (claims.number.indexOf(entry.region_code) !== 0) return false;
+    return { office: entry.office, region_code: entry.region_code, deployment: entry.deployment };
   }
 
   /* "４３０２００　０００１２３" or "430200-000123" -> "430200000123" (as the server does). */
@@ -280,9 +291,12 @@
   }
 
   // --- Checking ------------------------------------------------------------------------------
-  function judge(number, plate, validFrom, validUntil, route, now, typedPlate, checkpoint) {
+  /* ``peer``: the issuing peer office of a pass from a trusted deployment (its revocations come
+   * with the trust keys); its route is that office's business, so it is not judged here. */
+  function judge(number, plate, validFrom, validUntil, route, now, typedPlate, checkpoint, peer) {
     var revoked = load(REVOKED_KEY, { numbers: {} });
     if (revoked.numbers[number]) return { verdict: "revoked", revokedAt: revoked.numbers[number], revokedReason: (revoked.reasons || {})[number] };
+    if (peer && load(PEER_REVOKED_KEY, []).indexOf(number) >= 0) return { verdict: "revoked" };
     if (typedPlate && normalizePlate(typedPlate) !== plate) return { verdict: "plate_mismatch" };
     if (now < validFrom) return { verdict: "not_yet_valid" };
     if (now >= validUntil) return { verdict: "expired" };
@@ -314,10 +328,14 @@
         if (entry.withdrawn_at && new Date(entry.withdrawn_at) <= now) {
           return finish({ verdict: "forged", reason: "withdrawn_key" }, claims);
         }
-        var listed = findListed(claims.number);
+        var issuer = peerIssuer(entry, claims);
+        if (issuer === false) return finish({ verdict: "forged", reason: "outside_issuer_region" }, claims);
+        var listed = issuer ? null : findListed(claims.number);
         var result = judge(claims.number, claims.plate, claims.validFrom, claims.validUntil,
-          listed ? listed.route : null, now, typedPlate, checkpoint);
-        return finish(result, claims, listed);
+          listed ? listed.route : null, now, typedPlate, checkpoint, issuer);
+        result = finish(result, claims, listed);
+        result.issuer = issuer;
+        return result;
       }, function () {
         return null; // this browser has no Ed25519 in WebCrypto: cannot tell offline
       });

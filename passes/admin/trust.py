@@ -1,0 +1,80 @@
+"""Offices (superusers create them; officers see and edit their own) and peer deployments
+(officers register a peer's trust-list URL and pinned fingerprint; pulls show their outcome)."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import roles
+from ..models import Office, PeerDeployment
+from ..trust import pull
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ("name", "region_code", "created_at")
+    search_fields = ("name", "region_code")
+    filter_horizontal = ("staff",)
+
+    def get_queryset(self, request):
+        scope = roles.office_filter(request.user, "pk")
+        return super().get_queryset(request).filter(scope)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        # Officers name their office and upload its seal; the region code and staff are the
+        # superuser's to set.
+        return () if request.user.is_superuser else ("region_code", "staff")
+
+
+@admin.register(PeerDeployment)
+class PeerDeploymentAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "is_active", "sequence", "expires_at", "last_good_at", "state")
+    list_filter = ("is_active",)
+    readonly_fields = (
+        "sequence",
+        "expires_at",
+        "last_pulled_at",
+        "last_good_at",
+        "last_error",
+    )
+    fields = ("name", "url", "fingerprint", "is_active", *readonly_fields)
+    actions = ["pull_now"]
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.last_error:
+            return _("refused: %(error)s") % {"error": obj.last_error}
+        if obj.trust_list is None:
+            return _("not pulled yet")
+        return _("trusted")
+
+    def changelist_view(self, request, extra_context=None):
+        for peer in PeerDeployment.objects.filter(is_active=True).exclude(last_error=""):
+            messages.warning(
+                request,
+                _(
+                    "The last trust list from %(peer)s was refused (the previous one is kept): "
+                    "%(error)s"
+                )
+                % {"peer": peer.name, "error": peer.last_error},
+            )
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        obj.fingerprint = obj.fingerprint.replace(" ", "").lower()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Pull the trust list and revocations now"))
+    def pull_now(self, request, queryset):
+        accepted = sum(pull.pull_peer(peer.pk) for peer in queryset)
+        messages.info(
+            request,
+            ngettext("%(count)d trust list accepted.", "%(count)d trust lists accepted.", accepted)
+            % {"count": accepted},
+        )

@@ -1,0 +1,156 @@
+"""Pulling a peer's trust list and revocation feed (the beat task ``passes.pull_trust_lists``).
+
+A list is refused, and the last good one kept, when it cannot be fetched, is malformed, is
+signed by a key other than the pinned one, has a bad signature, has expired, is older than the
+last accepted (rollback), or claims one of this deployment's own region codes. Every refusal is
+kept on the peer (``last_error``, shown to officers in the admin) and audited.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .. import audit
+from ..models import Office, PeerDeployment, PeerRevocation
+from ..signing import trust as trust_format
+from . import peers
+from .fetch import FetchError, get_json
+
+logger = logging.getLogger(__name__)
+FEED_MAX_BYTES = 8 * 1024 * 1024
+FEED_MAX_PAGES = 20
+
+
+class LocalRegion(trust_format.TrustListError):
+    reason = "local_region"
+
+
+REASONS = {
+    "malformed": _("the trust list is malformed"),
+    "unpinned_key": _("it is signed by a key that is not the pinned one"),
+    "bad_signature": _("its signature does not match"),
+    "expired": _("it has expired"),
+    "rolled_back": _("it is older than the list already accepted (rollback)"),
+    "local_region": _("it claims a region code of this deployment"),
+    "unreachable": _("the peer could not be reached"),
+}
+
+
+def _refuse(peer, reason: str, message: str, now) -> None:
+    text = f"{REASONS.get(reason, reason)}: {message}"
+    PeerDeployment.objects.filter(pk=peer.pk).update(last_pulled_at=now, last_error=text)
+    audit.record(
+        "peer.trust_list_refused",
+        reason=text,
+        data={"peer": peer.name, "url": peer.url, "reason": reason},
+    )
+    logger.warning("trust list of %s refused: %s", peer.url, text)
+
+
+def pull_peer(peer_id: int, *, now=None) -> bool:
+    """Pull one peer; True when its trust list was accepted (revocations are pulled then)."""
+    now = now or timezone.now()
+    peer = PeerDeployment.objects.filter(pk=peer_id, is_active=True).first()
+    if peer is None:
+        return False
+    try:
+        document = get_json(peer.url, max_bytes=trust_format.MAX_DOCUMENT_BYTES)
+        trust = trust_format.verify_trust_list(
+            document, pinned=peer.fingerprint, min_sequence=peer.sequence, at=now
+        )
+        local = set(Office.objects.values_list("region_code", flat=True))
+        claimed = sorted(local & {office.region_code for office in trust.offices})
+        if claimed:
+            raise LocalRegion(", ".join(claimed))
+    except FetchError as error:
+        _refuse(peer, "unreachable", str(error), now)
+        return False
+    except trust_format.TrustListError as error:
+        _refuse(peer, error.reason, str(error), now)
+        return False
+    with transaction.atomic():
+        locked = PeerDeployment.objects.select_for_update().get(pk=peer.pk)
+        if trust.sequence < locked.sequence:  # a concurrent pull took a newer one
+            return False
+        before = _key_states(locked.trust_list, locked.fingerprint)
+        locked.trust_list = document
+        locked.sequence = trust.sequence
+        locked.expires_at = trust.expires_at
+        locked.last_pulled_at = locked.last_good_at = now
+        locked.last_error = ""
+        locked.save()
+        after = _key_states(document, locked.fingerprint)
+        if before != after:
+            audit.record(
+                "peer.trust_list_accepted",
+                data={"peer": locked.name, "sequence": trust.sequence, "keys": after},
+            )
+    peers.clear_cache()
+    pull_revocations(locked, trust)
+    return True
+
+
+def _key_states(document, pinned) -> dict:
+    if not document:
+        return {}
+    try:
+        trust = trust_format.verify_trust_list(document, pinned=pinned)
+    except trust_format.TrustListError:
+        return {}
+    return {
+        info.kid: "withdrawn" if info.withdrawn_at else "ok"
+        for office in trust.offices
+        for info in office.keys
+    }
+
+
+def pull_revocations(peer, trust) -> int:
+    """Revoked numbers of the peer's offices since the last pull; numbers outside the peer's
+    region codes are ignored (a peer revokes only its own passes)."""
+    regions = {office.region_code for office in trust.offices}
+    cursors = dict(peer.revocations_until or {})
+    added = 0
+    for url in sorted(
+        {office.revocations_url for office in trust.offices if office.revocations_url}
+    ):
+        for _page in range(FEED_MAX_PAGES):
+            since = cursors.get(url)
+            address = f"{url}?{urlencode({'since': since})}" if since else url
+            try:
+                data = get_json(address, max_bytes=FEED_MAX_BYTES)
+                entries = data["revoked"]
+                until = str(data["until"])
+                more = bool(data.get("more"))
+            except (FetchError, KeyError, TypeError) as error:
+                _refuse(peer, "unreachable", str(error), timezone.now())
+                PeerDeployment.objects.filter(pk=peer.pk).update(revocations_until=cursors)
+                return added
+            rows = [
+                PeerRevocation(
+                    peer=peer,
+                    region_code=str(entry["number"])[:6],
+                    number=str(entry["number"]),
+                    reason=str(entry.get("reason", "revoked"))[:20],
+                )
+                for entry in entries
+                if isinstance(entry, dict)
+                and entry.get("status") == "revoked"
+                and str(entry.get("number", ""))[:6] in regions
+                and len(str(entry.get("number", ""))) == 12
+            ]
+            PeerRevocation.objects.bulk_create(rows, ignore_conflicts=True)
+            added += len(rows)
+            cursors[url] = until
+            if not more:
+                break
+    PeerDeployment.objects.filter(pk=peer.pk).update(revocations_until=cursors)
+    return added
+
+
+def pull_all() -> int:
+    """Pull every active peer; the number accepted."""
+    ids = PeerDeployment.objects.filter(is_active=True).values_list("pk", flat=True)
+    return sum(pull_peer(pk) for pk in ids)
