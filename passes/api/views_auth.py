@@ -10,17 +10,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from . import inputs, outputs
 from .errors import InvalidCredentials, LockedOut
+from .throttles import AtomicScopedRateThrottle
 
 
 class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(
