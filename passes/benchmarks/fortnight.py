@@ -681,6 +681,7 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
     folder = Path(tempfile.mkdtemp(prefix="passdesk-bench-fortnight-"))
     stack = Stack(folder, _pg_base())
     recorder = Recorder()
+    problems: list[str] = []
     try:
         seeded = stack.start(enterprises)
         scans = [scan_jpeg(SCAN_BYTES, seed) for seed in (1, 2)]
@@ -768,7 +769,7 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
         cpu = meter.stop()
         cpu["client"] = time.process_time() - client_cpu_start
         profiles = {name: _stop_profiler(process) for name, process in profilers.items()}
-        _report(stdout, recorder, cpu, wall, len(codes), enterprises, stack)
+        problems = _report(stdout, recorder, cpu, wall, len(codes), enterprises, stack)
         for name, path in profiles.items():
             if path is not None:
                 stdout.write(f"  where the {name} CPU goes (py-spy, sampled):")
@@ -777,6 +778,9 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
     finally:
         stack.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    if problems:
+        # What the CI smoke run checks: the flow completes, nothing 5xx, one render per PDF.
+        raise RuntimeError("fortnight: " + "; ".join(problems))
 
 
 def _report(stdout, recorder, cpu, wall, passes, enterprises, stack):
@@ -809,6 +813,16 @@ def _report(stdout, recorder, cpu, wall, passes, enterprises, stack):
         + f"; server total {server:.4f}"
     )
     stdout.write(f"  (machine at the end: {machine_line()}; enterprises={enterprises})")
+    problems = []
+    if recorder.failures:
+        problems.append(f"{len(recorder.failures)} failed operations")
+    if recorder.statuses.get(500):
+        problems.append(f"{recorder.statuses[500]} responses 5xx")
+    if passes != 2 * enterprises:
+        problems.append(f"{passes} passes issued, {2 * enterprises} expected")
+    if renders["renders"] != renders["pdfs"] or renders["pdfs"] != renders["requests"]:
+        problems.append(f"PDFs {renders}: not one render per approved request")
+    return problems
 
 
 def _count_renders(stack) -> dict:
