@@ -372,35 +372,51 @@ def _frame_name(frame: str) -> str:
     return f"{function} ({path})"
 
 
+# Leaf frames where a thread waits on a socket or poller: py-spy may count them as active (the
+# wait happens in C with the GIL released), so they are reported apart from CPU work.
+WAITING = (
+    "Connection.wait ",
+    "ClientCursorMixin._execute_send ",
+    "EpollSelector.select ",
+    "_epoll.poll ",
+    "SocketBuffer._read_from_socket ",
+    "PollableMethodQueue.defer ",
+    "_worker (concurrent/futures/thread.py)",
+    "write (gunicorn/util.py)",
+)
+
+
 def profile_summary(path: Path, top: int = 12) -> list[str]:
     """Leaf functions (self time) and the project's own functions (inclusive), as shares of
-    all samples where a thread was on the CPU."""
+    the samples where a thread was working (not waiting on a socket, see ``WAITING``)."""
     leaf, own = collections.Counter(), collections.Counter()
-    total = 0
+    total = waiting = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
-        if frames and frames[0].startswith(("process ", "thread ")):
-            frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
         weight = int(count)
+        name = _frame_name(frames[-1])
+        if name.startswith(WAITING):
+            waiting += weight
+            continue
         total += weight
-        leaf[_frame_name(frames[-1])] += weight
+        leaf[name] += weight
         seen = set()
         for frame in frames:
             name = _frame_name(frame)
-            if "(passes/" not in name or name in seen:
-                continue
-            if "(passes/benchmarks/" in name:
+            if "(passes/" not in name or "(passes/benchmarks/" in name or name in seen:
                 continue
             seen.add(name)
             own[name] += weight
     if not total:
         return ["    (no samples)"]
-    lines = [f"    {total} samples; self time by function:"]
+    lines = [
+        f"    {total} working samples ({waiting} more waiting on sockets); self time by function:"
+    ]
     lines += [f"      {n * 100 / total:5.1f}%  {name}" for name, n in leaf.most_common(top)]
     lines.append("    inclusive time of passes' own functions:")
     lines += [f"      {n * 100 / total:5.1f}%  {name}" for name, n in own.most_common(top)]
