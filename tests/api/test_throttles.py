@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.test import RequestFactory
+from django.utils import translation
 
 from passes.api.throttles import AtomicScopedRateThrottle
 from tests.api_support import API, client_for
@@ -65,6 +66,7 @@ def auth_limit(settings):
     yield
     AtomicScopedRateThrottle.THROTTLE_RATES = original
     cache.clear()
+    translation.deactivate()  # the test client's LocaleMiddleware leaves its language active
 
 
 def test_concurrent_requests_get_exactly_the_limit_in_the_local_cache(auth_limit):
