@@ -16,19 +16,34 @@ OFFICERS_GROUP = "Officers"
 INSPECTORS_GROUP = "Inspectors"
 
 
-def enterprise_of(user) -> Enterprise | None:
-    """The enterprise a user acts for, or None for staff and strangers."""
+def _membership(user) -> Membership | None:
+    """The user's membership with its enterprise, in one query, remembered on the user object
+    (as ``user.membership`` is): every API call asks who the caller acts for."""
     if not getattr(user, "is_authenticated", False):
         return None
+    relation = Membership._meta.get_field("user").remote_field
+    if not relation.is_cached(user):
+        found = Membership.objects.select_related("enterprise").filter(user_id=user.pk).first()
+        if found is not None:
+            found.user = user
+        relation.set_cached_value(user, found)  # None: ``user.membership`` raises, as before
     try:
-        return user.membership.enterprise
+        return user.membership
     except Membership.DoesNotExist:
         return None
 
 
+def enterprise_of(user) -> Enterprise | None:
+    """The enterprise a user acts for, or None for staff and strangers."""
+    membership = _membership(user)
+    return membership.enterprise if membership is not None else None
+
+
 def is_member(user, enterprise) -> bool:
-    member_of = enterprise_of(user)
-    return member_of is not None and member_of.pk == getattr(enterprise, "pk", enterprise)
+    membership = _membership(user)
+    return membership is not None and membership.enterprise_id == getattr(
+        enterprise, "pk", enterprise
+    )
 
 
 def require_member(user, enterprise, message=None) -> None:

@@ -9,17 +9,17 @@ from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from . import inputs, outputs, tokens
 from .errors import InvalidCredentials, LockedOut
+from .throttles import AtomicScopedRateThrottle
 
 
 class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(

@@ -11,7 +11,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from .. import documents
 from ..models import AuditEvent, Document, PassRequest, RequestItem
@@ -20,6 +19,7 @@ from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .errors import ApiError
 from .idempotency import idempotent
+from .throttles import AtomicScopedRateThrottle
 from .views_fleet import ERRORS, ID_PATTERN, IDEMPOTENCY_PARAMETER
 
 
@@ -114,7 +114,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
 
     def get_throttles(self):
         if self.action == "documents":  # uploads only; deleting a document is not throttled
-            return [ScopedRateThrottle()]
+            return [AtomicScopedRateThrottle()]
         return super().get_throttles()
 
     def _input(self, serializer_class, *, partial=False):

@@ -37,10 +37,12 @@ def allocate_pass_numbers(count: int, region_code: str | None = None) -> list[st
 
 def issue_passes(pass_request, *, valid_from, valid_until, items=None) -> list[Pass]:
     """Create one active pass per item of an approved request (one vehicle, one pass)."""
-    items = list(items if items is not None else pass_request.items.select_related("vehicle"))
+    if items is None:
+        items = pass_request.items.select_related("vehicle").prefetch_related("drivers")
+    items = list(items)
     office = pass_request.pass_type.office
     numbers = allocate_pass_numbers(len(items), office.region_code if office else None)
-    passes = []
+    passes, links = [], []
     for number, item in zip(numbers, items, strict=True):
         issued = Pass.objects.create(
             number=number,
@@ -51,6 +53,11 @@ def issue_passes(pass_request, *, valid_from, valid_until, items=None) -> list[P
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        issued.drivers.set(item.drivers.all())
+        links += [
+            Pass.drivers.through(pass_id=issued.pk, driver_id=driver.pk)
+            for driver in item.drivers.all()
+        ]
         passes.append(issued)
+    # Every pass's drivers in one statement (the passes are new: nothing to replace).
+    Pass.drivers.through.objects.bulk_create(links)
     return passes

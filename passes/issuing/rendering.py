@@ -3,8 +3,10 @@
 A stored PDF (``PassPdf``) carries a fingerprint of everything printed on it (numbers, plates,
 windows, drivers, statuses, the signing key, the office title, the layout). Asking for a PDF
 renders it only when there is no stored file, the file is missing, or the fingerprint changed
-(a revocation, an amendment, a key rotation): so the Celery task after approval and the download
-views share ``request_pdf`` / ``pass_pdf`` and neither renders twice.
+(a revocation, an amendment, a key rotation): so the Celery task after approval, the download
+views and the approval e-mail share ``request_pdf`` / ``pass_pdf``. Rendering holds the
+request's row lock (the render claim), so however many of them ask at once, one renders and the
+others wait for its file.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from ..models import Pass, PassPdf, PassRequest
@@ -145,11 +147,8 @@ def render_passes(passes: list[Pass], signer: Signer) -> bytes:
 _render = render_passes
 
 
-def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
-    signer = current_signer(pass_request.pass_type.office_id)
-    with translation.override(settings.LANGUAGE_CODE):
-        wanted = fingerprint(passes, signer)
-    lookup = {"request": pass_request, "pass_obj": pass_obj}
+def _stored(lookup, wanted: str) -> PassPdf | None:
+    """The stored PDF when it is current (same fingerprint, file present)."""
     existing = PassPdf.objects.filter(**lookup).first()
     if (
         existing
@@ -157,29 +156,63 @@ def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
         and existing.file.storage.exists(existing.file.name)
     ):
         return existing
-    content = _render(passes, signer)
-    fresh = PassPdf(**lookup, fingerprint=wanted, page_count=len(passes), size=len(content))
-    fresh.file.save(filename, ContentFile(content), save=False)
+    return None
+
+
+def _fingerprint_of(passes, signer) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return fingerprint(passes, signer)
+
+
+def _stored_or_render(pass_request, pass_obj, load_passes, filename) -> PassPdf | None:
+    """The current stored PDF, or one rendered now: by exactly one process.
+
+    The request's row lock is the render claim: whoever renders holds it (the approval holds it
+    too until it commits), so a download arriving while the worker renders, or while the
+    approval is still committing, waits and then finds the stored file instead of drawing a
+    second copy. ``load_passes`` is read again under the lock, so what is drawn is what was
+    committed.
+    """
+    lookup = {"request": pass_request, "pass_obj": pass_obj}
+    passes = load_passes()
+    if not passes:
+        return None
+    signer = current_signer(pass_request.pass_type.office_id)
+    stored = _stored(lookup, _fingerprint_of(passes, signer))
+    if stored is not None:
+        return stored
     with transaction.atomic():
-        # Under the row lock, so two workers replacing the same stale file leave one file.
+        list(PassRequest.objects.select_for_update().filter(pk=pass_request.pk).values("pk"))
+        passes = load_passes()
+        if not passes:
+            return None
+        wanted = _fingerprint_of(passes, signer)
         current = PassPdf.objects.select_for_update().filter(**lookup).first()
-        if current is None:
-            try:
-                with transaction.atomic():
-                    fresh.save()
-            except IntegrityError:
-                # Created at the same moment by another worker: keep theirs, drop ours.
-                fresh.file.storage.delete(fresh.file.name)
-                return PassPdf.objects.get(**lookup)
-            record, replaced = fresh, None
-        else:
-            replaced = current.file.name
-            current.file.name = fresh.file.name
-            current.fingerprint, current.page_count = wanted, len(passes)
-            current.size, current.rendered_at = len(content), timezone.now()
-            current.save()
-            record = current
-        storage = record.file.storage
+        if (
+            current
+            and current.fingerprint == wanted
+            and current.file.storage.exists(current.file.name)
+        ):
+            return current  # rendered by whoever held the claim before us
+        content = _render(passes, signer)
+        fresh = PassPdf(**lookup, fingerprint=wanted, page_count=len(passes), size=len(content))
+        fresh.file.save(filename, ContentFile(content), save=False)
+        storage = fresh.file.storage
+        written = fresh.file.name
+        try:  # a failure below must not leave the new file behind
+            if current is None:
+                fresh.save()
+                record, replaced = fresh, None
+            else:
+                replaced = current.file.name
+                current.file.name = written
+                current.fingerprint, current.page_count = wanted, len(passes)
+                current.size, current.rendered_at = len(content), timezone.now()
+                current.save()
+                record = current
+        except Exception:
+            storage.delete(written)
+            raise
         if replaced and replaced != record.file.name:
             transaction.on_commit(lambda: storage.delete(replaced), robust=True)
     logger.info("rendered %s (%d pages, %d bytes)", record.file.name, len(passes), len(content))
@@ -189,20 +222,25 @@ def _stored_or_render(pass_request, pass_obj, passes, filename) -> PassPdf:
 def request_pdf(pass_request) -> PassPdf | None:
     """The combined PDF of a request's printable passes, rendered if missing or stale; None when
     the request has no printable pass."""
-    passes = printable_passes(pass_request)
-    if not passes:
-        return None
-    return _stored_or_render(pass_request, None, passes, f"{pass_request.reference}.pdf")
+    return _stored_or_render(
+        pass_request,
+        None,
+        lambda: printable_passes(pass_request),
+        f"{pass_request.reference}.pdf",
+    )
 
 
 def pass_pdf(pass_obj) -> PassPdf:
     """The PDF of one pass (a revoked pass prints with a REVOKED watermark)."""
-    pass_obj = (
+    query = (
         Pass.objects.select_related("request__enterprise", "request__pass_type__office", "vehicle")
         .prefetch_related("drivers", "request__checkpoints")
-        .get(pk=pass_obj.pk)
+        .filter(pk=pass_obj.pk)
     )
-    return _stored_or_render(pass_obj.request, pass_obj, [pass_obj], f"{pass_obj.number}.pdf")
+    pass_obj = query.get()
+    return _stored_or_render(
+        pass_obj.request, pass_obj, lambda: list(query.all()), f"{pass_obj.number}.pdf"
+    )
 
 
 def render_request_passes(request_id: int) -> PassPdf | None:

@@ -332,3 +332,25 @@ def test_a_worker_keeps_its_smtp_connection_and_reopens_it_when_dropped(
         assert deliver_notification(rows[3]) == "sent"
         assert restarted.sink.sessions == 1 and len(restarted.sink.messages) == 1
     assert Notification.objects.filter(status=Status.SENT).count() == 4
+
+
+def test_approval_email_attaches_the_stored_pdf_without_drawing_it_again(
+    applicant, reviewer, monkeypatch
+):
+    from passes.issuing import rendering
+    from passes.models import PassPdf
+
+    renders = []
+    real_render = rendering._render
+    monkeypatch.setattr(rendering, "_render", lambda *args: renders.append(1) or real_render(*args))
+    pass_request, _passes = approved_request(applicant, reviewer, vehicles=2)
+    row = approved_rows(pass_request).get()
+
+    deliver_notification(row.pk)
+
+    (attachment,) = mail.outbox[0].attachments
+    record = PassPdf.objects.get(request=pass_request, pass_obj__isnull=True)
+    with record.file.open("rb") as handle:
+        assert attachment[1] == handle.read()  # the stored file, byte for byte
+    assert rendering.request_pdf(pass_request).pk == record.pk  # a download: no new render
+    assert len(renders) == 1

@@ -61,6 +61,10 @@ COMMON_CHARACTERS = (
 
 STATIC_CODES = 512  # two subsets of 256 glyphs, the same in every document
 _lock = threading.Lock()
+# ReportLab reads glyphs through the face's one shared cursor (``seek``/``read``): two threads
+# subsetting the same face at once read each other's bytes (a KeyError, or a corrupt subset).
+# Subsetting holds this lock; it is rare (memoised) and short.
+_subset_lock = threading.Lock()
 
 
 class _MemoFlate:
@@ -110,13 +114,14 @@ class _Face(TTFontFace):
         return table
 
     def makeSubset(self, subset):  # noqa: N802 - ReportLab's name
+        """A memoised subset, built under ``_subset_lock`` (the face's cursor is shared)."""
         key = tuple(subset)
-        with _lock:
-            if key in self._subset_memo:
+        with _subset_lock:
+            data = self._subset_memo.get(key)
+            if data is not None:
                 self._subset_memo.move_to_end(key)
-                return self._subset_memo[key]
-        data = super().makeSubset(subset)
-        with _lock:
+                return data
+            data = super().makeSubset(subset)
             self._subset_memo[key] = data
             while len(self._subset_memo) > 64:
                 self._subset_memo.popitem(last=False)

@@ -6,6 +6,7 @@ with their spread; the machine's load is printed too, so noisy figures can be re
 """
 
 import importlib
+import inspect
 import pkgutil
 import time
 
@@ -32,12 +33,20 @@ class Command(BaseCommand):
             help="Sections to run (default: all): " + ", ".join(available_sections()),
         )
         parser.add_argument("--runs", type=int, default=5, help="Timed runs per figure.")
+        parser.add_argument(
+            "--enterprises",
+            type=int,
+            default=None,
+            help="Sections that replay enterprises (fortnight): how many.",
+        )
 
-    def handle(self, *args, sections, runs, **options):
+    def handle(self, *args, sections, runs, enterprises=None, **options):
         known = available_sections()
         unknown = sorted(set(sections) - set(known))
         if unknown:
             raise CommandError(f"unknown section(s): {', '.join(unknown)}; known: {known}")
+        if enterprises is not None and enterprises < 1:
+            raise CommandError("--enterprises must be at least 1")
         if runs < 1:
             raise CommandError("--runs must be at least 1")
         self.stdout.write(f"machine: {benchmarks.machine_line()}")
@@ -45,6 +54,12 @@ class Command(BaseCommand):
             module = importlib.import_module(f"passes.benchmarks.{name}")
             self.stdout.write(f"\n[{name}]")
             start = time.perf_counter()
-            module.run(self.stdout, runs)
+            extra = {}
+            if (
+                enterprises is not None
+                and "enterprises" in inspect.signature(module.run).parameters
+            ):
+                extra["enterprises"] = enterprises
+            module.run(self.stdout, runs, **extra)
             self.stdout.write(f"  ({name} took {time.perf_counter() - start:.1f} s)")
         self.stdout.write(f"\nmachine after: {benchmarks.machine_line()}")

@@ -1,0 +1,36 @@
+"""The API's throttle: DRF's scoped rates, counted atomically.
+
+DRF's ``SimpleRateThrottle`` reads a list of timestamps from the cache, appends and writes it
+back; two requests at the same moment both read the old list, so under a threaded server more
+than the limit get through (12 tokens under 10/min). This one counts in the project's
+fixed-window counter (``ratelimit.hit``: cache ``add`` + ``incr``, atomic in Redis and in the
+local-memory cache), so the limit is exact within each window. Configure ``CACHE_URL`` (Redis)
+when several processes serve, so they share one count.
+"""
+
+import time
+
+from rest_framework.throttling import ScopedRateThrottle
+
+from .. import ratelimit
+
+
+class AtomicScopedRateThrottle(ScopedRateThrottle):
+    """``ScopedRateThrottle`` (same scopes, rates and keys) with an atomic fixed-window count."""
+
+    def allow_request(self, request, view):
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        return ratelimit.hit(f"drf:{self.key}", self.num_requests, self.duration)
+
+    def wait(self):
+        """Seconds until the current window ends (the Retry-After header)."""
+        return self.duration - (time.time() % self.duration)
