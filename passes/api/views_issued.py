@@ -3,7 +3,6 @@ all (with an ``enterprise`` filter). Each pass carries its signed token and QR p
 client can print or verify without decoding a PDF. Officers revoke and amend drivers; the
 enterprise renews (续期) and prints a selection as one PDF."""
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -127,11 +126,7 @@ class PassViewSet(viewsets.GenericViewSet):
     )
     def print_selection(self, request):
         passes = self._selected(self._input(inputs.PassNumbersIn)["passes"])
-        response = HttpResponse(printing.selection_pdf(passes), content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="passdesk-passes.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return printing.selection_response(printing.selection_pdf(passes))
 
     @extend_schema(
         summary="Revoke a pass (officers; a reason is required)",

@@ -28,11 +28,7 @@ def _record(row, names) -> dict:
 
 
 def _create(*, enterprise, by, rows, kind):
-    if not roles.is_member(by, enterprise):
-        raise WorkflowError(
-            _("Only members of %(enterprise)s can do this.") % {"enterprise": enterprise},
-            code="not_allowed",
-        )
+    roles.require_member(by, enterprise)
     vehicles = kind == "vehicles"
     check = _check_vehicle if vehicles else _check_driver
     model = Vehicle if vehicles else Driver

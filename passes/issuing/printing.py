@@ -3,6 +3,7 @@ is ad hoc, so it is not stored; each pass's own stored PDF stays the cached path
 
 from django.utils.translation import gettext as _
 
+from ..documents.files import CACHE_NEVER, private_file_response
 from ..errors import WorkflowError
 from ..signing.keys import current_signer
 from . import rendering
@@ -19,3 +20,14 @@ def selection_pdf(passes) -> bytes:
             code="too_many",
         )
     return rendering.render_passes(passes, current_signer())
+
+
+def selection_response(content: bytes):
+    """A printed selection as a download, through the one private-file response."""
+    return private_file_response(
+        content,
+        content_type="application/pdf",
+        filename="passdesk-passes.pdf",
+        attachment=True,
+        cache=CACHE_NEVER,
+    )

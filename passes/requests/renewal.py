@@ -17,7 +17,7 @@ from .. import audit, roles
 from ..errors import WorkflowError
 from ..models import Pass, PassRequest, RequestItem
 from . import filing, workflow
-from .guards import missing_documents, stale_health_proofs
+from .guards import health_proof_error, missing_documents, stale_health_proofs
 
 OPEN_STATUSES = (
     PassRequest.Status.DRAFT,
@@ -123,13 +123,7 @@ def still_needed(pass_request) -> list[str]:
     needed = [str(label) for label in missing_documents(pass_request)]
     stale = stale_health_proofs(pass_request)
     if stale:
-        needed.append(
-            _("A nucleic-acid test from the last %(hours)d hours for: %(names)s")
-            % {
-                "hours": pass_request.pass_type.health_proof_max_age_hours,
-                "names": "、".join(stale),
-            }
-        )
+        needed.append(health_proof_error(pass_request.pass_type, stale).message)
     return needed
 
 

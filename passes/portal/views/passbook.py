@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -68,11 +67,7 @@ def pass_print(request):
     except WorkflowError as error:
         messages.error(request, error.message)
         return redirect("passes:pass-list")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="passdesk-passes.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return printing.selection_response(content)
 
 
 def _back(request) -> str:
