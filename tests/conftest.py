@@ -175,11 +175,11 @@ def _signing_keys(settings, tmp_path):
     from passes import roles
     from passes.trust import peers
 
-    signing_keys.clear_cache()
+    signing_keys.clear_cache(announce=False)
     peers.clear_cache()
     roles.clear_office_cache()
     yield
-    signing_keys.clear_cache()
+    signing_keys.clear_cache(announce=False)
     peers.clear_cache()
     roles.clear_office_cache()
 

@@ -81,11 +81,13 @@ _keyring_cache: dict[str, tuple[tuple, Keyring]] = {}
 _lock = threading.Lock()
 
 
-def clear_cache() -> None:
+def clear_cache(*, announce: bool = True) -> None:
+    """Forget this process's copies; after a key change (``announce``) tell the others too."""
     with _lock:
         _private_cache.clear()
         _keyring_cache.clear()
-    announce_key_change()
+    if announce:
+        announce_key_change()
 
 
 def load_private_key(kid: str) -> Ed25519PrivateKey | None:

@@ -61,6 +61,10 @@ def open_page(live_server, inspector, monkeypatch, settings):
                 is_mobile=True,
                 # English unless asked (zh-CN for screenshots): some assertions read the words.
                 locale=os.environ.get("PASSDESK_BROWSER_LOCALE", "en-US"),
+                # Playwright's string predicates (wait_for_function) are evaluated with eval,
+                # which the page's policy forbids once its service worker serves it; the page's
+                # own scripts run under the policy (tests/web/test_content_security.py).
+                bypass_csp=True,
             )
             if camera:
                 context.grant_permissions(["camera"], origin=live_server.url)
