@@ -185,6 +185,8 @@ class Stack:
                 "DATABASE_URL": f"{self.pg_base}/{DB_NAME}",
                 "CONN_MAX_AGE": "600",
                 "DEBUG": "false",
+                # Keys are written encrypted outside DEBUG (a throw-away key for the run).
+                "PASSDESK_SIGNING_KEY_PASSPHRASE": "passdesk-benchmark-run",
                 "SECRET_KEY": secrets.token_urlsafe(50),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "SECURE_SSL_REDIRECT": "false",

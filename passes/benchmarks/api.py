@@ -96,6 +96,8 @@ def _environment(folder: Path) -> dict:
                 "BENCH_DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}"
             ),
             "DEBUG": "false",
+            # Keys are written encrypted outside DEBUG (a throw-away key for the run).
+            "PASSDESK_SIGNING_KEY_PASSPHRASE": "passdesk-benchmark-run",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
