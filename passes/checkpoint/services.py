@@ -20,6 +20,7 @@ from django.utils import timezone
 from ..models import Checkpoint, Pass, ScanEvent, Verdict
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..signing import tokens as signing
+from ..signing.keys import server_keyring
 from ..signing.passlist import is_well_formed_number, normalize_number
 from ..trust import peers
 from ..validators import normalize_plate
@@ -117,7 +118,8 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
     if code:
         try:
             token = signing.token_from_qr_text(code)
-            claims = signing.verify_token(token, peers.verification_keyring())
+            own = server_keyring()  # one key-version check per scan
+            claims = signing.verify_token(token, peers.verification_keyring(own))
         except signing.TokenError as error:
             details = {"reason": error.reason}
             if error.kid:
@@ -125,7 +127,7 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
             return Outcome(Verdict.FORGED, details=details)
         number = claims.number
         details["kid"] = claims.kid
-        issued_by_peer = peers.peer_issuer(claims.kid, number)
+        issued_by_peer = peers.peer_issuer(claims.kid, number, own)
         if issued_by_peer is not None:
             return _peer_outcome(claims, issued_by_peer, at, typed_plate, details)
         pass_obj = _find_pass(number)

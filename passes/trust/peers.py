@@ -75,9 +75,10 @@ def peer_index() -> PeerIndex:
     return index
 
 
-def verification_keyring() -> Keyring:
-    """This deployment's keys and its peers' keys: what every verifier here checks against."""
-    own = server_keyring()
+def verification_keyring(own: Keyring | None = None) -> Keyring:
+    """This deployment's keys (``own``, read when not given) and its peers' keys: what every
+    verifier here checks against."""
+    own = own if own is not None else server_keyring()
     peers = peer_index()
     name = str(settings.DATABASES["default"]["NAME"])
     with _lock:
@@ -91,10 +92,10 @@ def verification_keyring() -> Keyring:
     return merged
 
 
-def peer_issuer(kid: str, number: str):
+def peer_issuer(kid: str, number: str, own: Keyring | None = None):
     """``(peer id, Issuer)`` when ``kid`` is a peer office's key signing in its region, else
-    None (also for this deployment's own keys)."""
-    if kid in server_keyring().keys:
+    None (also for this deployment's own keys; ``own`` is read when not given)."""
+    if kid in (own if own is not None else server_keyring()).keys:
         return None
     owner = peer_index().owners.get(kid)
     if owner is None:
