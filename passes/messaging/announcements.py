@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..models.notifications import Channel
 from ..notifications import outbox, rendering
-from ..notifications.recipients import key, preference_of, site_url
+from ..notifications.recipients import channels_of, key, preference_of, site_url
 from . import audience
 from .text import clean
 
@@ -175,11 +175,7 @@ def person_rows(announcement, memberships) -> list[Notification]:
         user = membership.user
         preference = preference_of(user)
         language = rendering.normalise_language(preference.language)
-        channels = []
-        if preference.email_enabled and user.email:
-            channels.append((Channel.EMAIL, user.email))
-        if preference.sms_enabled and preference.sms_phone:
-            channels.append((Channel.SMS, preference.sms_phone))
+        channels = channels_of(user, preference)
         if not channels:
             continue
         if language not in rendered:

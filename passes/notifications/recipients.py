@@ -182,6 +182,16 @@ def preference_of(user) -> NotificationPreference:
         return NotificationPreference(user=user)
 
 
+def channels_of(user, preference) -> list[tuple[str, str]]:
+    """(channel, address) for each personal channel the member chose and can be reached on."""
+    channels = []
+    if preference.email_enabled and user.email:
+        channels.append((Channel.EMAIL, user.email))
+    if preference.sms_enabled and preference.sms_phone:
+        channels.append((Channel.SMS, preference.sms_phone))
+    return channels
+
+
 def members(enterprise) -> list:
     memberships = Membership.objects.filter(
         enterprise=enterprise, user__is_active=True
@@ -209,11 +219,7 @@ def person_rows(event, template, people, context, *, key_base, enterprise) -> li
     for user in people:
         preference = preference_of(user)
         language = rendering.normalise_language(preference.language)
-        channels = []
-        if preference.email_enabled and user.email:
-            channels.append((Channel.EMAIL, user.email))
-        if preference.sms_enabled and preference.sms_phone:
-            channels.append((Channel.SMS, preference.sms_phone))
+        channels = channels_of(user, preference)
         if not channels:
             continue
         if language not in rendered:
