@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
-def _workflow_error(message, code):
-    return WorkflowError(message, code=code)
-
-
 def _require_member(by, enterprise) -> None:
     message = _("Only members of %(enterprise)s can change its documents.")
     roles.require_member(by, enterprise, message % {"enterprise": enterprise})
@@ -81,13 +77,13 @@ def documents_visible_to(user):
 
 def _require_editable(pass_request) -> None:
     if not pass_request.is_editable:
-        raise _workflow_error(
+        raise WorkflowError(
             _(
                 "Request %(reference)s is %(status)s; its documents can be changed only while "
                 "it is a draft or returned for changes."
             )
             % {"reference": pass_request.reference, "status": pass_request.get_status_display()},
-            "not_editable",
+            code="not_editable",
         )
 
 
@@ -401,10 +397,10 @@ def _require_unused(document) -> None:
         return
     in_use = queued.first()
     if in_use is not None:
-        raise _workflow_error(
+        raise WorkflowError(
             _("“%(name)s” is part of request %(reference)s, which is being reviewed.")
             % {"name": document.original_name, "reference": in_use.reference},
-            "not_editable",
+            code="not_editable",
         )
 
 
