@@ -105,26 +105,28 @@ def _bench_database():
 
 
 @contextlib.contextmanager
-def _worker(broker, smtp_port, workdir: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "EMAIL_"))}
-    env.pop("TEST_DATABASE_NAME", None)
-    env.update(
+def celery_worker(broker, workdir: Path, *, name: str, env=None, queues: str | None = None):
+    """A real ``celery worker`` (solo pool) on the benchmark database and ``broker``, started
+    and ready on entry, stopped on exit; ``env`` adds to its environment. The OCR benchmark
+    starts its ``ocr`` worker with it too."""
+    # The run's own broker and mail server, never the caller's.
+    worker_env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "EMAIL_"))}
+    worker_env.pop("TEST_DATABASE_NAME", None)
+    worker_env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "false",
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_port),
             "MEDIA_ROOT": str(workdir / "media"),
             "LOG_LEVEL": "WARNING",
             # As in production: keep the worker's database connection between tasks.
             "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
     )
-    log_path = workdir / "worker.log"
+    log_path = workdir / f"{name}-worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed command line, our own interpreter
             [
@@ -135,15 +137,15 @@ def _worker(broker, smtp_port, workdir: Path):
                 "config",
                 "worker",
                 "--pool=solo",
-                "--concurrency=1",
+                *([f"--queues={queues}"] if queues else ["--concurrency=1"]),
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-                f"--hostname=bench-notify-{os.getpid()}@localhost",
+                f"--hostname=bench-{name}-{os.getpid()}@localhost",
             ],
             cwd=BASE_DIR,
-            env=env,
+            env=worker_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -164,6 +166,16 @@ def _worker(broker, smtp_port, workdir: Path):
             process.wait(timeout=30)
         if os.environ.get("PASSDESK_BENCH_WORKER_LOG"):  # keep the worker's log to study it
             shutil.copyfile(log_path, os.environ["PASSDESK_BENCH_WORKER_LOG"])
+
+
+def _worker(broker, smtp_port, workdir: Path):
+    """The notification worker: e-mail to this run's SMTP sink."""
+    env = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+    }
+    return celery_worker(broker, workdir, name="notify", env=env)
 
 
 @contextlib.contextmanager

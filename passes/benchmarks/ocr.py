@@ -21,11 +21,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -162,62 +158,10 @@ def _accuracy(stdout, count):
     )
 
 
-@contextlib.contextmanager
 def _ocr_worker(broker, media: Path, workdir: Path):
-    from .notifications import READY_TIMEOUT, _database_url
+    from .notifications import celery_worker
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
-    env.pop("TEST_DATABASE_NAME", None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": broker,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "MEDIA_ROOT": str(media),
-            "LOG_LEVEL": "WARNING",
-            "CONN_MAX_AGE": "600",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    log_path = workdir / "ocr-worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command line, our own interpreter
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--queues=ocr",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=bench-ocr-{os.getpid()}@localhost",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while b" ready." not in log_path.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.2)
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+    return celery_worker(broker, workdir, name="ocr", queues="ocr", env={"MEDIA_ROOT": str(media)})
 
 
 def _memory(pid) -> str:
