@@ -1,5 +1,6 @@
 """Real passdesk deployments for the two-deployment test: a PostgreSQL database of its own,
-migrated, with data set up through ``manage.py shell``, served by gunicorn on a loopback port."""
+migrated, with data set up through ``manage.py shell``, served by gunicorn on a loopback port,
+and (given a broker of its own) its own Celery worker on that broker."""
 
 import contextlib
 import json
@@ -11,10 +12,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 from django.db import connection
+
+from config.celery import app as celery_app
+from passes.benchmarks.notifications import celery_worker
+from tests.celery_worker import WorkerProcess
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 READY_TIMEOUT = 120
@@ -54,6 +60,16 @@ def drop_database(name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def private_broker(beside: str) -> str:
+    """A Redis database on the server of the broker ``beside``, with the next number: a queue
+    of a deployment's own, which the other deployment's worker never reads."""
+    parts = urlsplit(beside)
+    if parts.scheme not in ("redis", "rediss"):
+        raise RuntimeError(f"a deployment's own worker needs a Redis broker, not {beside!r}")
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(number + 1) % 16}"))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -61,15 +77,23 @@ def free_port() -> int:
 
 
 class Deployment:
-    """One passdesk: its environment (database, keys, media, region code) and its server."""
+    """One passdesk: its environment (database, keys, media, region code), its server and, with
+    a ``broker`` of its own, its Celery worker (``working()``). Without a broker its tasks run
+    eagerly inside the process that queues them."""
 
-    def __init__(self, *, name, env, tmp_dir: Path):
+    def __init__(self, *, name, env, tmp_dir: Path, broker: str | None = None):
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp_dir = tmp_dir
-        self.env = {
-            **os.environ,
+        self.broker = broker
+        queue = (
+            {"CELERY_BROKER_URL": broker, "CELERY_TASK_ALWAYS_EAGER": "false"}
+            if broker
+            else {"CELERY_TASK_ALWAYS_EAGER": "true"}
+        )
+        # What this deployment sets on top of the caller's environment.
+        self.overrides = {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "PASSDESK_PUBLIC_BASE_URL": self.url,
             "PASSDESK_SIGNING_KEY_DIR": str(tmp_dir / f"{name}-keys"),
@@ -77,10 +101,11 @@ class Deployment:
             "MEDIA_ROOT": str(tmp_dir / f"{name}-media"),
             "PASSDESK_TRUST_ALLOW_PRIVATE": "true",
             "PASSDESK_TRUST_REQUIRE_HTTPS": "false",
-            "CELERY_TASK_ALWAYS_EAGER": "true",
+            **queue,
             "PYTHONUNBUFFERED": "1",
             **env,
         }
+        self.env = {**os.environ, **self.overrides}
         self.env.pop("TEST_DATABASE_NAME", None)
         self.server = None
 
@@ -102,6 +127,33 @@ class Deployment:
         out = self.manage("shell", "-c", code)
         line = next(line for line in out.splitlines() if line.startswith("RESULT "))
         return json.loads(line[len("RESULT ") :])
+
+    def query(self, sql: str, params=()):
+        """The first row of ``sql`` in this deployment's database (a connection of its own)."""
+        with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as db:
+            return db.execute(sql, params).fetchone()
+
+    @contextlib.contextmanager
+    def working(self):
+        """This deployment's own Celery worker (``celery -A config worker``, solo pool) with its
+        environment: its database, keys and media, its broker, not eager. Tasks left on that
+        broker by an earlier run are purged first. Yields a ``WorkerProcess`` (``wait_for``
+        fails with the worker's log); the worker is stopped on exit, and its log printed when
+        the block fails."""
+        if not self.broker:
+            raise RuntimeError(f"deployment {self.name} has no broker of its own")
+        with celery_app.connection_for_write(url=self.broker) as conn:
+            celery_app.control.purge(connection=conn)
+        env = {**self.overrides, "LOG_LEVEL": "INFO"}  # received/succeeded lines in the log
+        with celery_worker(self.broker, self.tmp_dir, name=self.name, env=env) as process:
+            worker = WorkerProcess(
+                process, f"{self.name}-worker", self.tmp_dir / f"{self.name}-worker.log"
+            )
+            try:
+                yield worker
+            except BaseException:
+                print(f"--- {self.name}'s Celery worker log ---\n{worker.log()[-6000:]}")
+                raise
 
     @contextlib.contextmanager
     def serving(self):
@@ -137,7 +189,11 @@ class Deployment:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"{self.name} did not start:\n{self.log()}") from None
                     time.sleep(0.3)
-            yield self
+            try:
+                yield self
+            except BaseException:
+                print(f"--- {self.name}'s gunicorn log ---\n{self.log()}")
+                raise
         finally:
             self.server.send_signal(signal.SIGTERM)
             try:
