@@ -123,7 +123,9 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _detail(self, pk, code=status.HTTP_200_OK):
-        pass_request = detail_queryset(filing.requests_of(self.enterprise)).get(pk=pk)
+        pass_request = detail_queryset(filing.requests_of(self.enterprise)).filter(pk=pk).first()
+        if pass_request is None:
+            raise NotFound()
         return Response(outputs.RequestDetailOut(pass_request).data, status=code)
 
     # --- CRUD -----------------------------------------------------------------------------
@@ -139,7 +141,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return self._detail(pass_request.pk, status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
-        return self._detail(self.get_object().pk)
+        return self._detail(pk)  # one lookup, scoped to the caller's enterprise: else a 404
 
     def update(self, request, pk=None):
         pass_request = self.get_object()

@@ -37,7 +37,9 @@ class ReviewViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _detail(self, pk):
-        pass_request = detail_queryset(self.get_queryset()).get(pk=pk)
+        pass_request = detail_queryset(self.get_queryset()).filter(pk=pk).first()
+        if pass_request is None:
+            raise NotFound()
         return Response(outputs.ReviewDetailOut(pass_request).data)
 
     @extend_schema(
@@ -70,7 +72,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
         summary="Show a filed request", responses={200: outputs.ReviewDetailOut, **ERRORS}
     )
     def retrieve(self, request, pk=None):
-        return self._detail(self.get_object().pk)
+        return self._detail(pk)  # one lookup, scoped to the reviewer's office: else a 404
 
     @extend_schema(
         summary="Claim a request from the queue",

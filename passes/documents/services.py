@@ -125,7 +125,9 @@ def _check_links(enterprise, *, kind, request, item, driver, vehicle):
             )
         return None, driver, vehicle
 
-    items = list(request.items.prefetch_related("drivers"))
+    items = list(request.items.select_related("vehicle").prefetch_related("drivers"))
+    if item is not None:  # the same item, with its vehicle loaded
+        item = next((it for it in items if it.pk == item.pk), item)
     if vehicle is not None and item is None:
         item = next((it for it in items if it.vehicle_id == vehicle.pk), None)
         if item is None:

@@ -24,8 +24,10 @@ def allocate_pass_numbers(count: int, region_code: str | None = None) -> list[st
     region_code = region_code or settings.PASSDESK_REGION_CODE
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_pass_numbers must run inside a transaction")
-    PassSerial.objects.get_or_create(region_code=region_code)
-    counter = PassSerial.objects.select_for_update().get(region_code=region_code)
+    counter = PassSerial.objects.select_for_update().filter(region_code=region_code).first()
+    if counter is None:  # the region's first pass: make the row, then lock it like the others
+        PassSerial.objects.get_or_create(region_code=region_code)
+        counter = PassSerial.objects.select_for_update().get(region_code=region_code)
     first = counter.last_serial + 1
     last = counter.last_serial + count
     if last > MAX_SERIAL:

@@ -33,18 +33,32 @@ REVIEW_DIGEST = "review.digest"
 logger = logging.getLogger(__name__)
 
 
-def queue_event(event: str, *, object_id: int, audit_event_id: int | None = None) -> list[int]:
+def queue_event(
+    event: str,
+    *,
+    object_id: int,
+    audit_event_id: int | None = None,
+    pass_request=None,
+    audit_event=None,
+) -> list[int]:
     """Write the event's outbox rows now and dispatch them after the commit.
 
     Runs inside the caller's transaction. Queuing the same event twice (same audit event) adds
     no rows: each row's idempotency key is unique. A failure here is logged and swallowed inside
-    a savepoint: a broken template must not undo an approval.
+    a savepoint: a broken template must not undo an approval. The workflow hands over the
+    request (with its enterprise and pass type) and the audit event it has just saved, so they
+    are not read again.
     """
     from . import outbox, recipients
 
     try:
         with transaction.atomic():
-            rows = recipients.build(event, object_id=object_id, audit_event_id=audit_event_id)
+            rows = recipients.build(
+                event,
+                object_id=object_id,
+                audit_event_id=audit_event_id,
+                loaded={"pass_request": pass_request, "audit": audit_event},
+            )
             ids = outbox.store(rows)
     except Exception:
         logger.exception("could not queue notifications for %s %s", event, object_id)

@@ -118,10 +118,18 @@ def pdf_url(pass_request) -> str:
     return site_url(path) if path else request_url(pass_request)
 
 
-def load_subject(event: str, object_id: int, audit_event_id: int | None) -> Subject:
+def load_subject(
+    event: str, object_id: int, audit_event_id: int | None, loaded: dict | None = None
+) -> Subject:
+    """What the event is about. ``loaded`` may hold the request (with its enterprise and pass
+    type) and the audit event the caller has in hand; they are used instead of read again."""
+    loaded = loaded or {}
     subject = Subject(event=event)
     kind = event.split(".", 1)[0]
-    if kind == "request":
+    given = loaded.get("pass_request")
+    if kind == "request" and given is not None and given.pk == object_id:
+        subject.pass_request = given
+    elif kind == "request":
         subject.pass_request = PassRequest.objects.select_related("enterprise", "pass_type").get(
             pk=object_id
         )
@@ -136,7 +144,10 @@ def load_subject(event: str, object_id: int, audit_event_id: int | None) -> Subj
         subject.enterprise = Enterprise.objects.get(pk=object_id)
     if subject.pass_request is not None:
         subject.enterprise = subject.pass_request.enterprise
-    if audit_event_id:
+    given_audit = loaded.get("audit")
+    if given_audit is not None and given_audit.pk == audit_event_id:
+        subject.audit = given_audit
+    elif audit_event_id:
         subject.audit = AuditEvent.objects.filter(pk=audit_event_id).first()
     if subject.audit is not None and subject.audit.reason:
         subject.reason = subject.audit.reason
@@ -328,8 +339,8 @@ def webhook_rows(subject: Subject, *, key_base) -> list:
     ]
 
 
-def build(event: str, *, object_id: int, audit_event_id: int | None) -> list:
-    subject = load_subject(event, object_id, audit_event_id)
+def build(event: str, *, object_id: int, audit_event_id: int | None, loaded=None) -> list:
+    subject = load_subject(event, object_id, audit_event_id, loaded)
     context = subject.context()
     rows = []
     for audience, template in AUDIENCES.get(event, ()):

@@ -215,6 +215,22 @@ def _clean(enterprise, data, *, instance=None) -> dict:
 # --- Saving --------------------------------------------------------------------------------------
 
 
+def _add_items(pass_request, items) -> list[str]:
+    """The items of a new request: one insert for the items, one for their drivers."""
+    made = RequestItem.objects.bulk_create(
+        [RequestItem(request=pass_request, vehicle=vehicle) for vehicle, _drivers in items]
+    )
+    Through = RequestItem.drivers.through  # noqa: N806 - a model class
+    Through.objects.bulk_create(
+        [
+            Through(requestitem_id=item.pk, driver_id=driver.pk)
+            for item, (_vehicle, drivers) in zip(made, items, strict=True)
+            for driver in drivers
+        ]
+    )
+    return [vehicle.plate for vehicle, _drivers in items]
+
+
 def _apply_items(pass_request, items, *, by) -> dict:
     """Make the request's items exactly ``items``, keeping the ones whose vehicle stays (and
     their documents). Documents of a vehicle or driver taken off the request go with it."""
@@ -263,14 +279,14 @@ def create_draft(*, by, data) -> PassRequest:
             created_by=by,
             **{name: cleaned[name] for name in SCALAR_FIELDS},
         )
-        pass_request.checkpoints.set(cleaned["checkpoints"])
-        summary = _apply_items(pass_request, cleaned["items"], by=by)
+        pass_request.checkpoints.add(*cleaned["checkpoints"])
+        added = _add_items(pass_request, cleaned["items"])
         audit.record(
             "request.create",
             actor=by,
             request=pass_request,
             to_status=pass_request.status,
-            data={"vehicles": summary["added"]},
+            data={"vehicles": added},
         )
     return pass_request
 

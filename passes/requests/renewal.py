@@ -161,6 +161,9 @@ def compare(pass_request) -> list[ItemComparison]:
     """Per renewed pass: which of vehicle, drivers, pass type, route, cargo and checkpoints are
     unchanged and which changed (with before and after). Empty for an ordinary request."""
     comparisons = []
+    # The detail views have the items prefetched: an ordinary request needs no query here.
+    if not any(item.renews_id for item in pass_request.items.all()):
+        return comparisons
     items = (
         pass_request.items.filter(renews__isnull=False)
         .select_related("vehicle", "renews__request__pass_type")

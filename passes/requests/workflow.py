@@ -179,7 +179,11 @@ def submit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
         _take_declaration(locked, declaration_accepted)
         event = _move(locked, "submit", by, submitted_at=timezone.now())
         notifications.queue_event(
-            notifications.REQUEST_SUBMITTED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_SUBMITTED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
@@ -200,7 +204,11 @@ def resubmit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
             claimed_at=None,
         )
         notifications.queue_event(
-            notifications.REQUEST_RESUBMITTED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_RESUBMITTED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
@@ -212,7 +220,11 @@ def withdraw(pass_request, *, by) -> PassRequest:
         _check_state(locked, "withdraw")
         event = _move(locked, "withdraw", by, withdrawn_at=timezone.now())
         notifications.queue_event(
-            notifications.REQUEST_WITHDRAWN, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_WITHDRAWN,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
@@ -237,7 +249,11 @@ def claim(pass_request, *, by) -> PassRequest:
             )
         event = _move(locked, "claim", by, assigned_reviewer=by, claimed_at=timezone.now())
         notifications.queue_event(
-            notifications.REQUEST_CLAIMED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_CLAIMED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
@@ -315,7 +331,11 @@ def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass
             data={"passes": [issued.number for issued in passes]},
         )
         notifications.queue_event(
-            notifications.REQUEST_APPROVED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_APPROVED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
         rendering.queue_rendering(locked)
     return passes
@@ -338,7 +358,11 @@ def return_for_changes(pass_request, *, by, reason, document_reasons=None) -> Pa
             decided_at=timezone.now(),
         )
         notifications.queue_event(
-            notifications.REQUEST_RETURNED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_RETURNED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
@@ -353,7 +377,11 @@ def reject(pass_request, *, by, reason) -> PassRequest:
             locked, "reject", by, reason=reason, decision_reason=reason, decided_at=timezone.now()
         )
         notifications.queue_event(
-            notifications.REQUEST_REJECTED, object_id=locked.pk, audit_event_id=event.pk
+            notifications.REQUEST_REJECTED,
+            object_id=locked.pk,
+            audit_event_id=event.pk,
+            pass_request=locked,
+            audit_event=event,
         )
     return locked
 
