@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from ..demo.scans import assemble_pdf, make_scan_bytes, make_scan_pdf
-from ..documents import inspect_upload, render_pdf_page, thumbnail_png
+from ..documents import inspect_upload, render_pdf_page, thumbnail_jpeg
 from ..models import Document
 from . import machine_line, measure, report
 
@@ -84,7 +84,7 @@ def run(stdout, runs: int) -> None:
             report(
                 stdout,
                 f"thumbnail of the {label}",
-                measure(lambda d=document: thumbnail_png(d), runs),
+                measure(lambda d=document: thumbnail_jpeg(d), runs),
             )
             report(
                 stdout,

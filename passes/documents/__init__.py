@@ -13,7 +13,8 @@ from .rendering import (
     render_page,
     render_pdf_page,
     sweep_thumbnails,
-    thumbnail_png,
+    thumbnail_content_type,
+    thumbnail_jpeg,
 )
 from .services import (
     attach_document,
@@ -46,5 +47,6 @@ __all__ = [
     "render_page",
     "render_pdf_page",
     "replace_document",
-    "thumbnail_png",
+    "thumbnail_content_type",
+    "thumbnail_jpeg",
 ]

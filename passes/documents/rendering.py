@@ -17,6 +17,7 @@ from .pdfsafety import PDFIUM_LOCK
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_BOX = (320, 320)
+THUMBNAIL_QUALITY = 82
 MIN_WIDTH = 64
 MAX_WIDTH = 2400
 MAX_RENDER_PIXELS = 12_000_000  # a tall page at full width still stays well under this
@@ -117,11 +118,24 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def thumbnail_png(document: Document) -> bytes:
-    """The first page, fitted into ``THUMBNAIL_BOX``, as PNG."""
+def thumbnail_jpeg(document: Document) -> bytes:
+    """The first page, fitted into ``THUMBNAIL_BOX``, as JPEG: a photographed page is noise to
+    PNG's compressor (about 160 KB and twice the CPU for a 320-pixel picture, against 30 KB)."""
     image = page_image(document, 1, THUMBNAIL_BOX[0] * 2)
-    image.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
-    return _png(image)
+    image.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    if image.mode not in ("RGB", "L"):
+        # Transparent parts of a PNG or TIFF show white, as on paper.
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+        image = flat
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
+    return buffer.getvalue()
+
+
+def thumbnail_content_type(name: str) -> str:
+    """Thumbnails are JPEG; ones drawn before are PNG and keep their name."""
+    return "image/png" if name.lower().endswith(".png") else "image/jpeg"
 
 
 def ensure_thumbnail(document_or_id) -> bool:
@@ -136,13 +150,13 @@ def ensure_thumbnail(document_or_id) -> bool:
     if document.thumbnail and document.thumbnail.storage.exists(document.thumbnail.name):
         return True
     try:
-        data = thumbnail_png(document)
+        data = thumbnail_jpeg(document)
     except (PreviewUnavailable, OSError, ValueError, Image.DecompressionBombError) as error:
         logger.warning("thumbnail: document %s cannot be drawn: %s", document_id, error)
         return False
     field = document.thumbnail
     name = field.storage.save(
-        field.field.generate_filename(document, "thumb.png"), ContentFile(data)
+        field.field.generate_filename(document, "thumb.jpg"), ContentFile(data)
     )
     # Another worker may have finished first: keep theirs, remove ours.
     updated = Document.objects.filter(pk=document_id, thumbnail=document.thumbnail.name or "")

@@ -66,7 +66,8 @@ def document_file(request, pk):
 
 @require_GET
 def document_thumbnail(request, pk):
-    """The PNG thumbnail; drawn on the spot if the task has not run yet."""
+    """The thumbnail (JPEG; PNG when drawn before); drawn on the spot if the task has not run
+    yet."""
     if not request.user.is_authenticated:
         return _anonymous(request)
     document = _document_or_404(request, pk)
@@ -76,8 +77,10 @@ def document_thumbnail(request, pk):
         handle = document.thumbnail.storage.open(document.thumbnail.name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
+    content_type = documents.thumbnail_content_type(document.thumbnail.name)
+    extension = "png" if content_type == "image/png" else "jpg"
     return private_file_response(
-        handle, content_type="image/png", filename=f"thumbnail-{document.pk}.png"
+        handle, content_type=content_type, filename=f"thumbnail-{document.pk}.{extension}"
     )
 
 

@@ -18,7 +18,9 @@ def document_upload_path(instance, filename):
 
 
 def thumbnail_upload_path(instance, filename):
-    return f"thumbnails/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.png"
+    """A random name with the picture's own extension (``.jpg``; older thumbnails are ``.png``)."""
+    extension = ".png" if filename.lower().endswith(".png") else ".jpg"
+    return f"thumbnails/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{extension}"
 
 
 class Document(models.Model):

@@ -5,6 +5,7 @@ import io
 import logging
 
 import pytest
+from django.core.files.base import ContentFile
 from PIL import Image
 
 from passes.documents import (
@@ -88,8 +89,33 @@ def test_scanner_tiff_and_png_get_thumbnails(applicant):
     for name, data, size in cases:
         document = upload(applicant, name, data)
         assert ensure_thumbnail(document) is True
-        assert document.thumbnail.name.endswith(".png")
+        assert document.thumbnail.name.endswith(".jpg")
         assert thumbnail_of(document).size == size  # fitted into 320 × 320, never enlarged
+
+
+def test_transparent_png_thumbnail_is_white_where_the_scan_is_transparent(applicant):
+    image = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    image.paste((200, 20, 20, 255), (0, 0, 200, 20))  # an opaque red band on top
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    document = upload(applicant, "clear.png", buffer.getvalue())
+    assert ensure_thumbnail(document) is True
+    thumbnail = thumbnail_of(document)
+    assert is_red(thumbnail.getpixel((100, 3)))
+    assert min(thumbnail.getpixel((100, 80))) > 240, "transparent shows as white paper"
+
+
+def test_a_thumbnail_drawn_before_as_png_is_still_served_as_png(client, applicant):
+    document = upload(applicant, "a.png", files.png_bytes())
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "blue").save(buffer, "PNG")
+    document.thumbnail.save("thumb.png", ContentFile(buffer.getvalue()))
+    assert document.thumbnail.name.endswith(".png")
+    client.force_login(applicant)
+    response = client.get(f"/files/documents/{document.pk}/thumbnail/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
 
 
 def test_thumbnail_task_is_idempotent(applicant):

@@ -196,7 +196,7 @@ def test_thumbnail_is_drawn_on_demand_when_the_task_has_not_run(client, applican
     client.force_login(applicant)
     response = client.get(reverse("passes:document-thumbnail", args=[jpeg_document.pk]))
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/png"
+    assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     image = Image.open(io.BytesIO(body(response)))
     assert image.width > image.height, "the EXIF rotation was applied"

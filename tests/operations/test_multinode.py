@@ -186,7 +186,7 @@ def test_the_whole_flow_across_two_web_nodes_and_two_workers(site, tmp_path):
     assert (response.status, served) == (200, scan)
     assert response.getheader("Cache-Control").startswith("private")
     response, thumbnail = staff.request(b, "GET", f"/files/documents/{document.pk}/thumbnail/")
-    assert response.status == 200 and thumbnail.startswith(b"\x89PNG")
+    assert response.status == 200 and thumbnail.startswith(b"\xff\xd8")
 
     # Claim on B, approve on A; a worker renders the PDF; the applicant downloads it from B.
     staff_api = HttpClient(token=staff.json(a, "POST", "/api/v1/auth/token/", {
