@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,3 +22,20 @@ app.autodiscover_tasks(
         "passes.trust",
     ]
 )
+
+# Celery's Django fix-up closes the database connection before and after every task unless
+# CELERY_DB_REUSE_MAX is set: a new PostgreSQL connection (a backend process) for each thumbnail
+# and e-mail. Workers follow Django's own rule instead, as web requests do: the connection is
+# kept for CONN_MAX_AGE seconds, checked before reuse (CONN_HEALTH_CHECKS) and dropped after an
+# error that left it unusable.
+app.conf.CELERY_DB_REUSE_MAX = 2**31
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task=None, **kwargs):
+    if task is None or getattr(task.request, "is_eager", False):
+        return  # an eager task runs inside its caller's request and transaction
+    from django.db import close_old_connections
+
+    close_old_connections()
