@@ -134,10 +134,16 @@ class MachineCheckOut(serializers.Serializer):
     summary = serializers.CharField(source="label")
     checks = MachineCheckLineOut(many=True, source="lines")
 
+    def to_representation(self, document):
+        """Nested with ``source="*"``: one instance serves every document of a list."""
+        from ..documents.ocr.presenting import summarize
+
+        return super().to_representation(summarize(document))
+
 
 class DocumentOut(ModelOut):
     url = serializers.SerializerMethodField()
-    machine_check = serializers.SerializerMethodField()
+    machine_check = MachineCheckOut(source="*", read_only=True)
 
     class Meta:
         model = Document
@@ -158,11 +164,7 @@ class DocumentOut(ModelOut):
             "machine_check",
         ]
 
-    @extend_schema_field(MachineCheckOut)
-    def get_machine_check(self, document):
-        from ..documents.ocr.presenting import summarize
-
-        return MachineCheckOut(summarize(document)).data
+    machine_check = MachineCheckOut(source="*", read_only=True)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):
