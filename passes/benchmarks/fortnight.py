@@ -16,7 +16,10 @@ database, Redis, the client) from ``/proc``; with py-spy installed, where the we
 CPU goes (sampled, by leaf function and by the project's own functions). Environment:
 ``PASSDESK_BENCH_PG`` (default: the server of ``DATABASE_URL``, else
 ``postgres://postgres@127.0.0.1:5432``), ``PASSDESK_BENCH_FORTNIGHT_PROFILE`` (1; 0 turns
-py-spy off).
+py-spy off: the sampler itself takes a fifth of a core, which lengthens the wall time).
+
+``--runs N`` replays N times on fresh stacks and prints the medians with their spread; each
+replay starts with a calibration loop, since a shared machine's speed drifts between runs.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import machine_line
+from . import machine_line, report
 from ._fortnight_stack import (
     BASE_DIR,
     DB_NAME,
@@ -305,14 +308,55 @@ def _percentile(values, share):
 
 
 def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
+    """``runs`` replays, each on a fresh stack and database; with more than one, the medians
+    and their spread. Each replay starts with the machine's speed (a fixed pure-Python loop):
+    on a shared machine it drifts, and with it every figure."""
+    results, problems = [], []
+    for number in range(1, runs + 1):
+        if runs > 1:
+            stdout.write(f"run {number} of {runs}:")
+        figures = _replay(stdout, enterprises)
+        results.append(figures)
+        problems += figures["problems"]
+    if runs > 1:
+        stdout.write(f"fortnight, {runs} runs of {enterprises} enterprises:")
+        for label, key, unit, scale in (
+            ("wall", "wall", "s", 1.0),
+            ("server CPU per pass", "server", "CPU-s", 1.0),
+            ("web CPU per pass", "web", "CPU-s", 1.0),
+            ("worker CPU per pass", "worker", "CPU-s", 1.0),
+            ("PostgreSQL CPU per pass", "postgres", "CPU-s", 1.0),
+            ("slowest p95 of an API call", "worst_p95", "ms", 1000.0),
+            ("scan p99", "scan_p99", "ms", 1000.0),
+            ("machine speed (calibration loop)", "calibration", "ms", 1000.0),
+        ):
+            report(stdout, label, [figures[key] for figures in results], unit, scale)
+        report(stdout, "passes/s", [figures["rate"] for figures in results], "passes/s", 1.0)
+    if problems:
+        # What the CI smoke run checks: the flow completes, nothing 5xx, one render per PDF.
+        raise RuntimeError("fortnight: " + "; ".join(problems))
+
+
+def calibration_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop: the machine's speed at the moment."""
+    start = time.process_time()
+    total = 0
+    for value in range(2_000_000):
+        total += value
+    return time.process_time() - start
+
+
+def _replay(stdout, enterprises: int) -> dict:
+    calibration = calibration_seconds()
     stdout.write(
         f"fortnight: {enterprises} enterprises, gunicorn gthread 2x4, PostgreSQL, Redis, "
-        f"1 Celery worker (concurrency 2) + beat on 127.0.0.1 ({machine_line()})"
+        f"1 Celery worker (concurrency 2) + beat on 127.0.0.1 ({machine_line()}; "
+        f"calibration loop {calibration * 1000:.0f} ms)"
     )
+    figures = {}
     folder = Path(tempfile.mkdtemp(prefix="passdesk-bench-fortnight-"))
     stack = Stack(folder, _pg_base())
     recorder = Recorder()
-    problems: list[str] = []
     try:
         seeded = stack.start(enterprises)
         scans = [scan_jpeg(SCAN_BYTES, seed) for seed in (1, 2)]
@@ -400,7 +444,7 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
         cpu = meter.stop()
         cpu["client"] = time.process_time() - client_cpu_start
         profiles = {name: _stop_profiler(process) for name, process in profilers.items()}
-        problems = _report(stdout, recorder, cpu, wall, len(codes), enterprises, stack)
+        figures = _report(stdout, recorder, cpu, wall, len(codes), enterprises, stack)
         for name, path in profiles.items():
             if path is not None:
                 stdout.write(f"  where the {name} CPU goes (py-spy, sampled):")
@@ -409,9 +453,8 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
     finally:
         stack.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    if problems:
-        # What the CI smoke run checks: the flow completes, nothing 5xx, one render per PDF.
-        raise RuntimeError("fortnight: " + "; ".join(problems))
+    figures["calibration"] = calibration
+    return figures
 
 
 def _report(stdout, recorder, cpu, wall, passes, enterprises, stack):
@@ -445,6 +488,16 @@ def _report(stdout, recorder, cpu, wall, passes, enterprises, stack):
     )
     stdout.write(f"  (machine at the end: {machine_line()}; enterprises={enterprises})")
     problems = []
+    calls = {op: values for op, values in recorder.latencies.items() if op != "scan"}
+    figures = {
+        "wall": wall,
+        "rate": passes / wall,
+        "server": server,
+        **{name: per_pass.get(name, 0.0) for name in ("web", "worker", "postgres")},
+        "worst_p95": max((_percentile(v, 0.95) for v in calls.values()), default=0.0),
+        "scan_p99": _percentile(recorder.latencies.get("scan", []), 0.99),
+        "problems": problems,
+    }
     if recorder.failures:
         problems.append(f"{len(recorder.failures)} failed operations")
     errors = sum(count for status, count in recorder.statuses.items() if status >= 500)
@@ -454,7 +507,7 @@ def _report(stdout, recorder, cpu, wall, passes, enterprises, stack):
         problems.append(f"{passes} passes issued, {2 * enterprises} expected")
     if renders["renders"] != renders["pdfs"] or renders["pdfs"] != renders["requests"]:
         problems.append(f"PDFs {renders}: not one render per approved request")
-    return problems
+    return figures
 
 
 def _count_renders(stack) -> dict:
