@@ -322,10 +322,10 @@ def run(stdout, runs: int, enterprises: int = DEFAULT_ENTERPRISES) -> None:
         stdout.write(f"fortnight, {runs} runs of {enterprises} enterprises:")
         for label, key, unit, scale in (
             ("wall", "wall", "s", 1.0),
-            ("server CPU per pass", "server", "CPU-s", 1.0),
-            ("web CPU per pass", "web", "CPU-s", 1.0),
-            ("worker CPU per pass", "worker", "CPU-s", 1.0),
-            ("PostgreSQL CPU per pass", "postgres", "CPU-s", 1.0),
+            ("server CPU per pass", "server", "CPU-ms", 1000.0),
+            ("web CPU per pass", "web", "CPU-ms", 1000.0),
+            ("worker CPU per pass", "worker", "CPU-ms", 1000.0),
+            ("PostgreSQL CPU per pass", "postgres", "CPU-ms", 1000.0),
             ("slowest p95 of an API call", "worst_p95", "ms", 1000.0),
             ("scan p99", "scan_p99", "ms", 1000.0),
             ("machine speed (calibration loop)", "calibration", "ms", 1000.0),
