@@ -49,14 +49,31 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-class CpuMeter:
-    """CPU seconds per group, sampled every half second: a process that exits between two
-    samples loses at most its last half second. PostgreSQL counts the backends connected to
-    the benchmark's database only (the server is shared)."""
+def _cpu_seconds_with_reaped(pid: int) -> float:
+    """utime + stime of a process plus cutime + cstime: the CPU of the children it has reaped."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / CLK_TCK
 
-    def __init__(self, groups: dict, pg_pids):
+
+class CpuMeter:
+    """CPU seconds per group, sampled every half second: a process of a group that exits
+    between two samples loses at most its last half second.
+
+    PostgreSQL, when it runs on this machine, is the whole server: the postmaster, its live
+    children and the children it has reaped (``cutime``), so a backend that lives for one task
+    (a connection per task) is counted too, with its start-up. The benchmark is then the
+    server's only load. On another machine it falls back to the backends of the benchmark's
+    database seen by the samples."""
+
+    def __init__(self, groups: dict, pg_pids, postmaster: int | None = None):
         self.groups = groups  # name -> callable returning root pids
         self.pg_pids = pg_pids
+        self.postmaster = postmaster
+        self.postmaster_cpu: list[float] = []
+        self.pg_alive: set[int] = set()
         self.first: dict[tuple[str, int], float] = {}
         self.last: dict[tuple[str, int], float] = {}
         self._stop = threading.Event()
@@ -67,7 +84,13 @@ class CpuMeter:
             for root in roots():
                 for pid in _descendants(root):
                     self._see(group, pid)
-        for pid in self.pg_pids():
+        if self.postmaster is None:
+            for pid in self.pg_pids():
+                self._see("postgres", pid)
+            return
+        self.postmaster_cpu.append(_cpu_seconds_with_reaped(self.postmaster))
+        self.pg_alive = set(_descendants(self.postmaster)) - {self.postmaster}
+        for pid in self.pg_alive:
             self._see("postgres", pid)
 
     def _see(self, group, pid):
@@ -93,7 +116,15 @@ class CpuMeter:
         self.sample()
         totals = collections.Counter()
         for key, value in self.last.items():
-            totals[key[0]] += value - self.first.get(key, 0.0)
+            group, pid = key
+            if group == "postgres" and self.postmaster is not None and pid not in self.pg_alive:
+                # Reaped: its whole life is in the postmaster's cutime; take off what it had
+                # used before the measurement began.
+                totals[group] -= self.first.get(key, 0.0)
+                continue
+            totals[group] += value - self.first.get(key, 0.0)
+        if self.postmaster_cpu:
+            totals["postgres"] += self.postmaster_cpu[-1] - self.postmaster_cpu[0]
         return dict(totals)
 
 
@@ -129,6 +160,17 @@ class Stack:
         import psycopg
 
         return psycopg.connect(f"{self.pg_base}/postgres", autocommit=True)
+
+    def postmaster_pid(self) -> int | None:
+        """The PostgreSQL server's main process, when it runs on this machine."""
+        with self._admin() as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        try:
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+            comm = Path(f"/proc/{backend}/comm").read_text().strip()
+        except OSError:
+            return None  # another machine's server
+        return int(fields[1]) if comm.startswith("postgres") else None
 
     def backend_pids(self) -> list[int]:
         with self._admin() as conn:

@@ -369,6 +369,7 @@ def _replay(stdout, enterprises: int) -> dict:
                 "redis": stack.roots("redis"),
             },
             stack.backend_pids,
+            postmaster=stack.postmaster_pid(),
         )
         meter.start()
         profilers = {
