@@ -153,6 +153,18 @@ def _move(locked, action, actor, *, reason="", data=None, **timestamps):
     )
 
 
+def _notify(event_name: str, locked: PassRequest, event) -> None:
+    """Queue the request event's notifications, handing over the locked request and its audit
+    event so the outbox does not read them again."""
+    notifications.queue_event(
+        event_name,
+        object_id=locked.pk,
+        audit_event_id=event.pk,
+        pass_request=locked,
+        audit_event=event,
+    )
+
+
 # --- Transitions ---------------------------------------------------------------------------
 
 
@@ -178,13 +190,7 @@ def submit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
         check_submittable(locked)
         _take_declaration(locked, declaration_accepted)
         event = _move(locked, "submit", by, submitted_at=timezone.now())
-        notifications.queue_event(
-            notifications.REQUEST_SUBMITTED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_SUBMITTED, locked, event)
     return locked
 
 
@@ -203,13 +209,7 @@ def resubmit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
             assigned_reviewer=None,
             claimed_at=None,
         )
-        notifications.queue_event(
-            notifications.REQUEST_RESUBMITTED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_RESUBMITTED, locked, event)
     return locked
 
 
@@ -219,13 +219,7 @@ def withdraw(pass_request, *, by) -> PassRequest:
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "withdraw")
         event = _move(locked, "withdraw", by, withdrawn_at=timezone.now())
-        notifications.queue_event(
-            notifications.REQUEST_WITHDRAWN,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_WITHDRAWN, locked, event)
     return locked
 
 
@@ -248,13 +242,7 @@ def claim(pass_request, *, by) -> PassRequest:
                 code="claimed_by_other",
             )
         event = _move(locked, "claim", by, assigned_reviewer=by, claimed_at=timezone.now())
-        notifications.queue_event(
-            notifications.REQUEST_CLAIMED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_CLAIMED, locked, event)
     return locked
 
 
@@ -330,13 +318,7 @@ def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass
             decided_at=timezone.now(),
             data={"passes": [issued.number for issued in passes]},
         )
-        notifications.queue_event(
-            notifications.REQUEST_APPROVED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_APPROVED, locked, event)
         rendering.queue_rendering(locked)
     return passes
 
@@ -357,13 +339,7 @@ def return_for_changes(pass_request, *, by, reason, document_reasons=None) -> Pa
             decision_reason=reason,
             decided_at=timezone.now(),
         )
-        notifications.queue_event(
-            notifications.REQUEST_RETURNED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_RETURNED, locked, event)
     return locked
 
 
@@ -376,13 +352,7 @@ def reject(pass_request, *, by, reason) -> PassRequest:
         event = _move(
             locked, "reject", by, reason=reason, decision_reason=reason, decided_at=timezone.now()
         )
-        notifications.queue_event(
-            notifications.REQUEST_REJECTED,
-            object_id=locked.pk,
-            audit_event_id=event.pk,
-            pass_request=locked,
-            audit_event=event,
-        )
+        _notify(notifications.REQUEST_REJECTED, locked, event)
     return locked
 
 
