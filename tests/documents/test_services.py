@@ -12,10 +12,10 @@ from django.utils import timezone, translation
 from passes import documents
 from passes.documents import UploadRejected, attach_document, remove_document, replace_document
 from passes.models import AuditEvent, Document, DocumentKind, PassRequest
+from passes.operations.backup import stored_names
 from passes.requests.workflow import WorkflowError
 from tests import factories
 from tests import fixtures_files as files
-from tests.storage_helpers import stored_names
 
 Kind = DocumentKind
 

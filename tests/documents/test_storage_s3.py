@@ -21,10 +21,10 @@ from passes import documents
 from passes.documents import attach_document, remove_document
 from passes.issuing import rendering
 from passes.models import DocumentKind
+from passes.operations.backup import stored_names
 from tests import factories, s3_server
 from tests import fixtures_files as files
 from tests.factories.issuing import issued_passes
-from tests.storage_helpers import stored_names
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
