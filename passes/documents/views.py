@@ -2,6 +2,7 @@
 which answer 404 to anyone who may not see a document, so its existence is not revealed."""
 
 import logging
+from pathlib import PurePosixPath
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
@@ -77,10 +78,11 @@ def document_thumbnail(request, pk):
         handle = document.thumbnail.storage.open(document.thumbnail.name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    content_type = documents.thumbnail_content_type(document.thumbnail.name)
-    extension = "png" if content_type == "image/png" else "jpg"
+    name = document.thumbnail.name
     return private_file_response(
-        handle, content_type=content_type, filename=f"thumbnail-{document.pk}.{extension}"
+        handle,
+        content_type=documents.thumbnail_content_type(name),
+        filename=f"thumbnail-{document.pk}{PurePosixPath(name).suffix}",
     )
 
 
