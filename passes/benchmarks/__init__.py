@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -82,3 +83,17 @@ def report_rate(stdout, label: str, rates: list[float], unit: str):
 def machine_line() -> str:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return f"cpus={os.cpu_count()} load average (1, 5, 15 min)={load}"
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int, *, with_reaped: bool = False) -> float | None:
+    """User + system CPU seconds of a process from ``/proc`` (None once it is gone); with
+    ``with_reaped``, also those of the children it has waited for (cutime + cstime)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # utime, stime, cutime, cstime: fields 14-17 of stat, 11-14 after the command name
+    return sum(int(value) for value in fields[11 : 15 if with_reaped else 13]) / _CLK_TCK

@@ -28,8 +28,8 @@ def seed(out_path: str, count: int) -> None:
     from django.db import transaction
     from rest_framework.authtoken.models import Token
 
-    from passes import validators
-    from passes.models import Checkpoint, Enterprise, Membership, PassType
+    from passes.benchmarks._seed import verified_enterprises
+    from passes.models import Checkpoint, Membership, PassType
     from passes.signing import keys as signing_keys
 
     User = get_user_model()  # noqa: N806 - Django's idiom
@@ -42,20 +42,7 @@ def seed(out_path: str, count: int) -> None:
             Checkpoint.objects.create(name=f"湘江{n}号大桥卡口", code=f"fortnight-bridge-{n}")
             for n in range(2)
         ]
-        enterprises = []
-        for n in range(count):
-            body = "91430200" + f"{n:09d}"
-            enterprises.append(
-                Enterprise(
-                    name=f"株洲基准物流{n}号有限公司",
-                    credit_code=body + validators.credit_code_check_character(body),
-                    address="湖南省株洲市天元区",
-                    contact_name="李经理",
-                    contact_phone=f"139{n:08d}",
-                    verification_status=Enterprise.Verification.VERIFIED,
-                )
-            )
-        Enterprise.objects.bulk_create(enterprises)
+        enterprises = verified_enterprises(count)
         users = User.objects.bulk_create(
             [
                 User(username=f"fortnight-{n}", email=f"fortnight-{n}@example.org")

@@ -19,21 +19,17 @@ import time
 import uuid
 from pathlib import Path
 
+from . import process_cpu_seconds
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 DB_NAME = "passdesk_bench_fortnight"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- Processes and their CPU -------------------------------------------------------------------
 
 
 def _cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (its reaped children not included)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return process_cpu_seconds(pid) or 0.0
 
 
 def _descendants(pid: int) -> list[int]:
@@ -47,15 +43,6 @@ def _descendants(pid: int) -> list[int]:
         except OSError:
             continue
     return found
-
-
-def _cpu_seconds_with_reaped(pid: int) -> float:
-    """utime + stime of a process plus cutime + cstime: the CPU of the children it has reaped."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return sum(int(value) for value in fields[11:15]) / CLK_TCK
 
 
 class CpuMeter:
@@ -88,7 +75,7 @@ class CpuMeter:
             for pid in self.pg_pids():
                 self._see("postgres", pid)
             return
-        self.postmaster_cpu.append(_cpu_seconds_with_reaped(self.postmaster))
+        self.postmaster_cpu.append(process_cpu_seconds(self.postmaster, with_reaped=True) or 0.0)
         self.pg_alive = set(_descendants(self.postmaster)) - {self.postmaster}
         for pid in self.pg_alive:
             self._see("postgres", pid)

@@ -16,11 +16,10 @@ def seed(count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from passes import validators
+    from passes.benchmarks._seed import verified_enterprises
     from passes.issuing.numbering import allocate_pass_numbers
     from passes.models import (
         Checkpoint,
-        Enterprise,
         Pass,
         PassRequest,
         PassType,
@@ -37,20 +36,7 @@ def seed(count: int) -> None:
             Checkpoint.objects.create(name=f"湘江{n}号大桥卡口", code=f"bridge-{n}")
             for n in range(12)
         ]
-        enterprises = []
-        for n in range(count // 50 + 1):
-            body = "91430200" + f"{n:09d}"
-            enterprises.append(
-                Enterprise(
-                    name=f"株洲基准物流{n}号有限公司",
-                    credit_code=body + validators.credit_code_check_character(body),
-                    address="湖南省株洲市天元区",
-                    contact_name="李经理",
-                    contact_phone=f"139{n:08d}",
-                    verification_status=Enterprise.Verification.VERIFIED,
-                )
-            )
-        Enterprise.objects.bulk_create(enterprises, batch_size=2000)
+        enterprises = verified_enterprises(count // 50 + 1)
         vehicles = [
             Vehicle(
                 enterprise=enterprises[n // 50], plate=f"湘{'ABCD'[n // 100000]}{n % 100000:05d}"

@@ -22,11 +22,11 @@ def seed(out_path: str, count: int) -> None:
     from rest_framework.authtoken.models import Token
 
     from passes import validators
+    from passes.benchmarks._seed import verified_enterprises
     from passes.issuing.numbering import allocate_pass_numbers
     from passes.models import (
         Checkpoint,
         Driver,
-        Enterprise,
         Pass,
         PassRequest,
         PassType,
@@ -53,20 +53,7 @@ def seed(out_path: str, count: int) -> None:
             user.groups.add(inspectors)
             tokens.append(Token.objects.create(user=user).key)
 
-        enterprises = []
-        for n in range(count // 50 + 1):
-            body = "91430200" + f"{n:09d}"
-            enterprises.append(
-                Enterprise(
-                    name=f"株洲基准物流{n}号有限公司",
-                    credit_code=body + validators.credit_code_check_character(body),
-                    address="湖南省株洲市天元区",
-                    contact_name="李经理",
-                    contact_phone=f"139{n:08d}",
-                    verification_status=Enterprise.Verification.VERIFIED,
-                )
-            )
-        Enterprise.objects.bulk_create(enterprises)
+        enterprises = verified_enterprises(count // 50 + 1)
 
         vehicles, drivers = [], []
         for n in range(count):

@@ -35,7 +35,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import machine_line, report
+from . import machine_line, process_cpu_seconds, report
 from ._cluster import BASE_DIR, HttpClient, WebNode, Worker, collect_static, node_environment
 from ._seaweed import SeaweedServer
 from .api import multipart, scan_jpeg
@@ -43,16 +43,6 @@ from .api import multipart, scan_jpeg
 CLIENT_THREADS = 8
 PASSWORD = "bench-" + secrets.token_hex(8)
 PASSPHRASE = "bench-" + secrets.token_hex(8)
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime, stime, cutime, cstime (fields 14-17; index 11-14 after the command name)
-    return sum(int(value) for value in fields[11:15]) / TICK
 
 
 def _children(pid: int) -> list[int]:
@@ -88,7 +78,7 @@ class CpuMeter:
     def sample(self) -> None:
         for name, pids in self.components.items():
             for pid in pids():
-                seconds = _cpu_seconds(pid)
+                seconds = process_cpu_seconds(pid, with_reaped=True)
                 if seconds is None:
                     continue
                 self.first.setdefault((name, pid), seconds)

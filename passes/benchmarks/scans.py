@@ -43,7 +43,7 @@ import time
 import uuid
 from pathlib import Path
 
-from . import machine_line, report, report_rate
+from . import machine_line, process_cpu_seconds, report, report_rate
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DB_NAME = os.environ.get("PASSDESK_BENCH_SCAN_DB", "passdesk_bench_scans")
@@ -339,16 +339,9 @@ def _drive(port, load, *, connections, count=None, rate=None, seconds=None):
 
 # --- CPU accounting: what a request costs, whoever else is using the machine ----------------
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    return process_cpu_seconds(pid) or 0.0
 
 
 def _children(pid: int) -> list[int]:
