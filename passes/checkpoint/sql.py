@@ -2,10 +2,12 @@
 
 On PostgreSQL they run as server-side prepared statements on Django's own connection (same
 transaction, same autocommit): planning a five-table join cost 0.8 ms of database CPU per scan
-on the target machine, executing the prepared plan 0.1 ms. Django leaves psycopg's automatic
-preparation off (``prepare_threshold`` None) and binds parameters client-side, so these
-statements ask for it explicitly. Elsewhere (SQLite in tests) Django's ordinary cursor runs the
-same SQL, so the suite covers the statements on both databases. (Behind a transaction-pooling
+on the target machine, executing the prepared plan 0.1 ms. With ``DATABASE_PREPARED_STATEMENTS``
+(the default) Django's own queries are prepared from their second use on a connection; these
+statements ask for it explicitly from the first, and still do when that setting is off (Django
+then leaves psycopg's preparation off and binds parameters client-side). Elsewhere (SQLite in
+tests) Django's ordinary cursor runs the same SQL, so the suite covers the statements on both
+databases. (Behind a transaction-pooling
 PgBouncer, prepared statements need PgBouncer 1.21 or later with max_prepared_statements set.)
 """
 

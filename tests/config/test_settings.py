@@ -142,3 +142,34 @@ def test_compose_file_is_valid():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_postgresql_statements_are_prepared_unless_switched_off():
+    """Server-side binding and psycopg's preparation are on for PostgreSQL by default (the
+    hot path's queries are then parsed and planned once per connection) and can be turned off
+    for a transaction-mode pooler; SQLite is left alone."""
+    show = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))"
+    url = "postgres://postgres@127.0.0.1:5432/passdesk"
+    default = manage("shell", "-c", show, DATABASE_URL=url)
+    assert default.returncode == 0, default.stderr
+    assert "'server_side_binding': True" in default.stdout
+    assert "'prepare_threshold': 2" in default.stdout
+    off = manage("shell", "-c", show, DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")
+    assert "server_side_binding" not in off.stdout and off.returncode == 0
+    sqlite = manage("shell", "-c", show)
+    assert "server_side_binding" not in sqlite.stdout and sqlite.returncode == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_repeated_query_runs_as_a_prepared_statement(applicant):
+    from django.db import connection
+
+    from passes.models import Membership
+
+    for _ in range(3):
+        assert Membership.objects.filter(user=applicant).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"passes_membership"' in statement for statement in prepared), prepared
