@@ -12,9 +12,13 @@ are what the threat needs, and they fit in the existing table.
 """
 
 import datetime
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -62,12 +66,78 @@ def revoke_tokens(user, *, by=None, reason: str) -> int:
     return deleted
 
 
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _holder_sql(vendor: str) -> str:
+    """The token's user and whether the token is still fresh; on PostgreSQL also the user's
+    permissions (direct and through groups) as ``app_label.codename``, which ModelBackend would
+    otherwise fetch with two more queries on the request's first permission check."""
+    User = get_user_model()  # noqa: N806 - Django's idiom
+    user_pk = f"u.{_q(User._meta.pk.column)}"
+    columns = ", ".join(f"u.{_q(field.column)}" for field in User._meta.concrete_fields)
+    token_user = _q(Token._meta.get_field("user").column)
+    permissions = ""
+    if vendor == "postgresql":
+        user_perms = User.user_permissions.through._meta
+        user_groups = User.groups.through._meta
+        group_perms = Group.permissions.through._meta
+
+        def column(meta, name):
+            return _q(meta.get_field(name).column)
+
+        content_type = _q(ContentType._meta.db_table)
+        permissions = (
+            f", ARRAY(SELECT ct.{_q('app_label')} || '.' || p.{_q('codename')} "  # noqa: S608 - quoted model identifiers only
+            f"FROM {_q(Permission._meta.db_table)} p "
+            f"JOIN {content_type} ct ON ct.{_q('id')} = p.{_q('content_type_id')} "
+            f"WHERE p.{_q('id')} IN ("
+            f"SELECT up.{column(user_perms, 'permission')} FROM {_q(user_perms.db_table)} up "
+            f"WHERE up.{column(user_perms, 'user')} = {user_pk} "
+            f"UNION SELECT gp.{column(group_perms, 'permission')} "
+            f"FROM {_q(user_groups.db_table)} ug JOIN {_q(group_perms.db_table)} gp "
+            f"ON gp.{column(group_perms, 'group')} = ug.{column(user_groups, 'group')} "
+            f"WHERE ug.{column(user_groups, 'user')} = {user_pk})) AS passdesk_permissions"
+        )
+    return (
+        f"SELECT {columns}, (t.{_q('created')} >= %s) AS passdesk_token_fresh{permissions} "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"FROM {_q(Token._meta.db_table)} t JOIN {_q(User._meta.db_table)} u "
+        f"ON {user_pk} = t.{token_user} WHERE t.{_q(Token._meta.pk.column)} = %s"
+    )
+
+
+def token_holder(key: str):
+    """``(user, token, fresh)`` for an API token key, or None: one plain statement instead of
+    the ORM's token query and (for staff) ModelBackend's two permission queries, on every API
+    call. ``fresh`` is False once the token has outlived ``PASSDESK_API_TOKEN_LIFETIME_DAYS``."""
+    cutoff = connection.ops.adapt_datetimefield_value(oldest_valid_creation())
+    rows = list(get_user_model().objects.raw(_holder_sql(connection.vendor), [cutoff, key]))
+    if not rows:
+        return None
+    user = rows[0]
+    permissions = getattr(user, "passdesk_permissions", None)
+    if permissions is not None and not user.is_superuser:
+        # ModelBackend's own per-user cache (superusers are left to it: they hold every
+        # permission, not only the assigned ones).
+        user._perm_cache = set(permissions)
+    token = Token.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
+    token.user = user
+    return user, token, bool(user.passdesk_token_fresh)
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication that refuses expired tokens."""
+    """DRF's token authentication that refuses expired tokens, in one statement."""
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
-        if is_expired(token):
+        found = token_holder(key)
+        if found is None:
+            raise AuthenticationFailed(_("Invalid token."))
+        user, token, fresh = found
+        if not user.is_active:
+            raise AuthenticationFailed(_("User inactive or deleted."))
+        if not fresh:
             token.delete()
             raise AuthenticationFailed(_("The API token has expired; request a new one."))
         return user, token

@@ -90,3 +90,41 @@ def test_a_password_change_revokes_the_token(applicant):
     applicant.set_password("A-brand-new-password-2026")
     applicant.save()
     assert_error(api_with(token).get(f"{API}/requests/"), 401)
+
+
+def test_an_unknown_token_and_an_inactive_holder_are_refused_in_the_callers_language(applicant):
+    token = sign_in(applicant)
+    error = assert_error(api_with("0" * 40).get(f"{API}/requests/"), 401)
+    assert error["message"] == "Invalid token."
+    chinese = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert assert_error(chinese.get(f"{API}/requests/"), 401)["message"] == "令牌无效。"
+    type(applicant).objects.filter(pk=applicant.pk).update(is_active=False)
+    error = assert_error(api_with(token).get(f"{API}/requests/"), 401)
+    assert error["message"] == "User inactive or deleted."
+
+
+def test_a_reviewers_call_reads_token_holder_and_permissions_in_one_statement(reviewer):
+    """On PostgreSQL the permissions come with the token's holder, as ModelBackend would
+    compute them; a permission taken away holds from the very next call."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = sign_in(reviewer)
+    client = api_with(token)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"{API}/review/queue/").status_code == 200
+    touching = [q["sql"] for q in queries if "auth_permission" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(touching) == 1, touching
+        assert "authtoken_token" in touching[0]
+        from passes.api.tokens import token_holder
+
+        holder, _token, fresh = token_holder(token)
+        fresh_user = type(reviewer).objects.get(pk=reviewer.pk)
+        assert fresh and holder._perm_cache == ModelBackend().get_all_permissions(fresh_user)
+        assert "passes.review_passrequest" in holder._perm_cache
+    reviewer.groups.remove(Group.objects.get(name="Reviewers"))
+    assert client.get(f"{API}/review/queue/").status_code == 403
