@@ -6,9 +6,9 @@ a token again gives a fresh one. A token is revoked by its holder (``DELETE`` on
 endpoint, or the button on the portal's account page) and whenever the password changes.
 
 django-rest-knox was considered: it stores digests instead of keys and allows one token per
-device, but it changes the token format and storage that the checkpoint's one-statement token
-lookup (``checkpoint/tokens.py``) and every existing client rely on; expiry and revocation
-are what the threat needs, and they fit in the existing table.
+device, but it changes the token format and storage that the one-statement token lookup
+(``token_holder`` below, also the scan endpoint's) and every existing client rely on; expiry
+and revocation are what the threat needs, and they fit in the existing table.
 """
 
 import datetime
