@@ -164,8 +164,6 @@ class DocumentOut(ModelOut):
             "machine_check",
         ]
 
-    machine_check = MachineCheckOut(source="*", read_only=True)
-
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, document):
         """Where the file downloads with the same credentials (a token works)."""
