@@ -57,7 +57,8 @@ def queue_event(
                 event,
                 object_id=object_id,
                 audit_event_id=audit_event_id,
-                loaded={"pass_request": pass_request, "audit": audit_event},
+                pass_request=pass_request,
+                audit=audit_event,
             )
             ids = outbox.store(rows)
     except Exception:

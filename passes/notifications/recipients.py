@@ -119,16 +119,19 @@ def pdf_url(pass_request) -> str:
 
 
 def load_subject(
-    event: str, object_id: int, audit_event_id: int | None, loaded: dict | None = None
+    event: str,
+    object_id: int,
+    audit_event_id: int | None,
+    *,
+    pass_request: PassRequest | None = None,
+    audit: AuditEvent | None = None,
 ) -> Subject:
-    """What the event is about. ``loaded`` may hold the request (with its enterprise and pass
-    type) and the audit event the caller has in hand; they are used instead of read again."""
-    loaded = loaded or {}
+    """What the event is about. ``pass_request`` (with its enterprise and pass type) and
+    ``audit``, when the caller has them in hand, are used instead of read again."""
     subject = Subject(event=event)
     kind = event.split(".", 1)[0]
-    given = loaded.get("pass_request")
-    if kind == "request" and given is not None and given.pk == object_id:
-        subject.pass_request = given
+    if kind == "request" and pass_request is not None and pass_request.pk == object_id:
+        subject.pass_request = pass_request
     elif kind == "request":
         subject.pass_request = PassRequest.objects.select_related("enterprise", "pass_type").get(
             pk=object_id
@@ -144,9 +147,8 @@ def load_subject(
         subject.enterprise = Enterprise.objects.get(pk=object_id)
     if subject.pass_request is not None:
         subject.enterprise = subject.pass_request.enterprise
-    given_audit = loaded.get("audit")
-    if given_audit is not None and given_audit.pk == audit_event_id:
-        subject.audit = given_audit
+    if audit is not None and audit.pk == audit_event_id:
+        subject.audit = audit
     elif audit_event_id:
         subject.audit = AuditEvent.objects.filter(pk=audit_event_id).first()
     if subject.audit is not None and subject.audit.reason:
@@ -339,8 +341,15 @@ def webhook_rows(subject: Subject, *, key_base) -> list:
     ]
 
 
-def build(event: str, *, object_id: int, audit_event_id: int | None, loaded=None) -> list:
-    subject = load_subject(event, object_id, audit_event_id, loaded)
+def build(
+    event: str,
+    *,
+    object_id: int,
+    audit_event_id: int | None,
+    pass_request: PassRequest | None = None,
+    audit: AuditEvent | None = None,
+) -> list:
+    subject = load_subject(event, object_id, audit_event_id, pass_request=pass_request, audit=audit)
     context = subject.context()
     rows = []
     for audience, template in AUDIENCES.get(event, ()):
