@@ -93,25 +93,13 @@ def _audience(enterprises, per_enterprise, http_port):
     of outbox rows one announcement to all of them makes."""
     from django.contrib.auth import get_user_model
 
-    from .. import validators
     from ..models import Enterprise, Membership, NotificationPreference, WebhookEndpoint
+    from ._seed import verified_enterprises
 
     user_model = get_user_model()
-    rows = []
-    for index in range(enterprises):
-        body = f"91430200MA4{index:06d}"
-        rows.append(
-            Enterprise(
-                name=f"株洲第{index}物流有限公司",
-                credit_code=body + validators.credit_code_check_character(body),
-                address="湖南省株洲市",
-                contact_name="李经理",
-                contact_phone="13912345678",
-                verification_status=Enterprise.Verification.VERIFIED,
-                is_key_enterprise=index % 40 == 0,
-            )
-        )
-    created = Enterprise.objects.bulk_create(rows, batch_size=500)
+    created = verified_enterprises(enterprises)
+    # Every 40th is a key enterprise, as in a real province's list.
+    Enterprise.objects.filter(pk__in=[e.pk for e in created[::40]]).update(is_key_enterprise=True)
     users = user_model.objects.bulk_create(
         [
             user_model(username=f"m{e}-{n}", email=f"m{e}-{n}@example.com")
