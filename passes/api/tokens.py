@@ -28,6 +28,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from .. import audit
+from ..models import Enterprise, Membership
 
 
 def lifetime() -> datetime.timedelta:
@@ -70,14 +71,37 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+# The caller's membership and its enterprise ride along under these column prefixes: nearly
+# every API call asks who the caller acts for (``roles.enterprise_of``).
+_MEMBERSHIP_PREFIX = "passdesk_m_"
+_ENTERPRISE_PREFIX = "passdesk_e_"
+
+
+def _joined_columns(meta, table_alias: str, prefix: str) -> str:
+    return ", ".join(
+        f"{table_alias}.{_q(field.column)} AS {_q(prefix + field.attname)}"
+        for field in meta.concrete_fields
+    )
+
+
 @cache
 def _holder_sql(vendor: str) -> str:
-    """The token's user and whether the token is still fresh; on PostgreSQL also the user's
-    permissions (direct and through groups) as ``app_label.codename``, which ModelBackend would
-    otherwise fetch with two more queries on the request's first permission check."""
+    """The token's user, whether the token is still fresh, and the user's membership with its
+    enterprise (NULLs for staff); on PostgreSQL also the user's permissions (direct and through
+    groups) as ``app_label.codename``, which ModelBackend would otherwise fetch with two more
+    queries on the request's first permission check."""
     User = get_user_model()  # noqa: N806 - Django's idiom
     user_pk = f"u.{_q(User._meta.pk.column)}"
     columns = ", ".join(f"u.{_q(field.column)}" for field in User._meta.concrete_fields)
+    membership, enterprise = Membership._meta, Enterprise._meta
+    columns += ", " + _joined_columns(membership, "m", _MEMBERSHIP_PREFIX)
+    columns += ", " + _joined_columns(enterprise, "e", _ENTERPRISE_PREFIX)
+    joins = (
+        f" LEFT JOIN {_q(membership.db_table)} m"
+        f" ON m.{_q(membership.get_field('user').column)} = {user_pk}"
+        f" LEFT JOIN {_q(enterprise.db_table)} e"
+        f" ON e.{_q(enterprise.pk.column)} = m.{_q(membership.get_field('enterprise').column)}"
+    )
     token_user = _q(Token._meta.get_field("user").column)
     permissions = ""
     if vendor == "postgresql":
@@ -104,19 +128,43 @@ def _holder_sql(vendor: str) -> str:
     return (
         f"SELECT {columns}, (t.{_q('created')} >= %s) AS passdesk_token_fresh{permissions} "  # noqa: S608 - quoted model identifiers; values are parameters
         f"FROM {_q(Token._meta.db_table)} t JOIN {_q(User._meta.db_table)} u "
-        f"ON {user_pk} = t.{token_user} WHERE t.{_q(Token._meta.pk.column)} = %s"
+        f"ON {user_pk} = t.{token_user}{joins} WHERE t.{_q(Token._meta.pk.column)} = %s"
     )
+
+
+def _from_columns(model, user, prefix: str):
+    """The ``model`` instance carried in ``user``'s extra columns, or None when they are NULL."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    values = [getattr(user, prefix + name) for name in names]
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    instance = model.from_db(connection.alias, names, values)
+    for name in names:
+        delattr(user, prefix + name)
+    return instance
+
+
+def _remember_membership(user) -> None:
+    """Cache the joined membership on the user as ``roles._membership`` would (None: none)."""
+    membership = _from_columns(Membership, user, _MEMBERSHIP_PREFIX)
+    enterprise = _from_columns(Enterprise, user, _ENTERPRISE_PREFIX)
+    if membership is not None:
+        membership.enterprise = enterprise
+        membership.user = user
+    Membership._meta.get_field("user").remote_field.set_cached_value(user, membership)
 
 
 def token_holder(key: str):
     """``(user, token, fresh)`` for an API token key, or None: one plain statement instead of
-    the ORM's token query and (for staff) ModelBackend's two permission queries, on every API
-    call. ``fresh`` is False once the token has outlived ``PASSDESK_API_TOKEN_LIFETIME_DAYS``."""
+    the ORM's token query, the membership query and (for staff) ModelBackend's two permission
+    queries, on every API call. ``fresh`` is False once the token has outlived
+    ``PASSDESK_API_TOKEN_LIFETIME_DAYS``."""
     cutoff = connection.ops.adapt_datetimefield_value(oldest_valid_creation())
     rows = list(get_user_model().objects.raw(_holder_sql(connection.vendor), [cutoff, key]))
     if not rows:
         return None
     user = rows[0]
+    _remember_membership(user)
     permissions = getattr(user, "passdesk_permissions", None)
     if permissions is not None and not user.is_superuser:
         # ModelBackend's own per-user cache (superusers are left to it: they hold every

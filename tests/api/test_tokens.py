@@ -128,3 +128,24 @@ def test_a_reviewers_call_reads_token_holder_and_permissions_in_one_statement(re
         assert "passes.review_passrequest" in holder._perm_cache
     reviewer.groups.remove(Group.objects.get(name="Reviewers"))
     assert client.get(f"{API}/review/queue/").status_code == 403
+
+
+def test_a_members_call_reads_token_holder_and_enterprise_in_one_statement(applicant):
+    """The enterprise the caller acts for comes with the token's holder; a member moved to
+    another enterprise acts for that one from the very next call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from passes.models import Membership
+
+    vehicle = factories.VehicleFactory(enterprise=applicant.membership.enterprise)
+    client = api_with(sign_in(applicant))
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(f"{API}/vehicles/")
+    assert [row["id"] for row in listed.json()["results"]] == [vehicle.pk]
+    membership_reads = [q["sql"] for q in queries if "passes_membership" in q["sql"]]
+    assert len(membership_reads) == 1, membership_reads
+    assert "authtoken_token" in membership_reads[0]
+
+    Membership.objects.filter(user=applicant).update(enterprise=factories.EnterpriseFactory())
+    assert client.get(f"{API}/vehicles/").json()["results"] == []
