@@ -16,12 +16,11 @@ from rest_framework.response import Response
 from .. import roles
 from ..errors import WorkflowError
 from ..issuing import listing, printing
-from ..requests import renewal, workflow
+from ..requests import detail, renewal, workflow
 from ..signing.keys import current_signer
 from . import downloads, inputs, outputs, outputs_issued
 from .errors import ApiError
 from .views_fleet import ERRORS
-from .views_requests import detail_queryset
 
 PASS_FILTERS = [
     OpenApiParameter("state", str, enum=listing.PassState.values),
@@ -177,9 +176,9 @@ class PassViewSet(viewsets.GenericViewSet):
             submit=data["submit"],
             declaration_accepted=data["declaration_accepted"],
         )
-        requests = detail_queryset(
-            self.enterprise.requests.filter(pk__in=[r.pk for r in filed])
-        ).order_by("pk")
+        requests = detail.load_many(
+            self.enterprise.requests.filter(pk__in=[r.pk for r in filed]).order_by("pk")
+        )
         return Response(
             {"requests": outputs.RequestDetailOut(requests, many=True).data}, status=201
         )

@@ -1,6 +1,5 @@
 """``/api/v1/requests/``: an enterprise's pass requests, their documents and transitions."""
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -13,29 +12,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .. import documents
-from ..models import AuditEvent, Document, PassRequest, RequestItem
-from ..requests import filing, workflow
+from ..models import Document, PassRequest
+from ..requests import detail, filing, workflow
 from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
 from .errors import ApiError
 from .idempotency import idempotent
 from .throttles import AtomicScopedRateThrottle
 from .views_fleet import ERRORS, ID_PATTERN, IDEMPOTENCY_PARAMETER
-
-
-def detail_queryset(queryset):
-    """Everything the detail serializer shows, fetched in a fixed number of queries."""
-    return queryset.select_related("pass_type", "enterprise", "assigned_reviewer").prefetch_related(
-        "checkpoints",
-        Prefetch("items", queryset=RequestItem.objects.select_related("vehicle").order_by("pk")),
-        "items__drivers",
-        Prefetch("documents", queryset=Document.objects.select_related("reading")),
-        Prefetch(
-            "audit_events",
-            queryset=AuditEvent.objects.select_related("actor", "actor__membership"),
-        ),
-        "passes__drivers",
-    )
 
 
 def filter_requests(queryset, params):
@@ -123,7 +107,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _detail(self, pk, code=status.HTTP_200_OK):
-        pass_request = detail_queryset(filing.requests_of(self.enterprise)).filter(pk=pk).first()
+        pass_request = detail.load(filing.requests_of(self.enterprise), pk)
         if pass_request is None:
             raise NotFound()
         return Response(outputs.RequestDetailOut(pass_request).data, status=code)

@@ -13,11 +13,10 @@ from rest_framework.response import Response
 
 from .. import documents, roles
 from ..models import Document, PassRequest
-from ..requests import renewal, workflow
+from ..requests import detail, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
 from .access import IsReviewer
 from .views_fleet import ERRORS, ID_PATTERN
-from .views_requests import detail_queryset
 
 
 class ReviewViewSet(viewsets.GenericViewSet):
@@ -37,7 +36,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _detail(self, pk):
-        pass_request = detail_queryset(self.get_queryset()).filter(pk=pk).first()
+        pass_request = detail.load(self.get_queryset(), pk)
         if pass_request is None:
             raise NotFound()
         return Response(outputs.ReviewDetailOut(pass_request).data)
