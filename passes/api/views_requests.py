@@ -12,7 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .. import documents
-from ..models import Document, PassRequest
+from ..models import PassRequest
 from ..requests import detail, filing, workflow
 from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
@@ -234,7 +234,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     )
     def document(self, request, pk=None, document_id=None):
         pass_request = self.get_object()
-        document = Document.objects.filter(request=pass_request, pk=document_id).first()
+        document = pass_request.documents.filter(pk=document_id).first()
         if document is None:
             raise NotFound()
         if request.method == "GET":

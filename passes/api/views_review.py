@@ -137,7 +137,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     )
     def document(self, request, pk=None, document_id=None):
         pass_request = self.get_object()
-        document = Document.objects.filter(request=pass_request, pk=document_id).first()
+        document = pass_request.documents.filter(pk=document_id).first()
         if document is None or not documents.can_view_document(request.user, document):
             raise NotFound()
         response = downloads.document_response(document)

@@ -125,7 +125,10 @@ def _check_links(enterprise, *, kind, request, item, driver, vehicle):
             )
         return None, driver, vehicle
 
-    items = list(request.items.select_related("vehicle").prefetch_related("drivers"))
+    items = request.items.select_related("vehicle")
+    if driver is not None or kind in DRIVER_DOCUMENT_KINDS:
+        items = items.prefetch_related("drivers")  # only a driver's document needs them
+    items = list(items)
     if item is not None:  # the same item, with its vehicle loaded
         item = next((it for it in items if it.pk == item.pk), item)
     if vehicle is not None and item is None:
@@ -137,7 +140,9 @@ def _check_links(enterprise, *, kind, request, item, driver, vehicle):
                 "wrong_request",
                 field="vehicle",
             )
-    request_drivers = {d.pk: d for it in items for d in it.drivers.all()}
+    request_drivers = {}
+    if driver is not None or kind in DRIVER_DOCUMENT_KINDS:
+        request_drivers = {d.pk: d for it in items for d in it.drivers.all()}
     if driver is not None and driver.pk not in request_drivers:
         raise UploadRejected(
             _("Driver %(name)s is not on request %(reference)s.")
@@ -349,7 +354,9 @@ def attach_document(
             # First hook: from here on the row is committed and its file must stay.
             transaction.on_commit(lambda: committed.append(True))
             _after_commit(_queue_thumbnail, document.pk)
-            schedule_reading(document)
+            # The new document's reading is known (None with OCR off): the answer's machine
+            # check shows it without reading it back.
+            Document.reading.related.set_cached_value(document, schedule_reading(document))
     except BaseException:
         # The row was rolled back with the transaction; the file it pointed at must go too.
         if stored and not committed:

@@ -9,6 +9,7 @@ the enterprise gets every request, pass and enterprise event as signed JSON.
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -63,6 +64,10 @@ class Subject:
     documents: list = field(default_factory=list)
     reason: str = ""
 
+    @cached_property
+    def vehicle_count(self) -> int:
+        return self.pass_request.items.count() if self.pass_request else 0
+
     def context(self) -> dict:
         return {
             "event": self.event,
@@ -71,7 +76,8 @@ class Subject:
             "pass_obj": self.pass_obj,
             "passes": self.passes,
             "pass_count": len(self.passes),
-            "vehicle_count": self.pass_request.items.count() if self.pass_request else 0,
+            # Called by the templates that show it (a submission's), counted once at most.
+            "vehicle_count": lambda: self.vehicle_count,
             "documents": self.documents,
             "reason": self.reason,
             "request_url": request_url(self.pass_request),

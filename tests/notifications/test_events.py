@@ -248,3 +248,21 @@ def test_chinese_digest_lists_each_request(applicant, reviewer, enterprise):
     assert f"{pass_request.reference}　{enterprise.name}" in digest.body_text
     assert "2 辆车" in digest.body_text
     assert pass_request.reference in digest.body_html
+
+
+def test_the_submission_notice_counts_the_vehicles_and_other_events_do_not_count_them(
+    applicant, reviewer, enterprise
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PreferenceFactory(user=applicant, language="en")
+    pass_request = factories.submittable_request(enterprise=enterprise, vehicles=2)
+    workflow.submit(pass_request, by=applicant)
+    notice = Notification.objects.get(event=notifications.REQUEST_SUBMITTED, recipient=applicant)
+    assert "2 vehicles" in notice.body_text
+
+    with CaptureQueriesContext(connection) as queries:
+        workflow.claim(pass_request, by=reviewer)
+    counts = [q["sql"] for q in queries if "COUNT(*)" in q["sql"] and "requestitem" in q["sql"]]
+    assert counts == []
