@@ -48,8 +48,10 @@ class ModelOut(serializers.ModelSerializer):
     DRF rebuilds a ModelSerializer's fields from the model on every instantiation (model
     introspection, a translated label and help text per field, validators): for the nested
     detail outputs that was about a sixth of an API call's CPU. The built fields are kept per
-    class and language and deep-copied for each instance (DRF deep-copies declared fields the
-    same way), so every instance still gets fields of its own to bind.
+    class and language, never bound, and copied for each instance, so every instance still
+    gets fields of its own to bind: a plain field as a shallow copy (binding only sets its
+    name, parent, label and source; DRF's deep copy would construct it again from its
+    arguments), a nested serializer as DRF's deep copy (its child must know its new parent).
     """
 
     _built_fields: dict = {}
@@ -59,7 +61,13 @@ class ModelOut(serializers.ModelSerializer):
         built = ModelOut._built_fields.get(key)
         if built is None:
             built = ModelOut._built_fields[key] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: _unbound_copy(field) for name, field in built.items()}
+
+
+def _unbound_copy(field):
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class VehicleOut(ModelOut):
