@@ -6,7 +6,7 @@ Signing is ``passes.signing``; drawing is ``issuing.pdf``; storing the PDFs is
 """
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from ..errors import PassNumbersExhausted
 from ..models import Pass, PassSerial
@@ -19,22 +19,39 @@ def allocate_pass_numbers(count: int, region_code: str | None = None) -> list[st
     """Reserve ``count`` consecutive 12-digit numbers (region code + serial).
 
     Must run inside the transaction that creates the passes: the counter row stays locked until
-    commit, so concurrent approvals wait in turn, and a rollback gives the numbers back.
+    commit, so concurrent approvals wait in turn, and a rollback gives the numbers back. The
+    counter moves in one ``UPDATE … RETURNING`` (it locks the row as ``SELECT … FOR UPDATE``
+    would), and only while the serials last.
     """
     region_code = region_code or settings.PASSDESK_REGION_CODE
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_pass_numbers must run inside a transaction")
-    counter = PassSerial.objects.select_for_update().filter(region_code=region_code).first()
-    if counter is None:  # the region's first pass: make the row, then lock it like the others
+    last = _advance(region_code, count)
+    if last is None:
+        # The region's first pass (make the row, then move it like the others), or no serials
+        # left (the counter stays where it was).
         PassSerial.objects.get_or_create(region_code=region_code)
-        counter = PassSerial.objects.select_for_update().get(region_code=region_code)
-    first = counter.last_serial + 1
-    last = counter.last_serial + count
-    if last > MAX_SERIAL:
-        raise PassNumbersExhausted(region_code)
-    counter.last_serial = last
-    counter.save(update_fields=["last_serial"])
+        last = _advance(region_code, count)
+        if last is None:
+            raise PassNumbersExhausted(region_code)
+    first = last - count + 1
     return [f"{region_code}{serial:0{SERIAL_DIGITS}d}" for serial in range(first, last + 1)]
+
+
+def _advance(region_code: str, count: int) -> int | None:
+    """Move the region's counter on by ``count``; its new value, or None when there is no
+    counter row or it would pass ``MAX_SERIAL``."""
+    table = connection.ops.quote_name(PassSerial._meta.db_table)
+    column = connection.ops.quote_name(PassSerial._meta.get_field("last_serial").column)
+    region = connection.ops.quote_name(PassSerial._meta.get_field("region_code").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + %s "  # noqa: S608 - identifiers from model metadata; values are parameters
+            f"WHERE {region} = %s AND {column} + %s <= %s RETURNING {column}",
+            [count, region_code, count, MAX_SERIAL],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def issue_passes(pass_request, *, valid_from, valid_until, items=None) -> list[Pass]:
@@ -44,22 +61,27 @@ def issue_passes(pass_request, *, valid_from, valid_until, items=None) -> list[P
     items = list(items)
     office = pass_request.pass_type.office
     numbers = allocate_pass_numbers(len(items), office.region_code if office else None)
-    passes, links = [], []
-    for number, item in zip(numbers, items, strict=True):
-        issued = Pass.objects.create(
-            number=number,
-            request=pass_request,
-            item=item,
-            vehicle=item.vehicle,
-            plate=item.vehicle.plate,
-            valid_from=valid_from,
-            valid_until=valid_until,
-        )
-        links += [
+    # Every pass in one statement, then every pass's drivers in one more (the passes are new:
+    # nothing to replace).
+    passes = Pass.objects.bulk_create(
+        [
+            Pass(
+                number=number,
+                request=pass_request,
+                item=item,
+                vehicle=item.vehicle,
+                plate=item.vehicle.plate,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+            for number, item in zip(numbers, items, strict=True)
+        ]
+    )
+    Pass.drivers.through.objects.bulk_create(
+        [
             Pass.drivers.through(pass_id=issued.pk, driver_id=driver.pk)
+            for issued, item in zip(passes, items, strict=True)
             for driver in item.drivers.all()
         ]
-        passes.append(issued)
-    # Every pass's drivers in one statement (the passes are new: nothing to replace).
-    Pass.drivers.through.objects.bulk_create(links)
+    )
     return passes

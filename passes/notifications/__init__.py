@@ -40,14 +40,15 @@ def queue_event(
     audit_event_id: int | None = None,
     pass_request=None,
     audit_event=None,
+    passes=None,
 ) -> list[int]:
     """Write the event's outbox rows now and dispatch them after the commit.
 
     Runs inside the caller's transaction. Queuing the same event twice (same audit event) adds
     no rows: each row's idempotency key is unique. A failure here is logged and swallowed inside
     a savepoint: a broken template must not undo an approval. The workflow hands over the
-    request (with its enterprise and pass type) and the audit event it has just saved, so they
-    are not read again.
+    request (with its enterprise and pass type), the audit event it has just saved and, for an
+    approval, the passes it has just issued, so they are not read again.
     """
     from . import outbox, recipients
 
@@ -59,6 +60,7 @@ def queue_event(
                 audit_event_id=audit_event_id,
                 pass_request=pass_request,
                 audit=audit_event,
+                passes=passes,
             )
             ids = outbox.store(rows)
     except Exception:

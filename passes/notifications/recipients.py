@@ -131,9 +131,11 @@ def load_subject(
     *,
     pass_request: PassRequest | None = None,
     audit: AuditEvent | None = None,
+    passes: list | None = None,
 ) -> Subject:
-    """What the event is about. ``pass_request`` (with its enterprise and pass type) and
-    ``audit``, when the caller has them in hand, are used instead of read again."""
+    """What the event is about. ``pass_request`` (with its enterprise and pass type),
+    ``audit`` and, for an approval, the ``passes`` just issued (with their vehicles), when the
+    caller has them in hand, are used instead of read again."""
     subject = Subject(event=event)
     kind = event.split(".", 1)[0]
     if kind == "request" and pass_request is not None and pass_request.pk == object_id:
@@ -162,7 +164,10 @@ def load_subject(
     elif kind == "request" and subject.pass_request.decision_reason:
         subject.reason = subject.pass_request.decision_reason
     if event == ev.REQUEST_APPROVED:
-        subject.passes = _issued_passes(subject)
+        if passes is not None and subject.pass_request is pass_request:
+            subject.passes = sorted(passes, key=lambda issued: issued.number)
+        else:
+            subject.passes = _issued_passes(subject)
     if event == ev.REQUEST_RETURNED and subject.audit is not None:
         subject.documents = _document_reasons(subject)
     return subject
@@ -354,8 +359,11 @@ def build(
     audit_event_id: int | None,
     pass_request: PassRequest | None = None,
     audit: AuditEvent | None = None,
+    passes: list | None = None,
 ) -> list:
-    subject = load_subject(event, object_id, audit_event_id, pass_request=pass_request, audit=audit)
+    subject = load_subject(
+        event, object_id, audit_event_id, pass_request=pass_request, audit=audit, passes=passes
+    )
     context = subject.context()
     rows = []
     for audience, template in AUDIENCES.get(event, ()):

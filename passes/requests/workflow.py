@@ -153,15 +153,16 @@ def _move(locked, action, actor, *, reason="", data=None, **timestamps):
     )
 
 
-def _notify(event_name: str, locked: PassRequest, event) -> None:
-    """Queue the request event's notifications, handing over the locked request and its audit
-    event so the outbox does not read them again."""
+def _notify(event_name: str, locked: PassRequest, event, passes=None) -> None:
+    """Queue the request event's notifications, handing over the locked request, its audit
+    event and the passes just issued so the outbox does not read them again."""
     notifications.queue_event(
         event_name,
         object_id=locked.pk,
         audit_event_id=event.pk,
         pass_request=locked,
         audit_event=event,
+        passes=passes,
     )
 
 
@@ -318,7 +319,7 @@ def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass
             decided_at=timezone.now(),
             data={"passes": [issued.number for issued in passes]},
         )
-        _notify(notifications.REQUEST_APPROVED, locked, event)
+        _notify(notifications.REQUEST_APPROVED, locked, event, passes)
         rendering.queue_rendering(locked)
     return passes
 

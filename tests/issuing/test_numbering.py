@@ -58,22 +58,21 @@ def test_a_rolled_back_allocation_gives_its_numbers_back():
 
 def test_an_approval_failing_after_numbering_leaves_no_gap(applicant, reviewer):
     pass_request = claimed_request(applicant, reviewer, vehicles=2)
-    real_create = Pass.objects.create
-    calls = []
+    links = Pass.drivers.through.objects
+    numbered = []
 
-    def create_then_fail(**kwargs):
-        calls.append(kwargs["number"])
-        if len(calls) == 2:
-            raise RuntimeError("disk full while issuing")
-        return real_create(**kwargs)
+    def fail_after_the_passes(rows, *args, **kwargs):
+        # The passes are written and numbered; naming their drivers fails.
+        numbered.extend(Pass.objects.order_by("number").values_list("number", flat=True))
+        raise RuntimeError("disk full while issuing")
 
     with (
-        mock.patch.object(Pass.objects, "create", side_effect=create_then_fail),
+        mock.patch.object(links, "bulk_create", side_effect=fail_after_the_passes),
         pytest.raises(RuntimeError),
     ):
         workflow.approve(pass_request, by=reviewer)
 
-    assert calls == ["430200000001", "430200000002"]  # numbered, then failed
+    assert numbered == ["430200000001", "430200000002"]  # numbered, then failed
     pass_request.refresh_from_db()
     assert pass_request.status == PassRequest.Status.IN_REVIEW
     assert not Pass.objects.exists()
@@ -114,3 +113,23 @@ def test_a_number_is_never_given_twice(applicant, reviewer):
     assert len(set(numbers)) == 5
     assert Pass.objects.values("number").distinct().count() == 5
     assert PassRequest.objects.filter(status="approved").count() == 5
+
+
+def test_an_approval_numbers_and_writes_its_passes_in_one_statement_each(applicant, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    workflow.approve(claimed_request(applicant, reviewer), by=reviewer)  # the counter exists
+    pass_request = claimed_request(applicant, reviewer, vehicles=3)
+    with CaptureQueriesContext(connection) as queries:
+        passes = workflow.approve(pass_request, by=reviewer)
+
+    statements = [q["sql"] for q in queries]
+    assert [p.number for p in passes] == ["430200000002", "430200000003", "430200000004"]
+    assert len([s for s in statements if "passes_passserial" in s]) == 1
+    assert len([s for s in statements if s.startswith('INSERT INTO "passes_pass" ')]) == 1
+    # The approval e-mail lists the passes it was handed, without reading them back.
+    assert not [s for s in statements if s.startswith("SELECT") and 'FROM "passes_pass" ' in s]
+    assert set(Pass.objects.filter(request=pass_request).values_list("number", flat=True)) == {
+        p.number for p in passes
+    }
