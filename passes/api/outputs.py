@@ -283,7 +283,9 @@ class RequestListOut(ModelOut):
 
     @extend_schema_field(serializers.IntegerField())
     def get_vehicle_count(self, pass_request):
-        return len(pass_request.items.all())
+        """Lists count in SQL (``item_count``); a detail has its items in hand."""
+        counted = getattr(pass_request, "item_count", None)
+        return counted if counted is not None else len(pass_request.items.all())
 
 
 class RequestDetailOut(RequestListOut):

@@ -1,6 +1,6 @@
 """``/api/v1/review/``: the review queue and decisions, for staff with the reviewer permission."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -57,7 +57,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
         queryset = (
             PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
             .select_related("pass_type", "enterprise", "assigned_reviewer")
-            .prefetch_related("items")
+            .annotate(item_count=Count("items"))
             .order_by("submitted_at", "pk")
         )
         if "status" in wanted:

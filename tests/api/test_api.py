@@ -680,3 +680,18 @@ def test_pass_pdfs_download_once_approved(api, enterprise, pass_type, reviewer):
     )
     assert missing["Content-Type"] == "application/json"
     assert_error(missing, 404, "not_found")
+
+
+def test_lists_and_the_review_queue_count_each_requests_vehicles(
+    api, enterprise, pass_type, reviewer
+):
+    small = create_draft(api, pass_type, *fleet(enterprise, vehicles=1))
+    large = create_draft(api, pass_type, *fleet(enterprise, vehicles=3))
+    for draft in (small, large):
+        assert api.post(f"{API}/requests/{draft['id']}/submit/").status_code == 200
+
+    listed = api.get(f"{API}/requests/").json()["results"]
+    assert {row["id"]: row["vehicle_count"] for row in listed} == {small["id"]: 1, large["id"]: 3}
+    queue = client_for(reviewer).get(f"{API}/review/queue/").json()["results"]
+    assert {row["id"]: row["vehicle_count"] for row in queue} == {small["id"]: 1, large["id"]: 3}
+    assert api.get(f"{API}/requests/?status=submitted").json()["count"] == 2
