@@ -155,6 +155,10 @@ def _stored(lookup, wanted: str) -> PassPdf | None:
         and existing.fingerprint == wanted
         and existing.file.storage.exists(existing.file.name)
     ):
+        # The caller's request and pass, in hand: the download names the file after them.
+        existing.request = lookup["request"]
+        if lookup["pass_obj"] is not None:
+            existing.pass_obj = lookup["pass_obj"]
         return existing
     return None
 
@@ -177,7 +181,8 @@ def _stored_or_render(pass_request, pass_obj, load_passes, filename) -> PassPdf 
     passes = load_passes()
     if not passes:
         return None
-    signer = current_signer(pass_request.pass_type.office_id)
+    # The passes come with their request's pass type (the caller's request may not have it).
+    signer = current_signer(passes[0].request.pass_type.office_id)
     stored = _stored(lookup, _fingerprint_of(passes, signer))
     if stored is not None:
         return stored

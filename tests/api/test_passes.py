@@ -326,3 +326,23 @@ def test_redoc_loads_nothing_from_outside(client):
 def test_api_errors_are_json_with_debug_on(client):
     response = client.get("/api/v1/no-such-thing/")
     assert_error(response, 404, "not_found")
+
+
+def test_a_stored_combined_pdf_downloads_without_reading_the_request_again(applicant, issued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pass_request = issued[0].request
+    rendering.request_pdf(pass_request)  # stored, as the worker leaves it
+    api = client_for(applicant)
+    url = f"{API}/requests/{pass_request.pk}/passes/pdf/"
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert f"passdesk-passes-{pass_request.reference}.pdf" in response["Content-Disposition"]
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert (
+        len([s for s in reads if s.split(" WHERE ")[0].endswith('FROM "passes_passrequest"')]) <= 1
+    )
+    assert not [s for s in reads if 'FROM "passes_passtype"' in s]
