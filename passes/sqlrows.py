@@ -1,0 +1,96 @@
+"""Rows read in plain SQL, as the model instances the ORM would have built.
+
+For the few reads that run on every request's hot path (a request's detail, the passes a PDF
+prints), compiling the same ORM query again on every call cost several times more CPU than
+running it. Their statements are written once from the models' metadata (quoted identifiers,
+``%s`` parameters: the same SQL on PostgreSQL and SQLite); this module turns the rows into
+instances through ``Model.from_db`` with the ORM's own value converters, and puts related rows
+where ``prefetch_related`` would.
+"""
+
+from django.db import connection
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model) -> str:
+    return quote(model._meta.db_table)
+
+
+def column(model, name: str) -> str:
+    return quote(model._meta.get_field(name).column)
+
+
+def columns(model, alias: str) -> str:
+    """Every concrete column of ``model`` under the table alias, in field order."""
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def through(model, name: str) -> tuple[str, str, str]:
+    """A many-to-many field's table with its source and target columns."""
+    field = model._meta.get_field(name)
+    return (
+        quote(field.remote_field.through._meta.db_table),
+        quote(field.m2m_column_name()),
+        quote(field.m2m_reverse_name()),
+    )
+
+
+def instances(cursor, sql: str, params, models: list, *, link: bool = False):
+    """Run ``sql``; each row as a tuple of instances of ``models`` (their ``columns`` in that
+    order; None where a LEFT JOIN found nothing), after the row's first value when ``link``
+    (a many-to-many statement's owner id)."""
+    cursor.execute(sql, params)
+    layouts = [_layout(model) for model in models]
+    for row in cursor.fetchall():
+        position = 1 if link else 0
+        built = [row[0]] if link else []
+        for model, (names, converters) in zip(models, layouts, strict=True):
+            values = list(row[position : position + len(names)])
+            position += len(names)
+            built.append(_instance(model, names, converters, values))
+        yield tuple(built)
+
+
+def prefetched(instance, name: str, rows: list) -> None:
+    """Keep ``rows`` where ``prefetch_related`` keeps them: the related manager's own (lazily
+    filtered) queryset with its result cache filled, so a further ``filter()`` still asks the
+    database for this instance's rows only."""
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache.pop(name, None)
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    instance._prefetched_objects_cache[name] = queryset
+
+
+def _instance(model, names, converters, values):
+    for index, (expression, functions) in converters:
+        value = values[index]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[index] = value
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    return model.from_db(connection.alias, names, values)
+
+
+def _layout(model):
+    """The model's column names and, per connection, the converters the ORM would apply."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    cached = connection.__dict__.setdefault("_passdesk_row_converters", {})
+    converters = cached.get(model)
+    if converters is None:
+        converters = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            expression = field.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if functions:
+                converters.append((index, (expression, functions)))
+        cached[model] = converters
+    return names, converters
