@@ -113,6 +113,12 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
             raise NotFound()
         return Response(outputs.RequestDetailOut(pass_request).data, status=code)
 
+    def _show(self, pass_request, code=status.HTTP_200_OK):
+        """The detail of a request this call has just written, from the instance in hand (the
+        new draft, the transition's locked row): the request itself is not read again."""
+        detail.attach([pass_request])
+        return Response(outputs.RequestDetailOut(pass_request).data, status=code)
+
     # --- CRUD -----------------------------------------------------------------------------
 
     def list(self, request):
@@ -123,7 +129,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @idempotent
     def create(self, request):
         pass_request = filing.create_draft(by=request.user, data=self._input(inputs.RequestIn))
-        return self._detail(pass_request.pk, status.HTTP_201_CREATED)
+        return self._show(pass_request, status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
         return self._detail(pk)  # one lookup, scoped to the caller's enterprise: else a 404
@@ -146,10 +152,10 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @idempotent
     def submit(self, request, pk=None):
         data = self._input(inputs.SubmitIn)
-        workflow.submit(
+        changed = workflow.submit(
             self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
         )
-        return self._detail(pk)
+        return self._show(changed)
 
     @extend_schema(
         summary="Submit again after changes",
@@ -160,16 +166,15 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @idempotent
     def resubmit(self, request, pk=None):
         data = self._input(inputs.SubmitIn)
-        workflow.resubmit(
+        changed = workflow.resubmit(
             self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
         )
-        return self._detail(pk)
+        return self._show(changed)
 
     @extend_schema(summary="Withdraw a request", **TRANSITION_SCHEMA)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        workflow.withdraw(self.get_object(), by=request.user)
-        return self._detail(pk)
+        return self._show(workflow.withdraw(self.get_object(), by=request.user))
 
     # --- Documents -------------------------------------------------------------------------
 

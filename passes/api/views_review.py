@@ -41,6 +41,12 @@ class ReviewViewSet(viewsets.GenericViewSet):
             raise NotFound()
         return Response(outputs.ReviewDetailOut(pass_request).data)
 
+    def _show(self, pass_request):
+        """The detail of a request this call has just changed, from the transition's locked
+        row: the request itself is not read again."""
+        detail.attach([pass_request])
+        return Response(outputs.ReviewDetailOut(pass_request).data)
+
     @extend_schema(
         summary="The review queue, oldest submission first",
         parameters=[
@@ -80,8 +86,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        workflow.claim(self.get_object(), by=request.user)
-        return self._detail(pk)
+        return self._show(workflow.claim(self.get_object(), by=request.user))
 
     @extend_schema(
         summary="Approve and issue one pass per vehicle",
@@ -91,13 +96,13 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         data = self._input(inputs.ApproveIn)
-        workflow.approve(
+        issued = workflow.approve(
             self.get_object(),
             by=request.user,
             valid_from=data.get("valid_from"),
             valid_until=data.get("valid_until"),
         )
-        return self._detail(pk)
+        return self._show(issued[0].request)  # one pass per vehicle: never none
 
     @extend_schema(
         summary="Return for changes (补正) with a reason",
@@ -109,10 +114,11 @@ class ReviewViewSet(viewsets.GenericViewSet):
         data = self._input(inputs.ReturnIn)
         pass_request = self.get_object()
         reasons = _document_reasons(pass_request, data.get("documents") or {})
-        workflow.return_for_changes(
-            pass_request, by=request.user, reason=data["reason"], document_reasons=reasons
+        return self._show(
+            workflow.return_for_changes(
+                pass_request, by=request.user, reason=data["reason"], document_reasons=reasons
+            )
         )
-        return self._detail(pk)
 
     @extend_schema(
         summary="Reject with a reason",
@@ -122,8 +128,9 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = self._input(inputs.ReasonIn)
-        workflow.reject(self.get_object(), by=request.user, reason=data["reason"])
-        return self._detail(pk)
+        return self._show(
+            workflow.reject(self.get_object(), by=request.user, reason=data["reason"])
+        )
 
     @extend_schema(
         summary="Download a document of a filed request (the view is recorded)",

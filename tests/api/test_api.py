@@ -695,3 +695,40 @@ def test_lists_and_the_review_queue_count_each_requests_vehicles(
     queue = client_for(reviewer).get(f"{API}/review/queue/").json()["results"]
     assert {row["id"]: row["vehicle_count"] for row in queue} == {small["id"]: 1, large["id"]: 3}
     assert api.get(f"{API}/requests/?status=submitted").json()["count"] == 2
+
+
+def test_every_transition_answers_with_what_reading_the_request_shows(
+    api, enterprise, pass_type, reviewer
+):
+    """The answers are built from the rows the transition has just written; a fresh read of
+    the request right after shows exactly the same."""
+    office = client_for(reviewer)
+
+    def same(answer, path, client):
+        assert answer.status_code in (200, 201), answer.content
+        assert answer.json() == client.get(path).json()
+        return answer.json()
+
+    kept = create_draft(api, pass_type, *fleet(enterprise, vehicles=2))
+    assert kept == api.get(f"{API}/requests/{kept['id']}/").json()
+    mine, theirs = f"{API}/requests/{kept['id']}/", f"{API}/review/{kept['id']}/"
+    assert same(api.post(f"{mine}submit/"), mine, api)["status"] == "submitted"
+    assert same(office.post(f"{theirs}claim/"), theirs, office)["assigned_reviewer"] == "reviewer"
+    approved = same(office.post(f"{theirs}approve/", {}, format="json"), theirs, office)
+    assert approved["status"] == "approved" and len(approved["passes"]) == 2
+
+    for action, body in (
+        ("return", {"reason": "行驶证模糊"}),
+        ("reject", {"reason": "不符合条件"}),
+    ):
+        other = create_draft(api, pass_type, *fleet(enterprise))
+        mine, theirs = f"{API}/requests/{other['id']}/", f"{API}/review/{other['id']}/"
+        same(api.post(f"{mine}submit/"), mine, api)
+        same(office.post(f"{theirs}claim/"), theirs, office)
+        decided = same(office.post(f"{theirs}{action}/", body, format="json"), theirs, office)
+        assert decided["decision_reason"] == body["reason"]
+        if action == "return":
+            assert same(api.post(f"{mine}resubmit/"), mine, api)["status"] == "submitted"
+    withdrawn = create_draft(api, pass_type, *fleet(enterprise))
+    path = f"{API}/requests/{withdrawn['id']}/"
+    assert same(api.post(f"{path}withdraw/"), path, api)["status"] == "withdrawn"
