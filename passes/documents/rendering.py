@@ -56,11 +56,16 @@ def render_page(document: Document, page_number: int = 1, width: int = 1000) -> 
     return _png(page_image(document, page_number, _clamp_width(width)))
 
 
-def page_image(document: Document, page_number: int, width: int) -> Image.Image:
+def page_image(
+    document: Document, page_number: int, width: int, *, fit: bool = True
+) -> Image.Image:
+    """The page about ``width`` pixels wide: exactly that wide with ``fit`` (scaled down when
+    larger); without, a scan stays at the size it was decoded at (JPEG's DCT scaling: at least
+    ``width`` both ways) for a caller that resamples it itself."""
     _check_page(document, page_number)
     if document.content_type == "application/pdf":
         return _pdf_page_image(document, page_number, width)
-    return _image_page(document, page_number, width)
+    return _image_page(document, page_number, width, fit=fit)
 
 
 def _pdf_page_image(document: Document, page_number: int, width: int) -> Image.Image:
@@ -89,7 +94,7 @@ def _pdf_page_image(document: Document, page_number: int, width: int) -> Image.I
     return image
 
 
-def _image_page(document: Document, page_number: int, width: int) -> Image.Image:
+def _image_page(document: Document, page_number: int, width: int, *, fit=True) -> Image.Image:
     with document.file.storage.open(document.file.name, "rb") as stream:
         try:
             with Image.open(stream, formats=[_PILLOW_FORMATS[document.content_type]]) as image:
@@ -100,7 +105,7 @@ def _image_page(document: Document, page_number: int, width: int) -> Image.Image
                 picture = ImageOps.exif_transpose(image)
                 if picture.mode not in ("RGB", "L"):
                     picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
-                if picture.width > width:
+                if fit and picture.width > width:
                     height = max(1, round(picture.height * width / picture.width))
                     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
                 else:
@@ -121,7 +126,11 @@ def _png(image: Image.Image) -> bytes:
 def thumbnail_jpeg(document: Document) -> bytes:
     """The first page, fitted into ``THUMBNAIL_BOX``, as JPEG: a photographed page is noise to
     PNG's compressor (about 160 KB and twice the CPU for a 320-pixel picture, against 30 KB)."""
-    image = page_image(document, 1, THUMBNAIL_BOX[0] * 2)
+    # A PDF page is drawn at twice the size and scaled down (pdfium's small renderings are
+    # coarse); a scan is decoded at about the size needed (JPEG's DCT scaling) and resampled
+    # once, here: for an A4 scan at 200 dpi that is 14 ms of CPU instead of 34.
+    pdf = document.content_type == "application/pdf"
+    image = page_image(document, 1, THUMBNAIL_BOX[0] * (2 if pdf else 1), fit=False)
     image.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS, reducing_gap=2.0)
     if image.mode not in ("RGB", "L"):
         # Transparent parts of a PNG or TIFF show white, as on paper.

@@ -203,3 +203,17 @@ def test_thumbnail_is_made_by_the_worker_after_the_upload_commits(celery_worker)
     assert "succeeded" in celery_worker.log()
     thumbnail = thumbnail_of(document)
     assert thumbnail.width > thumbnail.height
+
+
+def test_a_large_scan_is_decoded_small_and_fitted_once(applicant):
+    """An A4 scan at 200 dpi: the thumbnail keeps the page's shape inside 320 × 320, with the
+    red band on top, decoded at a fraction of the size (JPEG's DCT scaling)."""
+    document = upload(applicant, "a4.jpg", files.jpeg_bytes(1654, 2339))
+    from passes.documents.rendering import page_image
+
+    decoded = page_image(document, 1, 320, fit=False)
+    assert 320 <= decoded.width < 1654 and decoded.height < 2339
+    assert make_thumbnail(document.pk) is True
+    thumbnail = thumbnail_of(document)
+    assert thumbnail.size == (226, 320)
+    assert is_red(thumbnail.getpixel((thumbnail.width // 2, 3)))
