@@ -43,15 +43,22 @@ def instances(cursor, sql: str, params, models: list, *, link: bool = False):
     order; None where a LEFT JOIN found nothing), after the row's first value when ``link``
     (a many-to-many statement's owner id)."""
     cursor.execute(sql, params)
-    layouts = [_layout(model) for model in models]
     for row in cursor.fetchall():
-        position = 1 if link else 0
-        built = [row[0]] if link else []
-        for model, (names, converters) in zip(models, layouts, strict=True):
-            values = list(row[position : position + len(names)])
-            position += len(names)
-            built.append(_instance(model, names, converters, values))
-        yield tuple(built)
+        built, _end = from_row(row, models, start=1 if link else 0)
+        yield (row[0], *built) if link else built
+
+
+def from_row(row, models, *, start: int = 0) -> tuple[tuple, int]:
+    """The instances of ``models`` whose columns follow one another in ``row`` from ``start``,
+    and the position after them (where a statement's own extra values begin)."""
+    built = []
+    position = start
+    for model in models:
+        names, converters = _layout(model)
+        values = list(row[position : position + len(names)])
+        position += len(names)
+        built.append(_instance(model, names, converters, values))
+    return tuple(built), position
 
 
 def prefetched(instance, name: str, rows: list) -> None:

@@ -27,7 +27,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
-from .. import audit
+from .. import audit, sqlrows
 from ..models import Enterprise, Membership
 
 
@@ -71,31 +71,24 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-# The caller's membership and its enterprise ride along under these column prefixes: nearly
-# every API call asks who the caller acts for (``roles.enterprise_of``).
-_MEMBERSHIP_PREFIX = "passdesk_m_"
-_ENTERPRISE_PREFIX = "passdesk_e_"
-
-
-def _joined_columns(meta, table_alias: str, prefix: str) -> str:
-    return ", ".join(
-        f"{table_alias}.{_q(field.column)} AS {_q(prefix + field.attname)}"
-        for field in meta.concrete_fields
-    )
+# The row the token lookup reads: the holder, the holder's membership and its enterprise (NULLs
+# for staff), then whether the token is fresh and, on PostgreSQL, the holder's permissions.
+_HOLDER_MODELS = (get_user_model(), Membership, Enterprise)
 
 
 @cache
 def _holder_sql(vendor: str) -> str:
-    """The token's user, whether the token is still fresh, and the user's membership with its
-    enterprise (NULLs for staff); on PostgreSQL also the user's permissions (direct and through
-    groups) as ``app_label.codename``, which ModelBackend would otherwise fetch with two more
-    queries on the request's first permission check."""
+    """The token's user, the user's membership with its enterprise (nearly every API call asks
+    who the caller acts for), whether the token is still fresh; on PostgreSQL also the user's
+    permissions (direct and through groups) as ``app_label.codename``, which ModelBackend
+    would otherwise fetch with two more queries on the request's first permission check."""
     User = get_user_model()  # noqa: N806 - Django's idiom
     user_pk = f"u.{_q(User._meta.pk.column)}"
-    columns = ", ".join(f"u.{_q(field.column)}" for field in User._meta.concrete_fields)
     membership, enterprise = Membership._meta, Enterprise._meta
-    columns += ", " + _joined_columns(membership, "m", _MEMBERSHIP_PREFIX)
-    columns += ", " + _joined_columns(enterprise, "e", _ENTERPRISE_PREFIX)
+    selected = ", ".join(
+        [sqlrows.columns(User, "u"), sqlrows.columns(Membership, "m")]
+        + [sqlrows.columns(Enterprise, "e")]
+    )
     joins = (
         f" LEFT JOIN {_q(membership.db_table)} m"
         f" ON m.{_q(membership.get_field('user').column)} = {user_pk}"
@@ -123,35 +116,13 @@ def _holder_sql(vendor: str) -> str:
             f"UNION SELECT gp.{column(group_perms, 'permission')} "
             f"FROM {_q(user_groups.db_table)} ug JOIN {_q(group_perms.db_table)} gp "
             f"ON gp.{column(group_perms, 'group')} = ug.{column(user_groups, 'group')} "
-            f"WHERE ug.{column(user_groups, 'user')} = {user_pk})) AS passdesk_permissions"
+            f"WHERE ug.{column(user_groups, 'user')} = {user_pk}))"
         )
     return (
-        f"SELECT {columns}, (t.{_q('created')} >= %s) AS passdesk_token_fresh{permissions} "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"SELECT {selected}, (t.{_q('created')} >= %s){permissions} "  # noqa: S608 - quoted model identifiers; values are parameters
         f"FROM {_q(Token._meta.db_table)} t JOIN {_q(User._meta.db_table)} u "
         f"ON {user_pk} = t.{token_user}{joins} WHERE t.{_q(Token._meta.pk.column)} = %s"
     )
-
-
-def _from_columns(model, user, prefix: str):
-    """The ``model`` instance carried in ``user``'s extra columns, or None when they are NULL."""
-    names = [field.attname for field in model._meta.concrete_fields]
-    values = [getattr(user, prefix + name) for name in names]
-    if values[names.index(model._meta.pk.attname)] is None:
-        return None
-    instance = model.from_db(connection.alias, names, values)
-    for name in names:
-        delattr(user, prefix + name)
-    return instance
-
-
-def _remember_membership(user) -> None:
-    """Cache the joined membership on the user as ``roles._membership`` would (None: none)."""
-    membership = _from_columns(Membership, user, _MEMBERSHIP_PREFIX)
-    enterprise = _from_columns(Enterprise, user, _ENTERPRISE_PREFIX)
-    if membership is not None:
-        membership.enterprise = enterprise
-        membership.user = user
-    Membership._meta.get_field("user").remote_field.set_cached_value(user, membership)
 
 
 def token_holder(key: str):
@@ -160,19 +131,26 @@ def token_holder(key: str):
     queries, on every API call. ``fresh`` is False once the token has outlived
     ``PASSDESK_API_TOKEN_LIFETIME_DAYS``."""
     cutoff = connection.ops.adapt_datetimefield_value(oldest_valid_creation())
-    rows = list(get_user_model().objects.raw(_holder_sql(connection.vendor), [cutoff, key]))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_holder_sql(connection.vendor), [cutoff, key])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    user = rows[0]
-    _remember_membership(user)
-    permissions = getattr(user, "passdesk_permissions", None)
+    (user, membership, enterprise), position = sqlrows.from_row(row, _HOLDER_MODELS)
+    if membership is not None:
+        membership.enterprise = enterprise
+        membership.user = user
+    # Where ``roles`` looks for it (None: ``user.membership`` raises, as the ORM's would).
+    Membership._meta.get_field("user").remote_field.set_cached_value(user, membership)
+    fresh = bool(row[position])
+    permissions = row[position + 1] if len(row) > position + 1 else None
     if permissions is not None and not user.is_superuser:
         # ModelBackend's own per-user cache (superusers are left to it: they hold every
         # permission, not only the assigned ones).
         user._perm_cache = set(permissions)
     token = Token.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
     token.user = user
-    return user, token, bool(user.passdesk_token_fresh)
+    return user, token, fresh
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):

@@ -149,3 +149,23 @@ def test_a_members_call_reads_token_holder_and_enterprise_in_one_statement(appli
 
     Membership.objects.filter(user=applicant).update(enterprise=factories.EnterpriseFactory())
     assert client.get(f"{API}/vehicles/").json()["results"] == []
+
+
+def test_the_token_holder_comes_with_typed_values_on_every_database(applicant):
+    """The holder, the membership and the enterprise are read in plain SQL, with the values
+    typed as the ORM types them."""
+    import datetime
+
+    from passes.api.tokens import token_holder
+
+    holder, token, fresh = token_holder(sign_in(applicant))
+    enterprise = holder.membership.enterprise
+    assert fresh and token.user is holder and holder.pk == applicant.pk
+    assert isinstance(holder.date_joined, datetime.datetime) and holder.date_joined.tzinfo
+    assert isinstance(enterprise.created_at, datetime.datetime)
+    assert enterprise == applicant.membership.enterprise
+    assert (enterprise.name, enterprise.credit_code) == (
+        applicant.membership.enterprise.name,
+        applicant.membership.enterprise.credit_code,
+    )
+    assert token_holder("0" * 40) is None
