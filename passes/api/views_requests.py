@@ -194,7 +194,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         data = self._input(inputs.DocumentIn)
         item = driver = None
         if "item" in data:
-            item = pass_request.items.filter(pk=data["item"]).first()
+            item = pass_request.items.select_related("vehicle").filter(pk=data["item"]).first()
             if item is None:
                 raise _not_on_request("item", _("No vehicle with id %(id)s on this request."), data)
         if "driver" in data:

@@ -125,10 +125,14 @@ def _check_links(enterprise, *, kind, request, item, driver, vehicle):
             )
         return None, driver, vehicle
 
-    items = request.items.select_related("vehicle")
-    if driver is not None or kind in DRIVER_DOCUMENT_KINDS:
-        items = items.prefetch_related("drivers")  # only a driver's document needs them
-    items = list(items)
+    for_driver = driver is not None or kind in DRIVER_DOCUMENT_KINDS
+    if item is not None and vehicle is None and not for_driver:
+        items = [item]  # a vehicle's document for a named item: nothing else to look up
+    else:
+        items = request.items.select_related("vehicle")
+        if for_driver:
+            items = items.prefetch_related("drivers")  # only a driver's document needs them
+        items = list(items)
     if item is not None:  # the same item, with its vehicle loaded
         item = next((it for it in items if it.pk == item.pk), item)
     if vehicle is not None and item is None:
@@ -141,7 +145,7 @@ def _check_links(enterprise, *, kind, request, item, driver, vehicle):
                 field="vehicle",
             )
     request_drivers = {}
-    if driver is not None or kind in DRIVER_DOCUMENT_KINDS:
+    if for_driver:
         request_drivers = {d.pk: d for it in items for d in it.drivers.all()}
     if driver is not None and driver.pk not in request_drivers:
         raise UploadRejected(

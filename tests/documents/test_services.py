@@ -528,3 +528,27 @@ def test_documents_visible_to_lists_only_ones_own(applicant, draft, stranger, re
     assert list(documents.documents_visible_to(stranger)) == [theirs]
     assert set(documents.documents_visible_to(reviewer)) == {mine, theirs}
     assert not documents.documents_visible_to(inspector).exists()
+
+
+def test_a_vehicle_document_for_a_named_item_reads_no_other_item(applicant):
+    """The API names the item; the service does not read the request's items again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import fixtures_files as files
+
+    pass_request = factories.submittable_request(
+        vehicles=2, enterprise=applicant.membership.enterprise
+    )
+    item = pass_request.items.select_related("vehicle").order_by("pk").last()
+    with CaptureQueriesContext(connection) as queries:
+        document = attach_document(
+            enterprise=pass_request.enterprise,
+            uploaded_file=files.upload("licence.png", files.png_bytes()),
+            kind=DocumentKind.VEHICLE_LICENCE,
+            by=applicant,
+            request=pass_request,
+            item=item,
+        )
+    assert (document.item, document.vehicle) == (item, item.vehicle)
+    assert not [q for q in queries if 'FROM "passes_requestitem"' in q["sql"]]
