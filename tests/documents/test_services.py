@@ -535,8 +535,6 @@ def test_a_vehicle_document_for_a_named_item_reads_no_other_item(applicant):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests import fixtures_files as files
-
     pass_request = factories.submittable_request(
         vehicles=2, enterprise=applicant.membership.enterprise
     )
