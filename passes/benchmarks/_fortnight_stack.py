@@ -181,6 +181,14 @@ class Stack:
         return process
 
     def start(self, enterprises: int) -> dict:
+        """The whole stack: a private Redis, a fresh database with ``enterprises`` seeded,
+        gunicorn, a Celery worker and beat. Returns what the seed wrote (tokens, ids)."""
+        seeded = self.prepare(enterprises)
+        self.start_processes()
+        return seeded
+
+    def prepare(self, enterprises: int) -> dict:
+        """A private Redis and a fresh, migrated database with ``enterprises`` seeded."""
         if shutil.which("redis-server"):
             redis_port = _free_port()
             self._spawn(
@@ -248,6 +256,9 @@ class Stack:
             ],
             **run,
         )
+        return json.loads(seeded.read_text("utf-8"))
+
+    def start_processes(self) -> None:
         bin_dir = Path(sys.executable).parent
         self._spawn(
             "web",
@@ -305,7 +316,6 @@ class Stack:
             ],
         )
         self._wait_ready()
-        return json.loads(seeded.read_text("utf-8"))
 
     def _wait_ready(self):
         deadline = time.monotonic() + 120
