@@ -27,8 +27,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
-from .. import audit, sqlrows
-from ..models import Enterprise, Membership
+from .. import audit
+from ..models import Enterprise, Membership, sqlrows
 
 
 def lifetime() -> datetime.timedelta:

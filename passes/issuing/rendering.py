@@ -20,7 +20,6 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from .. import sqlrows
 from ..models import (
     Checkpoint,
     Driver,
@@ -31,6 +30,7 @@ from ..models import (
     PassRequest,
     PassType,
     Vehicle,
+    sqlrows,
 )
 from ..signing.keys import current_signer, sign_pass
 from ..signing.tokens import Signer, verification_url
@@ -97,7 +97,7 @@ def printable_passes(pass_request) -> list[Pass]:
 def _printable_statements(vendor: str) -> dict[str, str]:
     """``printable_passes``' statements; orders as the models' ``Meta.ordering`` (which the ORM's
     prefetches used), the primary key breaking ties."""
-    from ..sqlrows import column, columns, quote, table, through
+    from ..models.sqlrows import column, columns, quote, table, through
 
     pk = quote("id")
     drivers, driver_pass, driver = through(Pass, "drivers")

@@ -15,7 +15,6 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from .. import sqlrows
 from ..models import (
     AuditEvent,
     Checkpoint,
@@ -27,8 +26,9 @@ from ..models import (
     PassRequest,
     RequestItem,
     Vehicle,
+    sqlrows,
 )
-from ..sqlrows import column, columns, quote, table, through
+from ..models.sqlrows import column, columns, quote, table, through
 
 RELATED = ("checkpoints", "items", "documents", "audit_events", "passes")
 
