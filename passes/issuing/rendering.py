@@ -83,8 +83,8 @@ def printable_passes(pass_request) -> list[Pass]:
                 drivers[pass_id].append(driver)
         checkpoints = [
             checkpoint
-            for (checkpoint,) in sqlrows.instances(
-                cursor, statements["checkpoints"], [request_id], [Checkpoint]
+            for _request_id, checkpoint in sqlrows.instances(
+                cursor, statements["checkpoints"], [request_id], [Checkpoint], link=True
             )
         ]
     sqlrows.prefetched(request, "checkpoints", checkpoints)
@@ -97,11 +97,9 @@ def printable_passes(pass_request) -> list[Pass]:
 def _printable_statements(vendor: str) -> dict[str, str]:
     """``printable_passes``' statements; orders as the models' ``Meta.ordering`` (which the ORM's
     prefetches used), the primary key breaking ties."""
-    from ..models.sqlrows import column, columns, quote, table, through
+    from ..models.sqlrows import column, columns, quote, table
 
     pk = quote("id")
-    drivers, driver_pass, driver = through(Pass, "drivers")
-    checkpoints, checkpoint_request, checkpoint = through(PassRequest, "checkpoints")
     return {
         "request": (
             f"SELECT {columns(PassRequest, 'r')}, {columns(Enterprise, 'e')}, "  # noqa: S608 - identifiers from model metadata; values are parameters
@@ -118,17 +116,8 @@ def _printable_statements(vendor: str) -> dict[str, str]:
             f"WHERE p.{column(Pass, 'request')} = %s AND p.{column(Pass, 'status')} <> %s "
             f"ORDER BY p.{column(Pass, 'number')}"
         ),
-        "drivers": (
-            f"SELECT l.{driver_pass}, {columns(Driver, 'd')} FROM {table(Driver)} d "  # noqa: S608 - identifiers from model metadata; values are parameters
-            f"JOIN {drivers} l ON l.{driver} = d.{pk} "
-            f"JOIN {table(Pass)} p ON p.{pk} = l.{driver_pass} "
-            f"WHERE p.{column(Pass, 'request')} = %s ORDER BY d.{column(Driver, 'name')}, d.{pk}"
-        ),
-        "checkpoints": (
-            f"SELECT {columns(Checkpoint, 'c')} FROM {table(Checkpoint)} c "  # noqa: S608 - identifiers from model metadata; values are parameters
-            f"JOIN {checkpoints} l ON l.{checkpoint} = c.{pk} "
-            f"WHERE l.{checkpoint_request} = %s ORDER BY c.{column(Checkpoint, 'name')}, c.{pk}"
-        ),
+        "drivers": sqlrows.linked_sql(Pass, "drivers", "request", 1),
+        "checkpoints": sqlrows.linked_sql(PassRequest, "checkpoints", "id", 1),
     }
 
 

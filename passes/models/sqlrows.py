@@ -38,6 +38,34 @@ def through(model, name: str) -> tuple[str, str, str]:
     )
 
 
+def order_by(model, alias: str) -> str:
+    """``model``'s ``Meta.ordering`` (what the ORM's prefetch orders by) as SQL, the primary
+    key breaking ties."""
+    terms = []
+    for name in model._meta.ordering:
+        descending = name.startswith("-")
+        field = model._meta.get_field(name.lstrip("-"))
+        terms.append(f"{alias}.{quote(field.column)}{' DESC' if descending else ''}")
+    pk = f"{alias}.{quote(model._meta.pk.column)}"
+    return ", ".join(terms if pk in terms else [*terms, pk])
+
+
+def linked_sql(owner, name: str, where: str, count: int) -> str:
+    """The rows of ``owner``'s many-to-many ``name`` for the owners whose column ``where`` is
+    one of ``count`` parameters, each row led by its owner's id (``instances(link=True)``)."""
+    related = owner._meta.get_field(name).related_model
+    links, source, target = through(owner, name)
+    pk = quote(owner._meta.pk.column)
+    related_pk = quote(related._meta.pk.column)
+    ids = ", ".join(["%s"] * count)
+    return (
+        f"SELECT t.{source}, {columns(related, 'x')} FROM {table(related)} x "  # noqa: S608 - identifiers from model metadata; values are parameters
+        f"JOIN {links} t ON t.{target} = x.{related_pk} "
+        f"JOIN {table(owner)} o ON o.{pk} = t.{source} "
+        f"WHERE o.{column(owner, where)} IN ({ids}) ORDER BY {order_by(related, 'x')}"
+    )
+
+
 def instances(cursor, sql: str, params, models: list, *, link: bool = False):
     """Run ``sql``; each row as a tuple of instances of ``models`` (their ``columns`` in that
     order; None where a LEFT JOIN found nothing), after the row's first value when ``link``

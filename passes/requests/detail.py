@@ -28,7 +28,7 @@ from ..models import (
     Vehicle,
     sqlrows,
 )
-from ..models.sqlrows import column, columns, quote, table, through
+from ..models.sqlrows import column, columns, quote, table
 
 RELATED = ("checkpoints", "items", "documents", "audit_events", "passes")
 
@@ -115,18 +115,12 @@ def _rows(cursor, statement: str, ids: list, models: list):
 @cache
 def _statement(vendor: str, statement: str, count: int) -> tuple[str, bool]:
     """The SQL of ``statement`` for ``count`` request ids, and whether rows lead with a link id.
-    Orders follow the models' ``Meta.ordering`` (what the ORM's prefetch used), with the
-    primary key breaking ties."""
+    Orders follow the models' ``Meta.ordering`` (``sqlrows.order_by``: what the ORM's
+    prefetch used), the items' their primary key as the API always showed them."""
     ids = ", ".join(["%s"] * count)
     pk = quote("id")
     if statement == "checkpoints":
-        links, source, target = through(PassRequest, "checkpoints")
-        return (
-            f"SELECT t.{source}, {columns(Checkpoint, 'c')} FROM {table(Checkpoint)} c "  # noqa: S608 - identifiers from model metadata; values are parameters
-            f"JOIN {links} t ON t.{target} = c.{pk} WHERE t.{source} IN ({ids}) "
-            f"ORDER BY c.{column(Checkpoint, 'name')}, c.{pk}",
-            True,
-        )
+        return sqlrows.linked_sql(PassRequest, "checkpoints", "id", count), True
     if statement == "items":
         return (
             f"SELECT {columns(RequestItem, 'i')}, {columns(Vehicle, 'v')} "  # noqa: S608 - identifiers from model metadata; values are parameters
@@ -137,22 +131,14 @@ def _statement(vendor: str, statement: str, count: int) -> tuple[str, bool]:
         )
     if statement in ("item_drivers", "pass_drivers"):
         owner = RequestItem if statement == "item_drivers" else Pass
-        links, source, target = through(owner, "drivers")
-        return (
-            f"SELECT t.{source}, {columns(Driver, 'd')} FROM {table(Driver)} d "  # noqa: S608 - identifiers from model metadata; values are parameters
-            f"JOIN {links} t ON t.{target} = d.{pk} "
-            f"JOIN {table(owner)} o ON o.{pk} = t.{source} "
-            f"WHERE o.{column(owner, 'request')} IN ({ids}) "
-            f"ORDER BY d.{column(Driver, 'name')}, d.{pk}",
-            True,
-        )
+        return sqlrows.linked_sql(owner, "drivers", "request", count), True
     if statement == "documents":
         return (
             f"SELECT {columns(Document, 'doc')}, {columns(DocumentReading, 'r')} "  # noqa: S608 - identifiers from model metadata; values are parameters
             f"FROM {table(Document)} doc LEFT JOIN {table(DocumentReading)} r "
             f"ON r.{column(DocumentReading, 'document')} = doc.{pk} "
             f"WHERE doc.{column(Document, 'request')} IN ({ids}) "
-            f"ORDER BY doc.{column(Document, 'uploaded_at')}, doc.{pk}",
+            f"ORDER BY {sqlrows.order_by(Document, 'doc')}",
             False,
         )
     if statement == "audit_events":
@@ -165,14 +151,14 @@ def _statement(vendor: str, statement: str, count: int) -> tuple[str, bool]:
             f"LEFT JOIN {table(Membership)} m ON m.{column(Membership, 'user')} = "
             f"u.{quote(User._meta.pk.column)} "
             f"WHERE e.{column(AuditEvent, 'request')} IN ({ids}) "
-            f"ORDER BY e.{column(AuditEvent, 'created_at')}, e.{pk}",
+            f"ORDER BY {sqlrows.order_by(AuditEvent, 'e')}",
             False,
         )
     if statement == "passes":
         return (
             f"SELECT {columns(Pass, 'p')} FROM {table(Pass)} p "  # noqa: S608 - identifiers from model metadata; values are parameters
             f"WHERE p.{column(Pass, 'request')} IN ({ids}) "
-            f"ORDER BY p.{column(Pass, 'issued_at')} DESC, p.{column(Pass, 'number')} DESC",
+            f"ORDER BY {sqlrows.order_by(Pass, 'p')}",
             False,
         )
     raise ValueError(statement)
