@@ -67,10 +67,6 @@ def revoke_tokens(user, *, by=None, reason: str) -> int:
     return deleted
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
 # The row the token lookup reads: the holder, the holder's membership and its enterprise (NULLs
 # for staff), then whether the token is fresh and, on PostgreSQL, the holder's permissions.
 _HOLDER_MODELS = (get_user_model(), Membership, Enterprise)
@@ -82,46 +78,33 @@ def _holder_sql(vendor: str) -> str:
     who the caller acts for), whether the token is still fresh; on PostgreSQL also the user's
     permissions (direct and through groups) as ``app_label.codename``, which ModelBackend
     would otherwise fetch with two more queries on the request's first permission check."""
+    from ..models.sqlrows import column, columns, quote, table
+
     User = get_user_model()  # noqa: N806 - Django's idiom
-    user_pk = f"u.{_q(User._meta.pk.column)}"
-    membership, enterprise = Membership._meta, Enterprise._meta
-    selected = ", ".join(
-        [sqlrows.columns(User, "u"), sqlrows.columns(Membership, "m")]
-        + [sqlrows.columns(Enterprise, "e")]
-    )
-    joins = (
-        f" LEFT JOIN {_q(membership.db_table)} m"
-        f" ON m.{_q(membership.get_field('user').column)} = {user_pk}"
-        f" LEFT JOIN {_q(enterprise.db_table)} e"
-        f" ON e.{_q(enterprise.pk.column)} = m.{_q(membership.get_field('enterprise').column)}"
-    )
-    token_user = _q(Token._meta.get_field("user").column)
+    user_pk = f"u.{quote(User._meta.pk.column)}"
+    pk = quote("id")
     permissions = ""
     if vendor == "postgresql":
-        user_perms = User.user_permissions.through._meta
-        user_groups = User.groups.through._meta
-        group_perms = Group.permissions.through._meta
-
-        def column(meta, name):
-            return _q(meta.get_field(name).column)
-
-        content_type = _q(ContentType._meta.db_table)
+        user_perms, user_groups = User.user_permissions.through, User.groups.through
+        group_perms = Group.permissions.through
         permissions = (
-            f", ARRAY(SELECT ct.{_q('app_label')} || '.' || p.{_q('codename')} "  # noqa: S608 - quoted model identifiers only
-            f"FROM {_q(Permission._meta.db_table)} p "
-            f"JOIN {content_type} ct ON ct.{_q('id')} = p.{_q('content_type_id')} "
-            f"WHERE p.{_q('id')} IN ("
-            f"SELECT up.{column(user_perms, 'permission')} FROM {_q(user_perms.db_table)} up "
+            f", ARRAY(SELECT ct.{quote('app_label')} || '.' || p.{quote('codename')} "  # noqa: S608 - quoted model identifiers only
+            f"FROM {table(Permission)} p JOIN {table(ContentType)} ct "
+            f"ON ct.{pk} = p.{column(Permission, 'content_type')} WHERE p.{pk} IN ("
+            f"SELECT up.{column(user_perms, 'permission')} FROM {table(user_perms)} up "
             f"WHERE up.{column(user_perms, 'user')} = {user_pk} "
             f"UNION SELECT gp.{column(group_perms, 'permission')} "
-            f"FROM {_q(user_groups.db_table)} ug JOIN {_q(group_perms.db_table)} gp "
+            f"FROM {table(user_groups)} ug JOIN {table(group_perms)} gp "
             f"ON gp.{column(group_perms, 'group')} = ug.{column(user_groups, 'group')} "
             f"WHERE ug.{column(user_groups, 'user')} = {user_pk}))"
         )
     return (
-        f"SELECT {selected}, (t.{_q('created')} >= %s){permissions} "  # noqa: S608 - quoted model identifiers; values are parameters
-        f"FROM {_q(Token._meta.db_table)} t JOIN {_q(User._meta.db_table)} u "
-        f"ON {user_pk} = t.{token_user}{joins} WHERE t.{_q(Token._meta.pk.column)} = %s"
+        f"SELECT {columns(User, 'u')}, {columns(Membership, 'm')}, {columns(Enterprise, 'e')}, "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"(t.{column(Token, 'created')} >= %s){permissions} "
+        f"FROM {table(Token)} t JOIN {table(User)} u ON {user_pk} = t.{column(Token, 'user')} "
+        f"LEFT JOIN {table(Membership)} m ON m.{column(Membership, 'user')} = {user_pk} "
+        f"LEFT JOIN {table(Enterprise)} e ON e.{pk} = m.{column(Membership, 'enterprise')} "
+        f"WHERE t.{column(Token, 'key')} = %s"
     )
 
 
