@@ -201,14 +201,19 @@ def _clean_tested_at(kind, tested_at):
 
 
 def _duplicate_check(request, inspected: InspectedUpload, *, exclude_pk=None) -> None:
+    earlier = _earlier_copy(request, inspected, exclude_pk=exclude_pk)
+    if earlier is not None:
+        raise _duplicate(inspected, earlier)
+
+
+def _earlier_copy(request, inspected: InspectedUpload, *, exclude_pk=None) -> Document | None:
+    """The document of ``request`` that is the same file, if any."""
     if request is None:
-        return
+        return None
     earlier = Document.objects.filter(request=request, sha256=inspected.sha256)
     if exclude_pk:
         earlier = earlier.exclude(pk=exclude_pk)
-    earlier = earlier.first()
-    if earlier is not None:
-        raise _duplicate(inspected, earlier)
+    return earlier.first()
 
 
 def _duplicate(inspected, earlier) -> UploadRejected:
@@ -264,23 +269,28 @@ def _delete_files(names, storage) -> None:
             logger.warning("could not delete stored file %s", name, exc_info=True)
 
 
-def _save_new(document: Document, uploaded_file, inspected: InspectedUpload, request) -> None:
-    """Write the file and the row; if the row cannot be written, remove the file."""
+def _save_new(document: Document, uploaded_file, inspected: InspectedUpload) -> None:
+    """Write the file and the row; if the row cannot be written, remove the file.
+
+    No savepoint of its own: a unique-key failure here ends the caller's transaction, and the
+    caller, outside it, names the file that raced in (``_refuse_raced``)."""
     stored = None
     try:
-        with transaction.atomic():
-            document.file.save(inspected.name, uploaded_file, save=False)
-            stored = document.file.name
-            document.save()
-    except IntegrityError:
-        _delete_files([stored], document.file.storage)
-        earlier = Document.objects.filter(request=request, sha256=inspected.sha256).first()
-        if earlier is not None:  # the same file raced in from another upload
-            raise _duplicate(inspected, earlier) from None
-        raise
+        document.file.save(inspected.name, uploaded_file, save=False)
+        stored = document.file.name
+        document.save()
     except BaseException:
         _delete_files([stored], document.file.storage)
         raise
+
+
+def _refuse_raced(error, request, inspected: InspectedUpload, *, exclude_pk=None) -> None:
+    """After the database refused the row and the transaction rolled back: when the same file
+    raced in from another upload past ``_duplicate_check``, refuse it naming that file."""
+    if isinstance(error, IntegrityError):
+        earlier = _earlier_copy(request, inspected, exclude_pk=exclude_pk)
+        if earlier is not None:
+            raise _duplicate(inspected, earlier) from None
 
 
 def _upload_data(document: Document) -> dict:
@@ -346,7 +356,7 @@ def attach_document(
                 tested_at=tested_at,
                 uploaded_by=by,
             )
-            _save_new(document, uploaded_file, inspected, request)
+            _save_new(document, uploaded_file, inspected)
             stored = document.file.name
             audit.record(
                 "document.upload",
@@ -361,10 +371,11 @@ def attach_document(
             # The new document's reading is known (None with OCR off): the answer's machine
             # check shows it without reading it back.
             Document.reading.related.set_cached_value(document, schedule_reading(document))
-    except BaseException:
+    except BaseException as error:
         # The row was rolled back with the transaction; the file it pointed at must go too.
         if stored and not committed:
             _delete_files([stored], Document.file.field.storage)
+        _refuse_raced(error, request, inspected)
         raise
     return document
 
@@ -462,7 +473,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
                 uploaded_by=by,
             )
             locked.delete()
-            _save_new(replacement, uploaded_file, inspected, request)
+            _save_new(replacement, uploaded_file, inspected)
             stored_new = replacement.file.name
             audit.record(
                 "document.replace",
@@ -476,8 +487,9 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             _after_commit(_delete_files, old_names, storage)
             _after_commit(_queue_thumbnail, replacement.pk)
             schedule_reading(replacement)
-    except BaseException:
+    except BaseException as error:
         if stored_new and not committed:
             _delete_files([stored_new], Document.file.field.storage)
+        _refuse_raced(error, old.request, inspected, exclude_pk=old.pk)
         raise
     return replacement

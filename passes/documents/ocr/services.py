@@ -25,17 +25,14 @@ Status = DocumentReading.Status
 
 
 def schedule_reading(document: Document) -> DocumentReading | None:
-    """Mark ``document`` as being read and send it to the ``ocr`` queue once the surrounding
-    transaction commits. Call inside the upload's transaction. Does nothing when OCR is off."""
+    """Mark a new ``document`` as being read and send it to the ``ocr`` queue once the
+    surrounding transaction commits. Call inside the upload's transaction, which has just
+    written the document (so it has no reading yet; ``reread`` reads one again). Does nothing
+    when OCR is off."""
     if not settings.PASSDESK_OCR_ENABLED:
         return None
-    reading, _created = DocumentReading.objects.update_or_create(
-        document=document,
-        defaults={
-            "status": Status.PENDING,
-            "reason": "",
-            "requested_at": timezone.now(),
-        },
+    reading = DocumentReading.objects.create(
+        document=document, status=Status.PENDING, requested_at=timezone.now()
     )
     transaction.on_commit(functools.partial(_send, document.pk))
     return reading
