@@ -102,14 +102,13 @@ def _image_page(document: Document, page_number: int, width: int, *, fit=True) -
                     image.seek(page_number - 1)
                 if image.format == "JPEG":
                     image.draft("RGB", (width, width))
+                # A new image, its pixels decoded and independent of the file from here on.
                 picture = ImageOps.exif_transpose(image)
                 if picture.mode not in ("RGB", "L"):
                     picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
                 if fit and picture.width > width:
                     height = max(1, round(picture.height * width / picture.width))
                     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-                else:
-                    picture = picture.copy()
         except (OSError, SyntaxError, ValueError, EOFError, KeyError) as error:
             raise PreviewUnavailable(str(error)) from error
     return picture
