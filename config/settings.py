@@ -184,6 +184,8 @@ USE_TZ = True
 # --- Cache (API throttling, axes-independent counters) ------------------------------------------
 # Local memory by default; set CACHE_URL=redis://127.0.0.1:6379/1 when several processes serve.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://passdesk")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # one client per pool, see there
 
 # --- Static and private media ---------------------------------------------------------------
 STATIC_URL = "static/"

@@ -78,7 +78,7 @@ def test_concurrent_requests_get_exactly_the_limit_in_the_local_cache(auth_limit
 def test_concurrent_requests_get_exactly_the_limit_in_redis(auth_limit, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": settings.CELERY_BROKER_URL,
             "KEY_PREFIX": "passdesk-test-throttles",
         }

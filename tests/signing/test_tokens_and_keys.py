@@ -350,7 +350,7 @@ def test_with_a_shared_cache_a_withdrawal_elsewhere_counts_at_once_and_costs_no_
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": settings.CELERY_BROKER_URL,
             "KEY_PREFIX": f"test-signing-{id(settings)}",
         }
