@@ -47,11 +47,11 @@ class FleetViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _out(self, obj, code=status.HTTP_200_OK):
-        return Response(self.output_class(obj).data, status=code)
+        return Response(self.output_class.represent(obj), status=code)
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.output_class(page, many=True).data)
+        return self.get_paginated_response(self.output_class.represent(page, many=True))
 
     def retrieve(self, request, pk=None):
         return self._out(self.get_object())

@@ -111,20 +111,20 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         pass_request = detail.load(filing.requests_of(self.enterprise), pk)
         if pass_request is None:
             raise NotFound()
-        return Response(outputs.RequestDetailOut(pass_request).data, status=code)
+        return Response(outputs.RequestDetailOut.represent(pass_request), status=code)
 
     def _show(self, pass_request, code=status.HTTP_200_OK):
         """The detail of a request this call has just written, from the instance in hand (the
         new draft, the transition's locked row): the request itself is not read again."""
         detail.attach([pass_request])
-        return Response(outputs.RequestDetailOut(pass_request).data, status=code)
+        return Response(outputs.RequestDetailOut.represent(pass_request), status=code)
 
     # --- CRUD -----------------------------------------------------------------------------
 
     def list(self, request):
         queryset = filter_requests(self.get_queryset(), request.query_params)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(outputs.RequestListOut(page, many=True).data)
+        return self.get_paginated_response(outputs.RequestListOut.represent(page, many=True))
 
     @idempotent
     def create(self, request):
@@ -219,7 +219,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
             driver=driver,
             tested_at=data.get("tested_at"),
         )
-        return Response(outputs.DocumentOut(document).data, status=status.HTTP_201_CREATED)
+        return Response(outputs.DocumentOut.represent(document), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],

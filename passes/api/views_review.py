@@ -39,13 +39,13 @@ class ReviewViewSet(viewsets.GenericViewSet):
         pass_request = detail.load(self.get_queryset(), pk)
         if pass_request is None:
             raise NotFound()
-        return Response(outputs.ReviewDetailOut(pass_request).data)
+        return Response(outputs.ReviewDetailOut.represent(pass_request))
 
     def _show(self, pass_request):
         """The detail of a request this call has just changed, from the transition's locked
         row: the request itself is not read again."""
         detail.attach([pass_request])
-        return Response(outputs.ReviewDetailOut(pass_request).data)
+        return Response(outputs.ReviewDetailOut.represent(pass_request))
 
     @extend_schema(
         summary="The review queue, oldest submission first",
@@ -71,7 +71,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
         if wanted.get("mine"):
             queryset = queryset.filter(assigned_reviewer=request.user)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(outputs.ReviewListOut(page, many=True).data)
+        return self.get_paginated_response(outputs.ReviewListOut.represent(page, many=True))
 
     @extend_schema(
         summary="Show a filed request", responses={200: outputs.ReviewDetailOut, **ERRORS}

@@ -39,3 +39,57 @@ def test_cached_fields_show_what_drfs_own_serializer_shows():
     assert [row["vehicle"]["plate"] for row in outputs.ItemOut(items, many=True).data] == [
         item.vehicle.plate for item in items
     ]
+
+
+def _approved_detail():
+    """An approved request with two vehicles, documents and passes, ready for the detail."""
+    from passes.models import DocumentKind, PassRequest
+    from passes.requests import detail
+    from tests.factories.issuing import issued_passes, staff
+    from tests.factories.review import add_document
+
+    pass_request = factories.submittable_request(vehicles=2)
+    add_document(pass_request, kind=DocumentKind.BUSINESS_LICENCE)
+    issued_passes(pass_request, staff("outputs-reviewer", "Reviewers"))
+    return detail.load(PassRequest.objects.all(), pass_request.pk)
+
+
+def test_represent_shows_what_a_fresh_serializer_shows():
+    shown = _approved_detail()
+    for serializer in (outputs.RequestDetailOut, outputs.ReviewDetailOut):
+        for _ in range(2):  # the second call reuses the bound serializer
+            assert serializer.represent(shown) == serializer(shown).data
+        assert serializer.represent([shown, shown], many=True) == (
+            serializer([shown, shown], many=True).data
+        )
+    assert len(outputs.RequestDetailOut.represent(shown)["passes"]) == 2
+
+
+def test_represent_follows_the_language_and_keeps_one_serializer_per_thread():
+    import threading
+
+    from django.utils import translation
+
+    shown = _approved_detail()
+    with translation.override("en"):
+        english = outputs.RequestDetailOut.represent(shown)
+        assert english == outputs.RequestDetailOut(shown).data
+    with translation.override("zh-hans"):
+        chinese = outputs.RequestDetailOut.represent(shown)
+        assert chinese == outputs.RequestDetailOut(shown).data
+    # The office's approval is shown as the office, in the reader's language.
+    assert "Traffic office" in {event["actor"] for event in english["events"]}
+    assert "交通管理部门" in {event["actor"] for event in chinese["events"]}
+
+    seen = []
+
+    def draw():
+        outputs.ItemOut.represent(shown.items.all(), many=True)
+        seen.append(outputs._bound.serializers[(outputs.ItemOut, translation.get_language())])
+
+    threads = [threading.Thread(target=draw) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 2 and seen[0] is not seen[1]
