@@ -86,12 +86,16 @@ def attach(pass_requests: list[PassRequest]) -> None:
             AuditEvent.actor.field.set_cached_value(event, actor)
             found["audit_events"][event.request_id].append(event)
         passes = {}
-        for (issued,) in _rows(cursor, "passes", ids, [Pass]):
+        # Passes are issued only by approval, and no transition leaves APPROVED: a request in
+        # any other state has none, and most details (every one a filing or a claim answers
+        # with) skip the statement.
+        approved = [pk for pk in ids if by_id[pk].status == PassRequest.Status.APPROVED]
+        for (issued,) in _rows(cursor, "passes", approved, [Pass]) if approved else ():
             found["passes"][issued.request_id].append(issued)
             passes[issued.pk] = issued
         pass_drivers = {pk: [] for pk in passes}
         if passes:
-            for pass_id, driver in _rows(cursor, "pass_drivers", ids, [Driver]):
+            for pass_id, driver in _rows(cursor, "pass_drivers", approved, [Driver]):
                 pass_drivers[pass_id].append(driver)
     for request_id, pass_request in by_id.items():
         for name in RELATED:

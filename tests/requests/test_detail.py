@@ -102,6 +102,18 @@ def test_the_detail_takes_the_same_statements_whatever_the_number_of_vehicles(ap
     assert statements(approved.pk) == statements(bigger.pk) == 8
 
 
+def test_a_request_not_yet_approved_skips_the_passes_statement(approved):
+    submitted = factories.submittable_request(vehicles=2, enterprise=approved.enterprise)
+
+    with CaptureQueriesContext(connection) as context:
+        loaded = detail.load(PassRequest.objects.all(), submitted.pk)
+    assert len(context.captured_queries) == 6, "request, checkpoints, items, drivers, docs, events"
+    assert list(loaded.passes.all()) == []
+    assert outputs.RequestDetailOut(loaded).data == outputs.RequestDetailOut(
+        _orm_detail(submitted.pk)
+    ).data
+
+
 def test_a_loaded_relation_still_filters_by_its_own_request(approved):
     other = factories.submittable_request(vehicles=3, enterprise=approved.enterprise)
     loaded = detail.load(PassRequest.objects.all(), approved.pk)
