@@ -7,7 +7,7 @@ and called on their own, e.g. by the portal to list what is still missing before
 import datetime
 from collections import defaultdict
 
-from django.db.models import Max, Q
+from django.db.models import Max, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -98,7 +98,17 @@ def check_submittable(locked: PassRequest) -> None:
             _("The pass type %(type)s is no longer issued.") % {"type": locked.pass_type},
             code="pass_type_inactive",
         )
-    items = list(locked.items.order_by("pk").select_related("vehicle").prefetch_related("drivers"))
+    # Kept on the request as its items: the submission's notice counts them from there.
+    prefetch_related_objects(
+        [locked],
+        Prefetch(
+            "items",
+            queryset=RequestItem.objects.order_by("pk")
+            .select_related("vehicle")
+            .prefetch_related("drivers"),
+        ),
+    )
+    items = list(locked.items.all())
     if not items:
         raise WorkflowError(_("Add at least one vehicle before submitting."), code="no_vehicles")
     without_driver = [item.vehicle.plate for item in items if not item.drivers.all()]
