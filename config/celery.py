@@ -39,3 +39,11 @@ def _close_old_connections(task=None, **kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_process_init.connect
+def _settle_heap(**kwargs):
+    """A pool process has forked with the app loaded: settle its heap (``config.heap``)."""
+    from config import heap
+
+    heap.settle()

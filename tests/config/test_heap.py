@@ -1,0 +1,56 @@
+"""Server processes settle their heap once the app is loaded (``config.heap``): gunicorn's
+workers through ``gunicorn.conf.py``, Celery's pool processes through ``worker_process_init``."""
+
+import gc
+import runpy
+from pathlib import Path
+
+import pytest
+from celery import signals
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def restored_collector():
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def _settled() -> bool:
+    return gc.get_freeze_count() > 0 and gc.get_threshold()[0] == 7000
+
+
+def test_a_gunicorn_worker_settles_its_heap_after_loading_the_app(restored_collector):
+    gc.unfreeze()
+    hooks = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    assert not _settled()
+    hooks["post_worker_init"](worker=None)
+    assert _settled(), "start-up objects frozen, young generation collected less often"
+
+
+def test_a_celery_pool_process_settles_its_heap(restored_collector):
+    import config.celery  # noqa: F401 - connects the signal handlers
+
+    gc.unfreeze()
+    signals.worker_process_init.send(sender=None)
+    assert _settled()
+
+
+def test_settled_objects_still_work_and_new_garbage_is_still_collected(restored_collector):
+    from config import heap
+
+    heap.settle()
+    frozen = gc.get_freeze_count()
+
+    class Node:
+        pass
+
+    for _ in range(100):  # cycles made after settling are garbage the collector still finds
+        node = Node()
+        node.self = node
+    del node
+    assert gc.collect() >= 100
+    assert gc.get_freeze_count() == frozen
