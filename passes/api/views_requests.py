@@ -1,6 +1,5 @@
 """``/api/v1/requests/``: an enterprise's pass requests, their documents and transitions."""
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -94,7 +93,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     def get_queryset(self):
         queryset = filing.requests_of(self.enterprise).order_by("-created_at", "-pk")
         if self.action == "list":
-            return queryset.select_related("pass_type").annotate(item_count=Count("items"))
+            return filing.with_item_count(queryset.select_related("pass_type"))
         return queryset
 
     def get_throttles(self):

@@ -1,6 +1,6 @@
 """``/api/v1/review/``: the review queue and decisions, for staff with the reviewer permission."""
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from .. import documents, roles
 from ..models import Document, PassRequest
-from ..requests import detail, renewal, workflow
+from ..requests import detail, filing, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
 from .access import IsReviewer
 from .views_fleet import ERRORS, ID_PATTERN
@@ -60,10 +60,9 @@ class ReviewViewSet(viewsets.GenericViewSet):
         serializer = inputs.QueueFilterIn(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         wanted = serializer.validated_data
-        queryset = (
+        queryset = filing.with_item_count(
             PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
             .select_related("pass_type", "enterprise", "assigned_reviewer")
-            .annotate(item_count=Count("items"))
             .order_by("submitted_at", "pk")
         )
         if "status" in wanted:
