@@ -15,7 +15,7 @@ from .. import documents
 from ..models import PassRequest
 from ..requests import detail, filing, workflow
 from . import downloads, inputs, outputs
-from .access import EnterpriseScoped, IsEnterpriseMember
+from .access import EnterpriseScoped, IsEnterpriseMember, within_scope
 from .errors import ApiError
 from .idempotency import idempotent
 from .throttles import AtomicScopedRateThrottle
@@ -151,9 +151,13 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @idempotent
     def submit(self, request, pk=None):
         data = self._input(inputs.SubmitIn)
-        changed = workflow.submit(
-            self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
-        )
+        with within_scope():
+            changed = workflow.submit(
+                pk,
+                by=request.user,
+                declaration_accepted=data["declaration_accepted"],
+                within=self.get_queryset(),
+            )
         return self._show(changed)
 
     @extend_schema(
@@ -165,15 +169,21 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @idempotent
     def resubmit(self, request, pk=None):
         data = self._input(inputs.SubmitIn)
-        changed = workflow.resubmit(
-            self.get_object(), by=request.user, declaration_accepted=data["declaration_accepted"]
-        )
+        with within_scope():
+            changed = workflow.resubmit(
+                pk,
+                by=request.user,
+                declaration_accepted=data["declaration_accepted"],
+                within=self.get_queryset(),
+            )
         return self._show(changed)
 
     @extend_schema(summary="Withdraw a request", **TRANSITION_SCHEMA)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._show(workflow.withdraw(self.get_object(), by=request.user))
+        with within_scope():
+            changed = workflow.withdraw(pk, by=request.user, within=self.get_queryset())
+        return self._show(changed)
 
     # --- Documents -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from .. import documents, roles
 from ..models import Document, PassRequest
 from ..requests import detail, filing, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
-from .access import IsReviewer
+from .access import IsReviewer, within_scope
 from .views_fleet import ERRORS, ID_PATTERN
 
 
@@ -85,7 +85,9 @@ class ReviewViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        return self._show(workflow.claim(self.get_object(), by=request.user))
+        with within_scope():
+            claimed = workflow.claim(pk, by=request.user, within=self.get_queryset())
+        return self._show(claimed)
 
     @extend_schema(
         summary="Approve and issue one pass per vehicle",
@@ -95,12 +97,14 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         data = self._input(inputs.ApproveIn)
-        issued = workflow.approve(
-            self.get_object(),
-            by=request.user,
-            valid_from=data.get("valid_from"),
-            valid_until=data.get("valid_until"),
-        )
+        with within_scope():
+            issued = workflow.approve(
+                pk,
+                by=request.user,
+                valid_from=data.get("valid_from"),
+                valid_until=data.get("valid_until"),
+                within=self.get_queryset(),
+            )
         return self._show(issued[0].request)  # one pass per vehicle: never none
 
     @extend_schema(
@@ -127,9 +131,11 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = self._input(inputs.ReasonIn)
-        return self._show(
-            workflow.reject(self.get_object(), by=request.user, reason=data["reason"])
-        )
+        with within_scope():
+            rejected = workflow.reject(
+                pk, by=request.user, reason=data["reason"], within=self.get_queryset()
+            )
+        return self._show(rejected)
 
     @extend_schema(
         summary="Download a document of a filed request (the view is recorded)",

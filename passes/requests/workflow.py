@@ -83,10 +83,15 @@ def _action_label(action: str) -> str:
     return labels[action]
 
 
-def _lock(pass_request) -> PassRequest:
+def _lock(pass_request, within=None) -> PassRequest:
+    """The request (an instance or an id) read again under its row lock, with what the
+    transitions check. ``within``: the caller's scope, a queryset of requests; a request
+    outside it raises ``PassRequest.DoesNotExist`` as a missing one does, so an interface
+    scopes and locks in one statement instead of reading the request first."""
     request_id = getattr(pass_request, "pk", pass_request)
+    scope = PassRequest.objects if within is None else within
     return (
-        PassRequest.objects.select_for_update(of=("self",))
+        scope.select_for_update(of=("self",))
         .select_related("enterprise", "pass_type", "assigned_reviewer")
         .get(pk=request_id)
     )
@@ -183,9 +188,9 @@ def _take_declaration(locked, accepted: bool) -> None:
         )
 
 
-def submit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
+def submit(pass_request, *, by, declaration_accepted=False, within=None) -> PassRequest:
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "submit")
         check_submittable(locked)
@@ -195,9 +200,9 @@ def submit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
     return locked
 
 
-def resubmit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
+def resubmit(pass_request, *, by, declaration_accepted=False, within=None) -> PassRequest:
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "resubmit")
         check_submittable(locked)
@@ -214,9 +219,9 @@ def resubmit(pass_request, *, by, declaration_accepted=False) -> PassRequest:
     return locked
 
 
-def withdraw(pass_request, *, by) -> PassRequest:
+def withdraw(pass_request, *, by, within=None) -> PassRequest:
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         roles.require_member(by, locked.enterprise)
         _check_state(locked, "withdraw")
         event = _move(locked, "withdraw", by, withdrawn_at=timezone.now())
@@ -224,11 +229,11 @@ def withdraw(pass_request, *, by) -> PassRequest:
     return locked
 
 
-def claim(pass_request, *, by) -> PassRequest:
+def claim(pass_request, *, by, within=None) -> PassRequest:
     """Take a request from the queue. A request held by another reviewer stays theirs; an
     officer uses ``assign`` to move it."""
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         _require_reviewer(by, locked, must_hold=False)
         _check_state(locked, "claim")
         if locked.assigned_reviewer_id == by.pk and locked.status == Status.IN_REVIEW:
@@ -285,11 +290,11 @@ def assign(pass_request, *, reviewer, by) -> PassRequest:
     return locked
 
 
-def approve(pass_request, *, by, valid_from=None, valid_until=None) -> list[Pass]:
+def approve(pass_request, *, by, valid_from=None, valid_until=None, within=None) -> list[Pass]:
     """Approve and issue one pass per vehicle. The validity may be narrowed by the reviewer but
     never beyond the pass type's maximum; drivers' health proofs must be fresh now."""
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         _require_reviewer(by, locked, must_hold=True)
         _check_state(locked, "approve")
         valid_from = valid_from or locked.valid_from
@@ -344,10 +349,10 @@ def return_for_changes(pass_request, *, by, reason, document_reasons=None) -> Pa
     return locked
 
 
-def reject(pass_request, *, by, reason) -> PassRequest:
+def reject(pass_request, *, by, reason, within=None) -> PassRequest:
     reason = _require_reason(reason)
     with transaction.atomic():
-        locked = _lock(pass_request)
+        locked = _lock(pass_request, within)
         _require_reviewer(by, locked, must_hold=True)
         _check_state(locked, "reject")
         event = _move(

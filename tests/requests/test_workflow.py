@@ -122,6 +122,21 @@ def test_submit_moves_a_draft_to_the_queue_and_records_it(applicant, queued):
     assert queued == [(notifications.REQUEST_SUBMITTED, draft.pk, event.pk)]
 
 
+def test_a_transition_locks_within_the_callers_scope(applicant, queued):
+    """An interface hands its scope (``within``) and the request's id: one statement both
+    scopes and locks; a request outside the scope is as missing as one that never existed."""
+    mine = factories.submittable_request(enterprise=applicant.membership.enterprise)
+    theirs = factories.submittable_request()
+    scope = PassRequest.objects.filter(enterprise=applicant.membership.enterprise)
+
+    with pytest.raises(PassRequest.DoesNotExist):
+        workflow.submit(theirs.pk, by=applicant, within=scope)
+    theirs.refresh_from_db()
+    assert theirs.status == Status.DRAFT and queued == []
+
+    assert workflow.submit(mine.pk, by=applicant, within=scope).status == Status.SUBMITTED
+
+
 @pytest.mark.parametrize("who", ["stranger", "reviewer", "officer", "anonymous"])
 def test_only_members_of_the_enterprise_submit(who, applicant, reviewer, officer, unchanged):
     draft = factories.submittable_request(enterprise=applicant.membership.enterprise)
