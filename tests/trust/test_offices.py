@@ -82,6 +82,11 @@ def test_reviewers_see_and_decide_only_their_office(second_office, first_office,
     api.force_authenticate(reviewer)
     assert api.get(f"/api/v1/review/{ours.pk}/").status_code == 404
     assert api.get(f"/api/v1/review/{theirs.pk}/").status_code == 200
+    # Transitions scope and lock in one statement: another office's request is a 404 too.
+    for action in ("claim", "approve", "reject"):
+        assert api.post(f"/api/v1/review/{ours.pk}/{action}/", {"reason": "x"}).status_code == 404
+    ours.refresh_from_db()
+    assert ours.status == PassRequest.Status.SUBMITTED and ours.assigned_reviewer is None
     # A reviewer on no office still sees everything (one-office deployments are unchanged).
     everyone = factories.UserFactory(username="all", is_staff=True, groups=["Reviewers"])
     client.force_login(everyone)
