@@ -230,20 +230,20 @@ def render_passes(passes: list[Pass], signer: Signer) -> bytes:
 _render = render_passes
 
 
-def _stored(lookup, wanted: str) -> PassPdf | None:
-    """The stored PDF when it is current (same fingerprint, file present)."""
-    existing = PassPdf.objects.filter(**lookup).first()
-    if (
-        existing
-        and existing.fingerprint == wanted
-        and existing.file.storage.exists(existing.file.name)
-    ):
+def _current(existing: PassPdf, lookup, wanted: str) -> PassPdf | None:
+    """``existing`` when it is current (same fingerprint, file present)."""
+    if existing.fingerprint == wanted and existing.file.storage.exists(existing.file.name):
         # The caller's request and pass, in hand: the download names the file after them.
         existing.request = lookup["request"]
         if lookup["pass_obj"] is not None:
             existing.pass_obj = lookup["pass_obj"]
         return existing
     return None
+
+
+def _signer_of(passes) -> Signer:
+    # The passes come with their request's pass type (the caller's request may not have it).
+    return current_signer(passes[0].request.pass_type.office_id)
 
 
 def _fingerprint_of(passes, signer) -> str:
@@ -261,19 +261,23 @@ def _stored_or_render(pass_request, pass_obj, load_passes, filename) -> PassPdf 
     committed.
     """
     lookup = {"request": pass_request, "pass_obj": pass_obj}
-    passes = load_passes()
-    if not passes:
-        return None
-    # The passes come with their request's pass type (the caller's request may not have it).
-    signer = current_signer(passes[0].request.pass_type.office_id)
-    stored = _stored(lookup, _fingerprint_of(passes, signer))
-    if stored is not None:
-        return stored
+    signer = None
+    existing = PassPdf.objects.filter(**lookup).first()
+    if existing is not None:  # without the lock: a download of a current PDF never waits
+        passes = load_passes()
+        if not passes:
+            return None
+        signer = _signer_of(passes)
+        stored = _current(existing, lookup, _fingerprint_of(passes, signer))
+        if stored is not None:
+            return stored
+    # None stored yet (the render after an approval) or stale: decided under the lock only.
     with transaction.atomic():
         list(PassRequest.objects.select_for_update().filter(pk=pass_request.pk).values("pk"))
         passes = load_passes()
         if not passes:
             return None
+        signer = signer or _signer_of(passes)
         wanted = _fingerprint_of(passes, signer)
         current = PassPdf.objects.select_for_update().filter(**lookup).first()
         if (
