@@ -148,8 +148,12 @@ class ReviewViewSet(viewsets.GenericViewSet):
         renderer_classes=[JSONRenderer, downloads.FileRenderer],
     )
     def document(self, request, pk=None, document_id=None):
-        pass_request = self.get_object()
-        document = pass_request.documents.filter(pk=document_id).first()
+        # The document and its request, among the reviewer's requests, in one statement.
+        document = (
+            Document.objects.select_related("request")
+            .filter(pk=document_id, request_id=pk, request__in=self.get_queryset())
+            .first()
+        )
         if document is None or not documents.can_view_document(request.user, document):
             raise NotFound()
         response = downloads.document_response(document)

@@ -294,6 +294,20 @@ def test_review_document_link_works_with_the_token(api_document_request, reviewe
     assert DocumentView.objects.filter(document=document, user=reviewer).exists()
 
 
+def test_review_document_is_found_only_under_its_own_filed_request(
+    api_document_request, reviewer, applicant, enterprise
+):
+    pass_request, document = api_document_request
+    other = factories.submittable_request(enterprise=enterprise)
+    workflow.submit(other, by=applicant)
+    draft = factories.submittable_request(enterprise=enterprise)
+    staff = client_for(reviewer)
+    for request_id in (other.pk, draft.pk, pass_request.pk + 10_000):
+        url = f"{API}/review/{request_id}/documents/{document.pk}/"
+        assert staff.get(url).status_code == 404
+    assert not DocumentView.objects.filter(document=document).exists()
+
+
 @pytest.fixture
 def api_document_request(applicant, enterprise):
     pass_request = factories.submittable_request(enterprise=enterprise)
