@@ -41,9 +41,11 @@ def _close_old_connections(task=None, **kwargs):
     close_old_connections()
 
 
+@signals.worker_ready.connect
 @signals.worker_process_init.connect
 def _settle_heap(**kwargs):
-    """A pool process has forked with the app loaded: settle its heap (``config.heap``)."""
+    """The worker has loaded the app and started its pool, or a pool process has forked with
+    the app loaded: settle that process's heap (``config.heap``)."""
     from config import heap
 
     heap.settle()

@@ -31,11 +31,13 @@ def test_a_gunicorn_worker_settles_its_heap_after_loading_the_app(restored_colle
     assert _settled(), "start-up objects frozen, young generation collected less often"
 
 
-def test_a_celery_pool_process_settles_its_heap(restored_collector):
+@pytest.mark.parametrize("signal", [signals.worker_ready, signals.worker_process_init])
+def test_a_celery_worker_and_its_pool_processes_settle_their_heap(signal, restored_collector):
     import config.celery  # noqa: F401 - connects the signal handlers
 
     gc.unfreeze()
-    signals.worker_process_init.send(sender=None)
+    assert not _settled()
+    signal.send(sender=None)
     assert _settled()
 
 
