@@ -109,9 +109,10 @@ def test_a_request_not_yet_approved_skips_the_passes_statement(approved):
         loaded = detail.load(PassRequest.objects.all(), submitted.pk)
     assert len(context.captured_queries) == 6, "request, checkpoints, items, drivers, docs, events"
     assert list(loaded.passes.all()) == []
-    assert outputs.RequestDetailOut(loaded).data == outputs.RequestDetailOut(
-        _orm_detail(submitted.pk)
-    ).data
+    assert (
+        outputs.RequestDetailOut(loaded).data
+        == outputs.RequestDetailOut(_orm_detail(submitted.pk)).data
+    )
 
 
 def test_a_loaded_relation_still_filters_by_its_own_request(approved):
