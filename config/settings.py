@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A Content-Security-Policy on every page (views that stream stored files set their own,
     # stricter sandbox policy, which this leaves alone).
-    "csp.middleware.CSPMiddleware",
+    "passes.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
