@@ -1,8 +1,6 @@
 """Who may call which part of the API. Object-level isolation is done by the querysets: a view
 only ever looks objects up among the caller's enterprise's own, so anything else is a 404."""
 
-from contextlib import contextmanager
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -37,12 +35,11 @@ class EnterpriseScoped:
         return self._enterprise
 
 
-@contextmanager
-def within_scope():
-    """Around a transition handed the view's queryset as its scope (``within``): a request
-    outside it is a 404, as ``get_object`` answers, and the request is not read before the
-    transition locks it."""
+def scoped_transition(view, change, **kwargs):
+    """Run the workflow's ``change`` on the request of the view's URL with the view's queryset
+    as its scope (``within``): one statement scopes and locks the request, which is not read
+    before; a request outside the scope is a 404, as ``get_object`` answers."""
     try:
-        yield
+        return change(view.kwargs["pk"], by=view.request.user, within=view.get_queryset(), **kwargs)
     except PassRequest.DoesNotExist:
         raise NotFound() from None

@@ -15,7 +15,7 @@ from .. import documents
 from ..models import PassRequest
 from ..requests import detail, filing, workflow
 from . import downloads, inputs, outputs
-from .access import EnterpriseScoped, IsEnterpriseMember, within_scope
+from .access import EnterpriseScoped, IsEnterpriseMember, scoped_transition
 from .errors import ApiError
 from .idempotency import idempotent
 from .throttles import AtomicScopedRateThrottle
@@ -150,15 +150,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def submit(self, request, pk=None):
-        data = self._input(inputs.SubmitIn)
-        with within_scope():
-            changed = workflow.submit(
-                pk,
-                by=request.user,
-                declaration_accepted=data["declaration_accepted"],
-                within=self.get_queryset(),
-            )
-        return self._show(changed)
+        return self._submission(workflow.submit)
 
     @extend_schema(
         summary="Submit again after changes",
@@ -168,22 +160,17 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def resubmit(self, request, pk=None):
+        return self._submission(workflow.resubmit)
+
+    def _submission(self, change):
         data = self._input(inputs.SubmitIn)
-        with within_scope():
-            changed = workflow.resubmit(
-                pk,
-                by=request.user,
-                declaration_accepted=data["declaration_accepted"],
-                within=self.get_queryset(),
-            )
+        changed = scoped_transition(self, change, declaration_accepted=data["declaration_accepted"])
         return self._show(changed)
 
     @extend_schema(summary="Withdraw a request", **TRANSITION_SCHEMA)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        with within_scope():
-            changed = workflow.withdraw(pk, by=request.user, within=self.get_queryset())
-        return self._show(changed)
+        return self._show(scoped_transition(self, workflow.withdraw))
 
     # --- Documents -------------------------------------------------------------------------
 

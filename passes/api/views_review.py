@@ -15,7 +15,7 @@ from .. import documents, roles
 from ..models import Document, PassRequest
 from ..requests import detail, filing, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
-from .access import IsReviewer, within_scope
+from .access import IsReviewer, scoped_transition
 from .views_fleet import ERRORS, ID_PATTERN
 
 
@@ -85,9 +85,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        with within_scope():
-            claimed = workflow.claim(pk, by=request.user, within=self.get_queryset())
-        return self._show(claimed)
+        return self._show(scoped_transition(self, workflow.claim))
 
     @extend_schema(
         summary="Approve and issue one pass per vehicle",
@@ -97,14 +95,12 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         data = self._input(inputs.ApproveIn)
-        with within_scope():
-            issued = workflow.approve(
-                pk,
-                by=request.user,
-                valid_from=data.get("valid_from"),
-                valid_until=data.get("valid_until"),
-                within=self.get_queryset(),
-            )
+        issued = scoped_transition(
+            self,
+            workflow.approve,
+            valid_from=data.get("valid_from"),
+            valid_until=data.get("valid_until"),
+        )
         return self._show(issued[0].request)  # one pass per vehicle: never none
 
     @extend_schema(
@@ -131,11 +127,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = self._input(inputs.ReasonIn)
-        with within_scope():
-            rejected = workflow.reject(
-                pk, by=request.user, reason=data["reason"], within=self.get_queryset()
-            )
-        return self._show(rejected)
+        return self._show(scoped_transition(self, workflow.reject, reason=data["reason"]))
 
     @extend_schema(
         summary="Download a document of a filed request (the view is recorded)",
