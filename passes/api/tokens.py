@@ -29,6 +29,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from .. import audit
 from ..models import Enterprise, Membership, sqlrows
+from ..models.sqlrows import column, columns, quote, table
 
 
 def lifetime() -> datetime.timedelta:
@@ -78,8 +79,6 @@ def _holder_sql(vendor: str) -> str:
     who the caller acts for), whether the token is still fresh; on PostgreSQL also the user's
     permissions (direct and through groups) as ``app_label.codename``, which ModelBackend
     would otherwise fetch with two more queries on the request's first permission check."""
-    from ..models.sqlrows import column, columns, quote, table
-
     User = get_user_model()  # noqa: N806 - Django's idiom
     user_pk = f"u.{quote(User._meta.pk.column)}"
     pk = quote("id")

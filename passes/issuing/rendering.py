@@ -32,6 +32,7 @@ from ..models import (
     Vehicle,
     sqlrows,
 )
+from ..models.sqlrows import column, columns, quote, table
 from ..signing.keys import current_signer, sign_pass
 from ..signing.tokens import Signer, verification_url
 from .pdf import sheet as pdf
@@ -97,8 +98,6 @@ def printable_passes(pass_request) -> list[Pass]:
 def _printable_statements(vendor: str) -> dict[str, str]:
     """``printable_passes``' statements; orders as the models' ``Meta.ordering`` (which the ORM's
     prefetches used), the primary key breaking ties."""
-    from ..models.sqlrows import column, columns, quote, table
-
     pk = quote("id")
     return {
         "request": (
