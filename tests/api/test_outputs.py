@@ -1,12 +1,18 @@
 """The output serializers' field cache (``outputs.ModelOut``): each instance binds fields of
 its own, and what they show is what DRF's own ModelSerializer shows."""
 
+import threading
+
 import pytest
+from django.utils import translation
 from rest_framework import serializers
 
 from passes.api import outputs
-from passes.models import RequestItem
+from passes.models import DocumentKind, PassRequest, RequestItem
+from passes.requests import detail
 from tests import factories
+from tests.factories.issuing import issued_passes, staff
+from tests.factories.review import add_document
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +49,6 @@ def test_cached_fields_show_what_drfs_own_serializer_shows():
 
 def _approved_detail():
     """An approved request with two vehicles, documents and passes, ready for the detail."""
-    from passes.models import DocumentKind, PassRequest
-    from passes.requests import detail
-    from tests.factories.issuing import issued_passes, staff
-    from tests.factories.review import add_document
-
     pass_request = factories.submittable_request(vehicles=2)
     add_document(pass_request, kind=DocumentKind.BUSINESS_LICENCE)
     issued_passes(pass_request, staff("outputs-reviewer", "Reviewers"))
@@ -66,10 +67,6 @@ def test_represent_shows_what_a_fresh_serializer_shows():
 
 
 def test_represent_follows_the_language_and_keeps_one_serializer_per_thread():
-    import threading
-
-    from django.utils import translation
-
     shown = _approved_detail()
     with translation.override("en"):
         english = outputs.RequestDetailOut.represent(shown)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from passes.api.tokens import token_holder
 from passes.models import AuditEvent
 from tests import factories
 from tests.api_support import API, assert_error
@@ -120,8 +121,6 @@ def test_a_reviewers_call_reads_token_holder_and_permissions_in_one_statement(re
     if connection.vendor == "postgresql":
         assert len(touching) == 1, touching
         assert "authtoken_token" in touching[0]
-        from passes.api.tokens import token_holder
-
         holder, _token, fresh = token_holder(token)
         fresh_user = type(reviewer).objects.get(pk=reviewer.pk)
         assert fresh and holder._perm_cache == ModelBackend().get_all_permissions(fresh_user)
@@ -154,10 +153,6 @@ def test_a_members_call_reads_token_holder_and_enterprise_in_one_statement(appli
 def test_the_token_holder_comes_with_typed_values_on_every_database(applicant):
     """The holder, the membership and the enterprise are read in plain SQL, with the values
     typed as the ORM types them."""
-    import datetime
-
-    from passes.api.tokens import token_holder
-
     holder, token, fresh = token_holder(sign_in(applicant))
     enterprise = holder.membership.enterprise
     assert fresh and token.user is holder and holder.pk == applicant.pk

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from config.cache import RedisCache
+from tests.config.test_settings import manage
 
 
 @pytest.fixture
@@ -41,8 +42,6 @@ def test_threads_sharing_the_client_count_exactly(redis_cache):
 
 
 def test_a_redis_cache_url_selects_it():
-    from tests.config.test_settings import manage
-
     shown = manage(
         "shell",
         "-c",

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from celery import signals
 
+import config.celery  # noqa: F401 - connects the worker's signal handlers
+from config import heap
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -33,8 +36,6 @@ def test_a_gunicorn_worker_settles_its_heap_after_loading_the_app(restored_colle
 
 @pytest.mark.parametrize("signal", [signals.worker_ready, signals.worker_process_init])
 def test_a_celery_worker_and_its_pool_processes_settle_their_heap(signal, restored_collector):
-    import config.celery  # noqa: F401 - connects the signal handlers
-
     gc.unfreeze()
     assert not _settled()
     signal.send(sender=None)
@@ -42,8 +43,6 @@ def test_a_celery_worker_and_its_pool_processes_settle_their_heap(signal, restor
 
 
 def test_settled_objects_still_work_and_new_garbage_is_still_collected(restored_collector):
-    from config import heap
-
     heap.settle()
     frozen = gc.get_freeze_count()
 

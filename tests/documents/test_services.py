@@ -7,6 +7,8 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from passes import documents
@@ -532,20 +534,17 @@ def test_documents_visible_to_lists_only_ones_own(applicant, draft, stranger, re
 
 def test_a_vehicle_document_for_a_named_item_reads_no_other_item(applicant):
     """The API names the item; the service does not read the request's items again."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     pass_request = factories.submittable_request(
         vehicles=2, enterprise=applicant.membership.enterprise
     )
     item = pass_request.items.select_related("vehicle").order_by("pk").last()
     with CaptureQueriesContext(connection) as queries:
-        document = attach_document(
-            enterprise=pass_request.enterprise,
-            uploaded_file=files.upload("licence.png", files.png_bytes()),
+        document = attach(
+            applicant,
+            pass_request,
+            files.png_bytes(),
+            name="licence.png",
             kind=DocumentKind.VEHICLE_LICENCE,
-            by=applicant,
-            request=pass_request,
             item=item,
         )
     assert (document.item, document.vehicle) == (item, item.vehicle)

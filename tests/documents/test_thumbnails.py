@@ -15,6 +15,7 @@ from passes.documents import (
     render_page,
     render_pdf_page,
 )
+from passes.documents.rendering import page_image
 from passes.documents.tasks import make_thumbnail
 from passes.models import Document, DocumentKind
 from tests import factories
@@ -209,8 +210,6 @@ def test_a_large_scan_is_decoded_small_and_fitted_once(applicant):
     """An A4 scan at 200 dpi: the thumbnail keeps the page's shape inside 320 × 320, with the
     red band on top, decoded at a fraction of the size (JPEG's DCT scaling)."""
     document = upload(applicant, "a4.jpg", files.jpeg_bytes(1654, 2339))
-    from passes.documents.rendering import page_image
-
     decoded = page_image(document, 1, 320, fit=False)
     assert 320 <= decoded.width < 1654 and decoded.height < 2339
     assert make_thumbnail(document.pk) is True
