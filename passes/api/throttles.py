@@ -3,12 +3,11 @@
 DRF's ``SimpleRateThrottle`` reads a list of timestamps from the cache, appends and writes it
 back; two requests at the same moment both read the old list, so under a threaded server more
 than the limit get through (12 tokens under 10/min). This one counts in the project's
-fixed-window counter (``ratelimit.hit``: cache ``add`` + ``incr``, atomic in Redis and in the
-local-memory cache), so the limit is exact within each window. Configure ``CACHE_URL`` (Redis)
-when several processes serve, so they share one count.
+sliding-window counter (``ratelimit.hit``: cache ``add`` + ``incr``, atomic in Redis and in the
+local-memory cache), so the limit is exact over any stretch of the window's length. Configure
+``CACHE_URL`` (Redis) when several processes serve, so they share one count. While the cache is
+unavailable the throttle lets requests through (``ratelimit`` fails open and logs it).
 """
-
-import time
 
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -16,7 +15,7 @@ from .. import ratelimit
 
 
 class AtomicScopedRateThrottle(ScopedRateThrottle):
-    """``ScopedRateThrottle`` (same scopes, rates and keys) with an atomic fixed-window count."""
+    """``ScopedRateThrottle`` (same scopes, rates and keys) with an atomic sliding-window count."""
 
     def allow_request(self, request, view):
         self.scope = getattr(view, self.scope_attr, None)
@@ -32,5 +31,5 @@ class AtomicScopedRateThrottle(ScopedRateThrottle):
         return ratelimit.hit(f"drf:{self.key}", self.num_requests, self.duration)
 
     def wait(self):
-        """Seconds until the current window ends (the Retry-After header)."""
-        return self.duration - (time.time() % self.duration)
+        """Seconds until one more request would be let through (the Retry-After header)."""
+        return ratelimit.retry_after(f"drf:{self.key}", self.num_requests, self.duration)

@@ -4,6 +4,5 @@ from ..ratelimit import client_address, hit
 
 
 def allow(request, scope: str, per_minute: int) -> bool:
-    """Count this request; False once the client has made more than ``per_minute`` in the
-    current minute."""
+    """Count this request; False once the client has made ``per_minute`` in the last minute."""
     return hit(f"{scope}:{client_address(request)}", per_minute, 60)

@@ -1,4 +1,4 @@
-"""Small fixed-window limits for the portal's open doors: sign-up (per address) and uploads
+"""Small sliding-window limits for the portal's open doors: sign-up (per address) and uploads
 (per user). Login attempts are counted by django-axes; these cover what axes does not."""
 
 from functools import wraps

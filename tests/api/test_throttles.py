@@ -100,7 +100,7 @@ def test_the_limit_answers_429_with_retry_after(auth_limit, db):
     assert [response.status_code for response in statuses].count(200) == LIMIT
     refused = statuses[-1]
     assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
+    assert 0 < int(refused["Retry-After"]) <= 66  # a minute and one slice of it, at most
 
 
 @pytest.mark.postgres
