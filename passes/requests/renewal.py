@@ -76,6 +76,13 @@ def file_renewals(passes, *, by, submit=True, declaration_accepted=False) -> lis
         by_source.setdefault(pass_obj.request_id, []).append(pass_obj)
     filed = []
     with transaction.atomic():
+        # The check above is a quick answer; this one decides. Every concurrent renewal of
+        # the same pass waits here for the row lock (in pk order, so two selections that
+        # overlap cannot deadlock) and then sees the renewal the first one filed.
+        for locked in (
+            Pass.objects.select_for_update().filter(pk__in=[p.pk for p in passes]).order_by("pk")
+        ):
+            _renewable(locked, now)
         for group in by_source.values():
             source = group[0].request
             valid_from, valid_until = _window(source, group, now)
