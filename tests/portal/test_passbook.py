@@ -90,6 +90,21 @@ def test_renew_one_pass_submits_and_shows_what_happens_next(applicant, issued, r
     assert f"Renewal (续期) of pass {issued[0].number}" in detail
 
 
+def test_renewing_a_pass_again_says_it_is_being_renewed(applicant, issued):
+    """A second press (another tab, a double click that got through) files nothing more."""
+    client = client_for(applicant)
+    client.post(reverse("passes:pass-renew"), {"passes": [issued[0].number]})
+    renewal = PassRequest.objects.get(items__renews=issued[0])
+    response = client.post(
+        reverse("passes:pass-renew"), {"passes": [issued[0].number]}, follow=True
+    )
+    assert PassRequest.objects.filter(items__renews=issued[0]).count() == 1
+    assert (
+        f"Pass {issued[0].number} is already being renewed by request {renewal.reference}."
+        in response.content.decode()
+    )
+
+
 def test_renewal_needing_a_new_health_proof_stays_a_draft(applicant, enterprise, reviewer):
     pass_type = factories.PassTypeFactory(health_proof_max_age_hours=48)
     source = factories.submittable_request(enterprise=enterprise, pass_type=pass_type)
