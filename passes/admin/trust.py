@@ -1,12 +1,14 @@
 """Offices (superusers create them; officers see and edit their own) and peer deployments
 (officers register a peer's trust-list URL and pinned fingerprint; pulls show their outcome)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import roles
 from ..models import Office, PeerDeployment
+from ..signing import trust as trust_format
 from ..trust import pull
 
 
@@ -32,8 +34,31 @@ class OfficeAdmin(admin.ModelAdmin):
         return () if request.user.is_superuser else ("region_code", "staff")
 
 
+class FingerprintFormField(forms.CharField):
+    """Takes the fingerprint as ``passdesk_keys trust-fingerprint`` prints it (groups of four:
+    79 characters) or however else it was copied: normalised before the length and format are
+    checked, and the input box has no length limit that would cut a pasted grouped form short."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return trust_format.normalize_fingerprint(value) if value else value
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class PeerDeploymentForm(forms.ModelForm):
+    class Meta:
+        model = PeerDeployment
+        fields = ("name", "url", "fingerprint", "is_active")
+        field_classes = {"fingerprint": FingerprintFormField}
+
+
 @admin.register(PeerDeployment)
 class PeerDeploymentAdmin(admin.ModelAdmin):
+    form = PeerDeploymentForm
     list_display = ("name", "url", "is_active", "sequence", "expires_at", "last_good_at", "state")
     list_filter = ("is_active",)
     readonly_fields = (
@@ -65,10 +90,6 @@ class PeerDeploymentAdmin(admin.ModelAdmin):
                 % {"peer": peer.name, "error": peer.last_error},
             )
         return super().changelist_view(request, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        obj.fingerprint = obj.fingerprint.replace(" ", "").lower()
-        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Pull the trust list and revocations now"))
     def pull_now(self, request, queryset):

@@ -111,6 +111,12 @@ def load_private_key(kid: str) -> Ed25519PrivateKey | None:
 
 
 def _write_private_key(kid: str, key: Ed25519PrivateKey) -> Path:
+    return write_private_pem(_key_path(kid), key)
+
+
+def write_private_pem(path: Path, key: Ed25519PrivateKey) -> Path:
+    """Write a private key into the key directory under the rules every private key follows
+    (the trust-list key too): encrypted outside DEBUG, never over an existing file, 0600."""
     passphrase = _passphrase()
     if not passphrase and not settings.DEBUG:
         raise SigningKeyError(
@@ -119,8 +125,7 @@ def _write_private_key(kid: str, key: Ed25519PrivateKey) -> Path:
                 "only written to disk encrypted."
             )
         )
-    folder = key_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     encryption = (
         serialization.BestAvailableEncryption(passphrase)
         if passphrase
@@ -129,7 +134,6 @@ def _write_private_key(kid: str, key: Ed25519PrivateKey) -> Path:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
-    path = _key_path(kid)
     # O_EXCL: never overwrite a key; 0600 from the first byte, whatever the umask.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -84,6 +84,13 @@ def grouped_fingerprint(value: str) -> str:
     return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
+def normalize_fingerprint(text: str) -> str:
+    """A fingerprint as people copy it (``grouped_fingerprint``'s groups, colons between bytes,
+    upper case, a full-width space from a Chinese input method) as the 64 lower-case hex digits
+    it is compared and stored as."""
+    return "".join(text.split()).replace(":", "").lower()
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
@@ -156,7 +163,7 @@ def verify_trust_list(
     last list accepted from this peer (0 for the first pull).
     """
     pins = {pinned} if isinstance(pinned, str) else set(pinned)
-    pins = {pin.replace(" ", "").lower() for pin in pins}
+    pins = {normalize_fingerprint(pin) for pin in pins}
     try:
         if document.get("format") != FORMAT:
             raise MalformedTrustList(f"not a {FORMAT} document")

@@ -3,14 +3,16 @@ trust-list key (``manage.py passdesk_keys trust-create``; fingerprint with
 ``passdesk_keys trust-fingerprint``, to be read to peers out of band).
 
 The key is ``PASSDESK_TRUST_PRIVATE_KEY`` (PEM or base64 seed) or ``trust-list.pem`` in the
-signing key directory. The sequence is the issue time in milliseconds: it grows with every list
-without any stored counter, so a peer recognises an older list replayed to it.
+signing key directory; ``ensure_keys`` (``passdesk_keys ensure``, the demo, compose's ``migrate``
+step) creates it with the first signing key, so the list is served from the first start.
+
+The sequence is the issue time in milliseconds: it grows with every list without any stored
+counter, so a peer recognises an older list replayed to it.
 """
 
 import datetime
-import os
+from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.urls import reverse
@@ -60,23 +62,42 @@ def create_trust_key(*, by=None) -> str:
     if trust_private_key() is not None:
         raise TrustKeyError(_("A trust-list key already exists."))
     key = Ed25519PrivateKey.generate()
-    folder = signing_keys.key_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    passphrase = signing_keys._passphrase()
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase)
-        if passphrase
-        else serialization.NoEncryption()
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    fd = os.open(_key_path(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    signing_keys.write_private_pem(_key_path(), key)
     value = trust_format.fingerprint(key.public_key())
     audit.record("trust_key.create", actor=by, data={"fingerprint": value})
     return value
+
+
+def ensure_trust_key(*, by=None) -> tuple[str, bool]:
+    """The trust-list key's fingerprint, the key created first if there is none (so a fresh
+    deployment publishes its trust list from the first start); whether it was created."""
+    if trust_private_key() is None:
+        try:
+            return create_trust_key(by=by), True
+        except FileExistsError:  # another process wrote it since we looked
+            pass
+    return trust_fingerprint(), False
+
+
+@dataclass(frozen=True)
+class DeploymentKeys:
+    signing: SigningKey
+    signing_created: bool
+    trust_fingerprint: str
+    trust_created: bool
+
+
+def ensure_keys(*, by=None) -> DeploymentKeys:
+    """What a deployment needs to sign passes and its trust list, created where missing and
+    left alone where present: the first start of the demo and compose's ``migrate`` step
+    (``passdesk_keys ensure``) call this, and calling it again creates nothing. The signing key
+    comes first, so a missing passphrase stops it before any key is written."""
+    signing = signing_keys.current_key()
+    signing_created = signing is None
+    if signing_created:
+        signing = signing_keys.create_key(by=by)
+    fingerprint, trust_created = ensure_trust_key(by=by)
+    return DeploymentKeys(signing, signing_created, fingerprint, trust_created)
 
 
 def trust_fingerprint() -> str:

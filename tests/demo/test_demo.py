@@ -3,6 +3,7 @@ logins, and running it twice creates nothing twice."""
 
 import datetime
 import io
+import re
 
 import pytest
 from django.apps import apps
@@ -11,7 +12,9 @@ from django.core.management import call_command
 from passes import validators
 from passes.demo import data as demo_data
 from passes.demo import seed as demo_seed
-from passes.models import AuditEvent, Document, Enterprise, Pass, PassRequest
+from passes.models import AuditEvent, Document, Enterprise, Pass, PassRequest, SigningKey
+from passes.signing import trust
+from passes.trust import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +65,26 @@ def test_demo_seeds_the_story_once_and_prints_the_logins(client):
     client.logout()
     assert client.login(username="reviewer", password=demo_data.DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_fresh_demo_publishes_its_signed_trust_list(client, settings):
+    """No ``passdesk_keys trust-create`` by hand: the list verifies with the fingerprint the
+    demo prints, lists the key that signed the demo's passes, and a second run keeps the key."""
+    first_output = run_demo()
+    printed = re.search(r"key fingerprint \(for peers\): ([0-9a-f ]{79})$", first_output, re.M)
+    fingerprint = printed.group(1).replace(" ", "")
+    trust_key = (settings.PASSDESK_SIGNING_KEY_DIR / publish.TRUST_KEY_FILE).read_bytes()
+
+    response = client.get("/api/v1/trust/")
+    assert response.status_code == 200
+    listed = trust.verify_trust_list(response.json(), pinned=fingerprint)
+    signer = SigningKey.objects.get()
+    assert [key.kid for key in listed.offices[0].keys] == [signer.kid]
+
+    second_output = run_demo()
+    assert printed.group(0) in second_output
+    assert (settings.PASSDESK_SIGNING_KEY_DIR / publish.TRUST_KEY_FILE).read_bytes() == trust_key
+    assert SigningKey.objects.get() == signer
 
 
 def test_demo_data_is_valid_and_went_through_the_workflow():

@@ -1,6 +1,7 @@
 """``python manage.py demo``: a working passdesk on one machine in one command.
 
-Migrates the database (SQLite under ``var/`` unless ``DATABASE_URL`` says otherwise), seeds the
+Migrates the database (SQLite under ``var/`` unless ``DATABASE_URL`` says otherwise), creates the
+signing and trust-list keys where missing (``passes.trust.publish.ensure_keys``), seeds the
 Zhuzhou demo data (``passes.demo.data``) through the real services, prints the demo logins and
 serves on 127.0.0.1 with Celery in eager mode. Running it again adds nothing twice.
 """
@@ -17,6 +18,8 @@ from config.celery import app as celery_app
 from passes.demo import data as demo_data
 from passes.demo import seed as demo_seed
 from passes.models import Enterprise, Pass, PassRequest
+from passes.signing.trust import grouped_fingerprint
+from passes.trust import publish
 
 
 def _width(text: str) -> int:
@@ -58,16 +61,18 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
+        # The same step as compose's `passdesk_keys ensure`: /api/v1/trust/ answers from the start.
+        keys = publish.ensure_keys()
         self.stdout.write(
             "Seeding the demo data (the first run draws the scans; give it a moment)…"
         )
         logins = demo_seed.seed()
-        self.stdout.write(self._summary(base, logins))
+        self.stdout.write(self._summary(base, logins, keys.trust_fingerprint))
         if no_serve:
             return
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
-    def _summary(self, base, logins) -> str:
+    def _summary(self, base, logins, fingerprint) -> str:
         where = {
             "applicant": f"{base}/",
             "reviewer": f"{base}/admin/",
@@ -97,6 +102,8 @@ class Command(BaseCommand):
                 f"API: {base}/api/v1/  ·  schema: {base}/api/schema/  ·  docs: {base}/api/docs/",
                 f"Public pass check: {base}/v/  ·  Celery: eager (in-process)  ·  "
                 f"DEBUG={settings.DEBUG}",
+                f"Trust list: {base}/api/v1/trust/  ·  key fingerprint (for peers): "
+                f"{grouped_fingerprint(fingerprint)}",
                 "",
             ]
         )

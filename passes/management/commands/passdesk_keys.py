@@ -1,4 +1,6 @@
-"""Manage the keys that sign pass tokens: create, rotate, list, withdraw, export-public."""
+"""Manage the keys that sign pass tokens and the trust list: create, rotate, list, withdraw,
+export-public, trust-create, trust-fingerprint, and ``ensure`` (both keys created where missing;
+compose's ``migrate`` step runs it on every start)."""
 
 import json
 
@@ -23,6 +25,11 @@ class Command(BaseCommand):
             parser_.add_argument(
                 "--office", help="region code of the office it signs for (default: the first)"
             )
+        sub.add_parser(
+            "ensure",
+            help="Create a signing key and the trust-list key where there is none "
+            "(safe to run on every start).",
+        )
         sub.add_parser("list", help="List keys and their state.")
         withdraw = sub.add_parser("withdraw", help="Stop trusting a key (compromised).")
         withdraw.add_argument("kid")
@@ -50,6 +57,8 @@ class Command(BaseCommand):
             elif action == "withdraw":
                 record = signing_keys.withdraw_key(options["kid"], reason=options["reason"])
                 self.stdout.write(f"withdrawn {record.kid} at {record.withdrawn_at:%Y-%m-%d %H:%M}")
+            elif action == "ensure":
+                self._ensure()
             elif action == "trust-create":
                 value = publish.create_trust_key()
                 self.stdout.write(f"trust-list key created; fingerprint {value}")
@@ -68,6 +77,13 @@ class Command(BaseCommand):
                     self.stdout.write(text)
         except (signing_keys.SigningKeyError, publish.TrustKeyError) as exc:
             raise CommandError(str(exc)) from exc
+
+    def _ensure(self):
+        made = publish.ensure_keys()
+        verb = "created" if made.signing_created else "present"
+        self.stdout.write(f"signing key {made.signing.kid} {verb}")
+        verb = "created" if made.trust_created else "present"
+        self.stdout.write(f"trust-list key {verb}; fingerprint {made.trust_fingerprint}")
 
     def _office(self, region_code):
         if not region_code:
