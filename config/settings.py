@@ -435,6 +435,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "passes.models.requests.PassRequest.Status",
         "PassStatusEnum": "passes.models.issued.Pass.Status",
+        "VerdictEnum": "passes.checkpoint.verdicts.verdict_choices",
+        "SeverityEnum": "passes.checkpoint.verdicts.severity_choices",
+        "VerdictReasonEnum": "passes.checkpoint.verdicts.reason_choices",
+        "DecisionEnum": "passes.models.scans.Decision",
     },
 }
 

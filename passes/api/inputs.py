@@ -83,6 +83,12 @@ class RequestFilterIn(serializers.Serializer):
     )
 
 
+class AnnouncementFilterIn(serializers.Serializer):
+    unread = serializers.BooleanField(
+        required=False, default=None, allow_null=True, help_text=_("Only those you have not read.")
+    )
+
+
 class QueueFilterIn(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[

@@ -11,6 +11,8 @@ from rest_framework import serializers
 
 from .. import roles
 from ..models import (
+    Announcement,
+    AnnouncementAttachment,
     AuditEvent,
     Checkpoint,
     Document,
@@ -451,3 +453,36 @@ class MessageOut(serializers.Serializer):
         if not message.file:
             return None
         return MessageAttachmentOut(message).data
+
+
+class AnnouncementAttachmentOut(ModelOut):
+    name = serializers.CharField(source="original_name")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnnouncementAttachment
+        fields = ["id", "name", "content_type", "size", "sha256", "url"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, attachment):
+        """Downloads with the same credentials as the API call (a token works)."""
+        return reverse(
+            "api:announcement-file",
+            kwargs={"pk": attachment.announcement_id, "attachment_id": attachment.pk},
+        )
+
+
+class AnnouncementOut(ModelOut):
+    """An announcement as a member sees it; the fields' names are those of the
+    ``announcement.published`` webhook."""
+
+    text = serializers.CharField(source="body", help_text="Plain text; links are written out.")
+    published_at = serializers.DateTimeField(source="publish_at")
+    is_read = serializers.BooleanField(
+        help_text="You marked it read (POST …/read/) or opened it in the portal."
+    )
+    attachments = AnnouncementAttachmentOut(many=True)
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "title", "text", "published_at", "is_read", "attachments"]

@@ -1,5 +1,6 @@
-"""Output serializers of the catalogue, issued passes, bulk fleet creation and renewals (kept
-apart from ``outputs``, which they build on, so each module stays readable)."""
+"""Output serializers of the catalogue, issued passes, the keys and trust list that verify them,
+bulk fleet creation and renewals (kept apart from ``outputs``, which they build on, so each
+module stays readable)."""
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -28,6 +29,7 @@ class PassTypeOut(serializers.ModelSerializer):
             "name",
             "description",
             "max_validity_days",
+            "route_bound",
             "required_document_kinds",
             "required_documents",
             "health_proof_max_age_hours",
@@ -55,6 +57,10 @@ class IssuedPassOut(serializers.ModelSerializer):
     pass_type = PassTypeRef(source="request.pass_type")
     route = serializers.CharField()
     checkpoints = CheckpointRef(many=True, source="request.checkpoints")
+    route_bound = serializers.BooleanField(
+        source="request.pass_type.route_bound",
+        help_text="Good only at its checkpoints; scanned elsewhere the verdict is off_route.",
+    )
     days_left = serializers.SerializerMethodField()
     token = serializers.SerializerMethodField()
     qr_payload = serializers.SerializerMethodField()
@@ -72,6 +78,7 @@ class IssuedPassOut(serializers.ModelSerializer):
             "pass_type",
             "route",
             "checkpoints",
+            "route_bound",
             "drivers",
             "valid_from",
             "valid_until",
@@ -145,3 +152,38 @@ class RenewalsOut(serializers.Serializer):
 class ApproveRenewalsOut(serializers.Serializer):
     approved = serializers.ListField(child=serializers.CharField())
     skipped = serializers.DictField(child=serializers.CharField())
+
+
+# --- The documents an offline checker copies (GET /api/v1/trust/ and /api/v1/trust/keys/) ----
+
+
+class TrustListOut(serializers.Serializer):
+    """Format documented in docs/verification.md and ``passes/signing/trust.py``."""
+
+    format = serializers.CharField(help_text="passdesk-trust-list/1")
+    payload = serializers.CharField(
+        help_text="The trust list as JSON text, exactly as signed: parse it after verifying."
+    )
+    signature = serializers.CharField(help_text="Ed25519 over the payload's UTF-8, base64.")
+
+
+class VerificationKeyOut(serializers.Serializer):
+    kid = serializers.CharField(help_text="8 hex digits, as in the token")
+    algorithm = serializers.CharField(default="Ed25519")
+    public_key = serializers.CharField(help_text="raw 32-byte public key, base64")
+    state = serializers.ChoiceField(choices=["active", "retired", "withdrawn"])
+    created_at = serializers.DateTimeField()
+    retired_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    office = serializers.CharField(required=False, help_text="A peer's key: its office.")
+    region_code = serializers.CharField(required=False, help_text="A peer's key: its region.")
+    deployment = serializers.CharField(required=False, help_text="A peer's key: its deployment.")
+
+
+class VerificationKeysOut(serializers.Serializer):
+    token_version = serializers.IntegerField()
+    generated_at = serializers.DateTimeField()
+    keys = VerificationKeyOut(many=True, help_text="This deployment's keys, then its peers'.")
+    peer_revoked = serializers.ListField(
+        child=serializers.CharField(), help_text="Pass numbers the peers revoked."
+    )

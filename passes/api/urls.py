@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from passes.signing.views import public_keys
-from passes.trust import views as trust_views
 
+from .views_announcements import AnnouncementViewSet
 from .views_auth import ObtainTokenView
 from .views_catalog import CheckpointViewSet, PassTypeViewSet
 from .views_fleet import ID_PATTERN, DriverViewSet, VehicleViewSet
@@ -13,6 +13,7 @@ from .views_issued import PassViewSet
 from .views_messages import MessageFileView, RequestMessagesView, ReviewMessagesView
 from .views_requests import RequestViewSet
 from .views_review import ReviewViewSet
+from .views_trust import TrustListView, VerificationKeysView
 
 app_name = "api"
 
@@ -24,6 +25,7 @@ router.register("review", ReviewViewSet, basename="review")
 router.register("passes", PassViewSet, basename="pass")
 router.register("pass-types", PassTypeViewSet, basename="pass-type")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("announcements", AnnouncementViewSet, basename="announcement")
 
 urlpatterns = [
     # POST scans/ and GET revocations/ (checkpoint area). First: scans/ is the busiest route,
@@ -49,6 +51,6 @@ urlpatterns = [
     # GET keys/: public keys that verify pass tokens (issuing area)
     path("keys/", public_keys, name="keys"),
     # GET trust/: the signed trust list; trust/keys/: own and peer keys for offline checks
-    path("trust/", trust_views.trust_list, name="trust-list"),
-    path("trust/keys/", trust_views.verification_keys, name="trust-keys"),
+    path("trust/", TrustListView.as_view(), name="trust-list"),
+    path("trust/keys/", VerificationKeysView.as_view(), name="trust-keys"),
 ]

@@ -141,7 +141,7 @@ class ActivePassListView(APIView):
 
     @extend_schema(
         summary="Signed list of active passes for offline checks",
-        description="Format documented in `passes/checkpoint/passlist.py`.",
+        description="Format documented in `passes/signing/passlist.py`.",
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):

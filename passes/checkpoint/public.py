@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ..models import Verdict
 from ..signing.tokens import group_number
-from . import services
+from . import services, verdicts
 from .summary import pass_summary
 
 
@@ -27,7 +27,7 @@ class PublicResult:
 
     @property
     def severity(self) -> str:
-        return services.SEVERITY[self.verdict]
+        return verdicts.SEVERITY[self.verdict]
 
     @property
     def label(self) -> str:

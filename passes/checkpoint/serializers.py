@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .. import roles
-from ..models import Decision, Verdict
+from ..models import Decision, Pass, Verdict
 from ..signing.passlist import is_well_formed_number, normalize_number
-from .services import SEVERITY, active_checkpoint
+from .services import active_checkpoint
 from .summary import pass_summary
+from .verdicts import SEVERITY, reason_choices, severity_choices, verdict_choices
 
 MALFORMED_NUMBER = _("A pass number has 12 digits.")
 
@@ -76,7 +77,7 @@ class DecisionInputSerializer(serializers.Serializer):
 class DecisionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     nonce = serializers.CharField()
-    decision = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.choices)
     decision_label = serializers.CharField()
     decided_at = serializers.DateTimeField()
 
@@ -122,23 +123,89 @@ def scan_output(scan, pass_obj) -> dict:
     }
 
 
-# Describes ``scan_output`` for the API schema (built with type() because "pass" is a keyword).
+# --- The scan answer, described for the API schema (``scan_output`` builds it) ---------------
+
+
+class VerdictSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=verdict_choices(), help_text=_("The verdict."))
+    label = serializers.CharField(help_text=_("The verdict in the client's language."))
+    severity = serializers.ChoiceField(
+        choices=severity_choices(), help_text=_("What the inspector must do.")
+    )
+    reason = serializers.ChoiceField(
+        choices=reason_choices(),
+        allow_blank=True,
+        help_text=_("Why a code is forged or unknown; empty for the other verdicts."),
+    )
+
+
+class ScanCheckpointSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ScanDriverSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    id_number = serializers.CharField(help_text=_("Masked."))
+
+
+class PassSummarySerializer(serializers.Serializer):
+    """Describes ``summary.pass_summary``: what the inspector compares with the truck."""
+
+    number = serializers.CharField()
+    plate = serializers.CharField()
+    plate_colour = serializers.ChoiceField(choices=["blue", "yellow", "green"])
+    vehicle_type = serializers.CharField(help_text=_("The vehicle type's label."))
+    enterprise = serializers.CharField()
+    pass_type = serializers.CharField()
+    cargo = serializers.CharField()
+    origin = serializers.CharField()
+    destination = serializers.CharField()
+    route = serializers.CharField()
+    checkpoints = ScanCheckpointSerializer(many=True)
+    route_bound = serializers.BooleanField(
+        help_text=_("Good only at its checkpoints; elsewhere the verdict is off_route.")
+    )
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=Pass.Status.choices)
+    status_label = serializers.CharField()
+    drivers = ScanDriverSerializer(many=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revocation_reason = serializers.CharField()
+
+
+class PeerPassSerializer(serializers.Serializer):
+    office = serializers.CharField()
+    region_code = serializers.CharField()
+    deployment = serializers.CharField()
+    number = serializers.CharField()
+    plate = serializers.CharField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+
+
+# Built with type() because "pass" is a keyword.
 ScanOutputSerializer = type(
     "ScanOutputSerializer",
     (serializers.Serializer,),
     {
         "id": serializers.IntegerField(),
         "nonce": serializers.CharField(),
-        "verdict": serializers.DictField(),
+        "verdict": VerdictSerializer(),
         "scanned_at": serializers.DateTimeField(),
         "received_at": serializers.DateTimeField(),
         "is_late": serializers.BooleanField(),
-        "checkpoint": serializers.DictField(),
+        "checkpoint": ScanCheckpointSerializer(),
         "number": serializers.CharField(),
         "plate": serializers.CharField(help_text=_("The plate typed by the inspector, if any.")),
-        "decision": serializers.CharField(help_text=_("let_through or turned_back (off route)")),
-        "pass": serializers.DictField(allow_null=True, help_text=_("null when forged or unknown")),
-        "peer_pass": serializers.DictField(
+        "decision": serializers.ChoiceField(
+            choices=Decision.choices,
+            allow_blank=True,
+            help_text=_("What the inspector did with an off-route vehicle; empty until then."),
+        ),
+        "pass": PassSummarySerializer(allow_null=True, help_text=_("null when forged or unknown")),
+        "peer_pass": PeerPassSerializer(
             allow_null=True,
             help_text=_("A trusted peer office's pass: its issuing office and signed claims."),
         ),

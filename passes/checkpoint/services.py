@@ -26,21 +26,15 @@ from ..trust import peers
 from ..validators import normalize_plate
 from .sql import hot_cursor, quote
 from .summary import PassView, load_pass
+from .verdicts import (
+    NO_SUCH_PASS,
+    OUTSIDE_ISSUER_REGION,
+    PLATE_DIFFERS_FROM_RECORD,
+    SIGNED_BUT_NOT_ON_RECORD,
+)
 
 # A device clock this far ahead of the server is not trusted to judge validity.
 CLOCK_AHEAD_TOLERANCE = datetime.timedelta(minutes=5)
-
-# What an inspector must do, by verdict: go (green), check (amber), stop (red).
-SEVERITY = {
-    Verdict.VALID: "ok",
-    Verdict.EXPIRED: "warn",
-    Verdict.NOT_YET_VALID: "warn",
-    Verdict.REVOKED: "bad",
-    Verdict.FORGED: "bad",
-    Verdict.UNKNOWN: "bad",
-    Verdict.PLATE_MISMATCH: "bad",
-    Verdict.OFF_ROUTE: "warn",
-}
 
 
 @dataclass
@@ -136,20 +130,20 @@ def evaluate(*, at, code=None, number=None, plate=None, checkpoint=None) -> Outc
             return Outcome(
                 Verdict.UNKNOWN,
                 number=number,
-                details={**details, "reason": "signed_but_not_on_record"},
+                details={**details, "reason": SIGNED_BUT_NOT_ON_RECORD},
             )
         if claims.plate != pass_obj.plate:
             return Outcome(
                 Verdict.FORGED,
                 pass_obj=pass_obj,
                 number=number,
-                details={**details, "reason": "plate_differs_from_record"},
+                details={**details, "reason": PLATE_DIFFERS_FROM_RECORD},
             )
     else:
         number = normalize_number(number)
         pass_obj = _find_pass(number)
         if pass_obj is None:
-            return Outcome(Verdict.UNKNOWN, number=number, details={"reason": "no_such_pass"})
+            return Outcome(Verdict.UNKNOWN, number=number, details={"reason": NO_SUCH_PASS})
     verdict = _judge(pass_obj, at, typed_plate, checkpoint)
     if verdict == Verdict.REVOKED and pass_obj.revoked_at and pass_obj.revoked_at > at:
         details["revoked_after_scan"] = True
@@ -165,7 +159,7 @@ def _peer_outcome(claims, issued_by_peer, at, plate, details) -> Outcome:
     number = claims.number
     if issuer is None:  # a peer key signing outside its office's region code
         return Outcome(
-            Verdict.FORGED, number=number, details={**details, "reason": "outside_issuer_region"}
+            Verdict.FORGED, number=number, details={**details, "reason": OUTSIDE_ISSUER_REGION}
         )
     revoked = {number} if peers.is_revoked_by_peer(peer_id, number) else ()
     verdict = signing.verdict_for(claims, at=at, revoked_numbers=revoked, plate=plate or None)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from .. import roles
 from ..models import Checkpoint, Decision, Verdict
-from . import public, ratelimit, services
+from . import public, ratelimit, verdicts
 from .serializers import MALFORMED_NUMBER
 
 
@@ -73,18 +73,7 @@ def _messages() -> dict:
         "offRoute": _("Not valid at %(here)s: this pass is for %(route)s only."),
         "decided": _("Recorded: %(decision)s."),
         "decisions": {value: str(label) for value, label in Decision.choices},
-        "reasons": {
-            "malformed": _("Not a pass code."),
-            "unknown_key": _("Signed with a key this office does not know."),
-            "forged": _("The signature does not match: the code was altered."),
-            "withdrawn_key": _("Signed with a withdrawn key."),
-            "plate_differs_from_record": _("The plate in the code differs from the record."),
-            "no_such_pass": _("No pass has this number."),
-            "signed_but_not_on_record": _("Genuine signature, but the pass is not on record."),
-            "outside_issuer_region": _(
-                "Signed by a peer office's key for a pass number outside its region."
-            ),
-        },
+        "reasons": {code: str(text) for code, text in verdicts.REASONS.items()},
     }
 
 
@@ -97,7 +86,7 @@ def _api_url(name: str, default: str) -> str:
 
 def _verdict_labels() -> dict:
     return {
-        verdict.value: {"label": str(verdict.label), "severity": services.SEVERITY[verdict]}
+        verdict.value: {"label": str(verdict.label), "severity": verdicts.SEVERITY[verdict]}
         for verdict in Verdict
     }
 

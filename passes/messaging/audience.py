@@ -1,5 +1,5 @@
 """Who an announcement is for. The same rules pick the enterprises it is sent to and decide
-which announcements a member sees in the portal, so the two never disagree.
+which announcements a member sees (in the portal and through the API), so they never disagree.
 
 A district is the 6-digit administrative division code in characters 3 to 8 of the unified
 social credit code (GB 32100-2015: the registering authority's division).
@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from ..models import Announcement, Enterprise, Pass
+from ..models import Announcement, AnnouncementRead, Enterprise, Pass
 
 Audience = Announcement.Audience
 
@@ -57,3 +57,11 @@ def visible_to(enterprise, *, now=None):
     return Announcement.objects.filter(
         condition, withdrawn_at__isnull=True, publish_at__lte=now
     ).order_by("-publish_at", "-pk")
+
+
+def for_member(enterprise, user, *, now=None):
+    """What a member acting for ``enterprise`` sees, newest first, each with ``is_read`` (this
+    person opened it): the portal's list and banner and the API all read announcements here."""
+    return visible_to(enterprise, now=now).annotate(
+        is_read=Exists(AnnouncementRead.objects.filter(announcement=OuterRef("pk"), user=user))
+    )

@@ -21,17 +21,7 @@ def _newest_unread(user, enterprise):
     banner); one query."""
     if enterprise is None:
         return None
-    from django.db.models import Exists, OuterRef
+    from ..messaging.audience import for_member
 
-    from ..messaging.audience import visible_to
-    from ..models import AnnouncementRead
-
-    newest = (
-        visible_to(enterprise)
-        .annotate(
-            is_read=Exists(AnnouncementRead.objects.filter(announcement=OuterRef("pk"), user=user))
-        )
-        .only("pk", "title", "publish_at")
-        .first()
-    )
+    newest = for_member(enterprise, user).only("pk", "title", "publish_at").first()
     return newest if newest is not None and not newest.is_read else None

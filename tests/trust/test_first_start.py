@@ -28,7 +28,7 @@ def printed_fingerprint(output: str) -> str:
 
 
 def test_ensure_makes_the_trust_list_answer_and_a_second_run_creates_nothing(client, settings):
-    assert client.get("/api/v1/trust/").json()["code"] == "no_trust_key"
+    assert client.get("/api/v1/trust/").json()["error"]["code"] == "no_trust_key"
 
     first = keys_command("ensure")
     fingerprint = printed_fingerprint(first)

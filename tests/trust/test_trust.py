@@ -17,6 +17,7 @@ from passes.signing import tokens, trust
 from passes.signing import verify as offline
 from passes.trust import publish, pull
 from tests import factories
+from tests.api_support import assert_error
 from tests.trust.peer import PeerDeploymentDouble
 
 pytestmark = pytest.mark.django_db
@@ -105,9 +106,8 @@ def test_this_deployment_publishes_a_list_its_fingerprint_verifies(client, setti
 
 
 def test_without_a_trust_key_the_endpoint_says_so(client):
-    response = client.get("/api/v1/trust/")
-    assert response.status_code == 503
-    assert response.json()["code"] == "no_trust_key"
+    """In the API's one error shape, like every other /api/v1/ answer."""
+    assert_error(client.get("/api/v1/trust/"), 503, "no_trust_key")
 
 
 # --- Pulling and verifying ----------------------------------------------------------------------

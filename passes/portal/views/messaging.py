@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,18 +13,14 @@ from ...documents.errors import UploadRejected
 from ...errors import WorkflowError
 from ...messaging import announcements, audience, files
 from ...messaging.messages import messages_of, post_message
-from ...models import AnnouncementRead, FaqEntry, PassRequest
+from ...models import FaqEntry, PassRequest
 from ..access import member_required, owned
 
 DRAFT_KEY = "passdesk_message_draft"
 
 
 def _visible(request):
-    return audience.visible_to(request.enterprise).annotate(
-        is_read=Exists(
-            AnnouncementRead.objects.filter(announcement=OuterRef("pk"), user=request.user)
-        )
-    )
+    return audience.for_member(request.enterprise, request.user)
 
 
 @member_required
