@@ -72,8 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # A view that loses the database answers 503 with a translated page, not 500.
-    "passes.web.unavailable.DatabaseUnavailableMiddleware",
+    # A view that loses the database, object store or cache answers 503 (translated), not 500.
+    "passes.web.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: turns a flagged lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -47,6 +47,7 @@ class SeaweedServer:
         self.bucket = bucket
         self.process: subprocess.Popen | None = None
         self.port = 0
+        self.ports: list[int] = []  # kept, so a stopped server starts again where it was
 
     @property
     def endpoint(self) -> str:
@@ -74,7 +75,7 @@ class SeaweedServer:
                 }
             )
         )
-        ports = _free_ports(12)
+        ports = self.ports = self.ports or _free_ports(12)
         self.port = ports[6]
         command = [
             binary, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",

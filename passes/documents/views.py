@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from .. import documents
 from ..models import Document
+from ..outages import storage_away
 from .files import private_file_response, safe_name
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ def document_file(request, pk):
     document = _document_or_404(request, pk)
     try:
         handle = document.file.storage.open(document.file.name, "rb")
-    except (FileNotFoundError, OSError):
+    except OSError as error:
+        if storage_away(error):  # the disk is away, not the file: a 503 (web.unavailable)
+            raise
         logger.error("document %s: stored file %s is missing", document.pk, document.file.name)
         raise Http404 from None
     download = request.GET.get("download") in ("1", "true", "yes")
@@ -76,7 +79,9 @@ def document_thumbnail(request, pk):
         raise Http404
     try:
         handle = document.thumbnail.storage.open(document.thumbnail.name, "rb")
-    except (FileNotFoundError, OSError):
+    except OSError as error:
+        if storage_away(error):
+            raise
         raise Http404 from None
     name = document.thumbnail.name
     return private_file_response(

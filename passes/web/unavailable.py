@@ -1,17 +1,21 @@
-"""While the database is away (restarting, failing over) the site answers 503 with a short
-translated page, or the API's error shape, instead of a 500 and a stack trace in the logs.
+"""While a backing service is away (the database restarting or failing over, the object store
+or its disk unreachable, Redis down) the site answers 503 with ``Retry-After`` and a short
+translated page, the API's error shape, or the portal's JSON shape, instead of a 500 and a
+stack trace in the logs. Which exceptions mean an outage is ``passes.outages``' one answer.
 
-Stale connections left by a restart are caught before they are used by ``CONN_HEALTH_CHECKS``
-(settings); this handles the moments when no connection can be made at all."""
+Stale database connections left by a restart are caught before they are used by
+``CONN_HEALTH_CHECKS`` (settings); this handles the moments when no connection can be made at
+all. Nothing is lost: an upload that could not be stored was not written to the database
+either (the file is saved inside the transaction), and the client is told to try again."""
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from ..api.errors import error_body, is_api_request
+from ..outages import service_away
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,12 @@ def unavailable_response(request):
             status=503,
             json_dumps_params={"ensure_ascii": False},
         )
+    elif "application/json" in request.headers.get("Accept", ""):  # the portal's uploads
+        response = JsonResponse(
+            {"ok": False, "code": "service_unavailable", "message": message},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
     else:
         html = render_to_string("passes/service_unavailable.html", {"message": message})
         response = HttpResponse(html, status=503)
@@ -34,8 +44,9 @@ def unavailable_response(request):
     return response
 
 
-class DatabaseUnavailableMiddleware:
-    """Turns a lost database connection raised by a view into a 503."""
+class ServiceUnavailableMiddleware:
+    """Turns an outage of the database, the object store, the cache or the broker raised by a
+    view into a 503."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,7 +55,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.error("database unavailable: %s", exception)
-            return unavailable_response(request)
-        return None
+        service = service_away(exception)
+        if service is None:
+            return None
+        logger.error("%s unavailable: %r", service, exception)
+        return unavailable_response(request)
