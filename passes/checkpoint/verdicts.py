@@ -15,7 +15,7 @@ class Severity(models.TextChoices):
 
     OK = "ok", _("Go: the pass is good here (green).")
     WARN = "warn", _("Check: the pass is genuine but not good here and now (amber).")
-    BAD = "bad", _("Stop: the pass is not genuine, not on record or revoked (red).")
+    BAD = "bad", _("Stop: the pass is forged, unknown, revoked or for another vehicle (red).")
 
 
 SEVERITY = {
