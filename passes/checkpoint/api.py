@@ -133,8 +133,9 @@ class DecisionView(APIView):
 
 
 class ActivePassListView(APIView):
-    """The signed list of the office's active passes (hashes, windows, routes; no names or
-    plates in clear) that an inspector's phone copies to check typed numbers offline."""
+    """The signed list of the live passes of the inspector's offices (slow tags of number and
+    plate, windows, routes; no number or plate in clear) that an inspector's phone copies to
+    check passes offline."""
 
     authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
     permission_classes = [CanScan]
@@ -145,7 +146,7 @@ class ActivePassListView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        response = Response(offline_list.signed_document())
+        response = Response(offline_list.signed_document(user=request.user))
         response["Cache-Control"] = "private, no-cache"
         return response
 

@@ -1,20 +1,31 @@
-"""Building the signed list of active passes that inspectors' phones (and the offline CLI) copy
-to check a typed number and plate, and a pass's route, with no network. The format is in
-``passlist``; this module reads the database and signs with the office's current key.
+"""Building the signed list of live passes that inspectors' phones (and the offline CLI) copy to
+check a typed number and plate, and a scanned pass's route, with no network. The format is in
+``passlist``; this module reads the database, keeps each pass's slow tag and signs with the
+office's current key. An inspector's list holds the passes of the inspector's offices only
+(``roles.office_filter``); staff of no office get the whole deployment's.
 """
 
 import base64
 import datetime
+import hashlib
+import hmac
 import json
-import secrets
 from collections import defaultdict
 
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import Pass, PassRequest
+from .. import roles
+from ..models import OfflineTag, Pass, PassRequest
 from ..signing import keys as signing_keys
-from ..signing.passlist import ANY_CHECKPOINT, FLAG_YELLOW, FORMAT, pack_entry
+from ..signing.passlist import (
+    ANY_CHECKPOINT,
+    FLAG_YELLOW,
+    FORMAT,
+    KDF_NAME,
+    entry_tag,
+    pack_entry,
+)
 from .feed import format_time
 from .plates import plate_colour
 
@@ -23,6 +34,24 @@ def max_age() -> datetime.timedelta:
     """How old a copied list may be before offline verdicts stop being trusted (the office's
     setting ``PASSDESK_OFFLINE_MAX_AGE_HOURS``)."""
     return datetime.timedelta(hours=settings.PASSDESK_OFFLINE_MAX_AGE_HOURS)
+
+
+def iterations() -> int:
+    """PBKDF2 iterations per tag: the phone's cost per look-up and a guesser's per guess."""
+    return settings.PASSDESK_OFFLINE_LIST_ITERATIONS
+
+
+def salt() -> bytes:
+    """The deployment's salt, derived from SECRET_KEY: public in every list, different in every
+    deployment (no table of tags computed once serves two deployments). It is not changed per
+    list, so a pass is hashed once, not at every copy; see docs/security.md for why a new salt
+    per list would cost the server as much as a guesser and protect no pass more."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, b"passdesk.offline-list.salt", hashlib.sha256).digest()[:16]
+
+
+def _params(salt_bytes: bytes, rounds: int) -> bytes:
+    return hashlib.sha256(salt_bytes + rounds.to_bytes(8, "big")).digest()[:4]
 
 
 def _routes_by_request(request_ids) -> dict[int, tuple[str, ...]]:
@@ -45,17 +74,45 @@ def _seconds(moment: datetime.datetime) -> int:
 RECENTLY_ENDED = datetime.timedelta(days=7)
 
 
-def build_payload(now: datetime.datetime | None = None) -> dict:
-    """The unsigned payload: every pass not revoked whose window has not ended (or ended in the
-    last RECENTLY_ENDED)."""
-    now = now or timezone.now()
-    rows = list(
-        Pass.objects.filter(
-            status__in=(Pass.Status.ACTIVE, Pass.Status.EXPIRED),
-            valid_until__gt=now - RECENTLY_ENDED,
+def _tags(rows, salt_bytes: bytes, rounds: int) -> dict[int, bytes]:
+    """Each listed pass's tag: the kept one when it was made with this salt and cost, else made
+    now (once per pass: a slow hash) and kept."""
+    params = _params(salt_bytes, rounds)
+    kept = {
+        pass_id: bytes(tag)
+        for pass_id, tag in OfflineTag.objects.filter(
+            pass_obj_id__in=[row[0] for row in rows], params=params
+        ).values_list("pass_obj_id", "tag")
+    }
+    made = []
+    for pass_id, number, plate, *_rest in rows:
+        if pass_id not in kept:
+            kept[pass_id] = entry_tag(number, plate, salt=salt_bytes, iterations=rounds)
+            made.append(OfflineTag(pass_obj_id=pass_id, params=params, tag=kept[pass_id]))
+    if made:
+        OfflineTag.objects.bulk_create(
+            made,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["pass_obj"],
+            update_fields=["params", "tag"],
         )
-        .order_by("number")
-        .values_list(
+    return kept
+
+
+def build_payload(now: datetime.datetime | None = None, user=None) -> dict:
+    """The unsigned payload: every pass not revoked whose window has not ended (or ended in the
+    last RECENTLY_ENDED), of the offices ``user`` works for (None: all)."""
+    now = now or timezone.now()
+    passes = Pass.objects.filter(
+        status__in=(Pass.Status.ACTIVE, Pass.Status.EXPIRED),
+        valid_until__gt=now - RECENTLY_ENDED,
+    )
+    if user is not None:
+        passes = passes.filter(roles.office_filter(user, "request__pass_type__office"))
+    rows = list(
+        passes.values_list(
+            "pk",
             "number",
             "plate",
             "valid_from",
@@ -65,37 +122,44 @@ def build_payload(now: datetime.datetime | None = None) -> dict:
             "request__pass_type__route_bound",
         )
     )
-    bound_requests = {row[5] for row in rows if row[6]}
+    salt_bytes, rounds = salt(), iterations()
+    tags = _tags(rows, salt_bytes, rounds)
+    bound_requests = {row[6] for row in rows if row[7]}
     routes_of = _routes_by_request(bound_requests) if bound_requests else {}
     route_index: dict[tuple[str, ...], int] = {}
-    key = secrets.token_bytes(16)
-    blob = bytearray()
-    for number, plate, valid_from, valid_until, vehicle_type, request_id, bound in rows:
+    entries = []
+    for pass_id, _number, plate, valid_from, valid_until, vehicle_type, request_id, bound in rows:
         route = routes_of.get(request_id, ()) if bound else ()
         index = route_index.setdefault(route, len(route_index)) if route else ANY_CHECKPOINT
-        blob += pack_entry(
-            key,
-            number=number,
-            plate=plate,
-            valid_from=_seconds(valid_from),
-            valid_until=_seconds(valid_until),
-            route=index,
-            flags=FLAG_YELLOW if plate_colour(plate, vehicle_type) == "yellow" else 0,
+        entries.append(
+            pack_entry(
+                tags[pass_id],
+                valid_from=_seconds(valid_from),
+                valid_until=_seconds(valid_until),
+                route=index,
+                flags=FLAG_YELLOW if plate_colour(plate, vehicle_type) == "yellow" else 0,
+            )
         )
+    entries.sort()  # by tag: the look-up is a binary search
     return {
         "generated_at": format_time(now),
         "max_age_seconds": int(max_age().total_seconds()),
-        "hash_key": base64.b64encode(key).decode(),
+        "kdf": {
+            "name": KDF_NAME,
+            "iterations": rounds,
+            "salt": base64.b64encode(salt_bytes).decode(),
+        },
         "routes": [list(route) for route in route_index],
-        "count": len(rows),
-        "entries": base64.b64encode(bytes(blob)).decode(),
+        "count": len(entries),
+        "entries": base64.b64encode(b"".join(entries)).decode(),
     }
 
 
-def signed_document(now: datetime.datetime | None = None) -> dict:
-    """The payload as JSON text, signed with the office's current signing key."""
+def signed_document(now: datetime.datetime | None = None, user=None) -> dict:
+    """The payload as JSON text, signed with the office's current signing key. ``user``: the
+    inspector who copies it (their offices' passes only); None for every pass."""
     signer = signing_keys.current_signer()
-    text = json.dumps(build_payload(now), separators=(",", ":"))
+    text = json.dumps(build_payload(now, user), separators=(",", ":"))
     signature = signer.private_key.sign(text.encode())
     return {
         "format": FORMAT,

@@ -45,6 +45,10 @@ def _messages() -> dict:
         "revokedAsOf": _("Revocation list as of %(time)s."),
         "issuedBy": _("Issued by %(office)s (%(deployment)s), a trusted peer office."),
         "offlineUnknown": _("(not available offline)"),
+        "offlineNotListed": _(
+            "No live pass with this number and this plate on the copied list. Offline, a wrong "
+            "plate looks the same as a wrong number: check both on the paper pass."
+        ),
         "validTo": _("to"),
         "beijingTime": _("(Beijing time)"),
         "malformedNumber": str(MALFORMED_NUMBER),

@@ -6,7 +6,7 @@ from .catalog import Checkpoint, DocumentKind, PassType
 from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .imports import ImportJob
-from .issued import Pass, PassSerial
+from .issued import OfflineTag, Pass, PassSerial
 from .messaging import (
     Announcement,
     AnnouncementAttachment,
@@ -45,6 +45,7 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Notification",
+    "OfflineTag",
     "Office",
     "PeerDeployment",
     "PeerRevocation",

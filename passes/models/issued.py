@@ -99,3 +99,23 @@ class Pass(models.Model):
         if (at or timezone.now()) >= self.valid_until:
             return self.Status.EXPIRED
         return self.Status.ACTIVE
+
+
+class OfflineTag(models.Model):
+    """A pass's slow tag on the inspectors' offline list (``signing.passlist.entry_tag``),
+    computed once per pass and kept here, so a list for thousands of passes is not thousands
+    of slow hashes each time a phone copies it. ``params`` fingerprints the salt and cost it was
+    made with: a tag made with other ones is made again."""
+
+    pass_obj = models.OneToOneField(
+        Pass, on_delete=models.CASCADE, primary_key=True, related_name="offline_tag"
+    )
+    params = models.BinaryField(max_length=4)
+    tag = models.BinaryField(max_length=8)
+
+    class Meta:
+        verbose_name = _("offline list tag")
+        verbose_name_plural = _("offline list tags")
+
+    def __str__(self):
+        return str(self.pass_obj_id)

@@ -10,9 +10,10 @@
 ``revocations.json`` is what GET /api/v1/revocations/ returns (entries with status "revoked"
 count; expiry is judged from the signed window itself). ``active-passes.json`` is what
 GET /api/v1/checkpoint/active-passes/ returns (signed by the office; verified with the keys):
-with it a typed ``--number`` and ``--plate`` are checked, and with ``--checkpoint`` (the code of
-the checkpoint where the laptop is) a route-bound pass is judged against its route, as the
-server and the inspector's page do. ``--token`` also takes the whole verification URL.
+with it a typed ``--number`` and ``--plate`` are checked (together: the list holds a slow hash of
+both, so a wrong plate is "unknown" offline, as a wrong number is), and with ``--checkpoint``
+(the code of the checkpoint where the laptop is) a route-bound pass is judged against its
+route, as the server and the inspector's page do. ``--token`` also takes the whole verification URL.
 ``--trust`` (repeatable) adds a peer deployment's signed trust list (GET /api/v1/trust/ of the
 peer), checked against the fingerprints given with ``--pin``: its offices' passes then verify
 too, with the issuing office named; ``--revocations`` may be repeated (one file per
@@ -77,7 +78,7 @@ MESSAGES = {
     Verdict.REVOKED: "REVOKED: genuine, but revoked by the issuing office",
     Verdict.PLATE_MISMATCH: "PLATE MISMATCH: genuine pass for another vehicle",
     Verdict.FORGED: "FORGED: not a genuine pass",
-    Verdict.UNKNOWN: "UNKNOWN: no active pass with this number on the copied list",
+    Verdict.UNKNOWN: "UNKNOWN: no active pass with this number and plate on the copied list",
     Verdict.OFF_ROUTE: "OFF ROUTE: genuine and valid, but not for this checkpoint",
 }
 
@@ -178,8 +179,8 @@ def load_pass_list(path: str | None, keys: Keyring) -> ActivePassList | None:
         raise UnusableInput(f"cannot use active-pass list {path}: {exc}") from exc
 
 
-def _route(passes: ActivePassList | None, number: str) -> tuple[str, ...] | None:
-    listed = passes.find(number) if passes is not None else None
+def _route(passes: ActivePassList | None, number: str, plate: str) -> tuple[str, ...] | None:
+    listed = passes.lookup(number, plate) if passes is not None else None
     return listed.route if listed is not None else None
 
 
@@ -222,7 +223,7 @@ def check(
             "reason": "outside_issuer_region",
             "kid": claims.kid,
         }
-    route = _route(passes, claims.number)
+    route = _route(passes, claims.number, claims.plate)
     verdict = verdict_for(
         claims, at=at, revoked_numbers=revoked, plate=plate, checkpoint=checkpoint, route=route
     )
@@ -247,13 +248,13 @@ def check_typed(
         raise UnusableInput("a pass number has 12 digits")
     if number in revoked:
         return {"verdict": str(Verdict.REVOKED), "number": number, "reason": ""}
-    listed = passes.find(number)
+    listed = passes.lookup(number, plate)
     if listed is None:
-        return {"verdict": str(Verdict.UNKNOWN), "number": number, "reason": "no_such_pass"}
-    matches = passes.plate_matches(listed, plate)
+        # A wrong plate looks the same as a wrong number: the list holds no number in clear.
+        return {"verdict": str(Verdict.UNKNOWN), "number": number, "reason": "not_on_list"}
     claims = TokenClaims(
         number=number,
-        plate=normalize_plate(plate) if matches else "",
+        plate=normalize_plate(plate),
         valid_from=listed.valid_from,
         valid_until=listed.valid_until,
         kid="",

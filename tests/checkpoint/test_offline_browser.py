@@ -214,7 +214,8 @@ def test_phone_set_to_utc_shows_beijing_times(phone, live_server, places):
 
 def test_reload_with_the_network_cut_still_checks_passes(phone, live_server, places, officer):
     """The service worker serves the page; the copied lists judge a typed revoked number red,
-    a good one green and one off its route amber, all without a network."""
+    a good one green, a wrong plate unknown and one off its route amber, all without a
+    network."""
     on_route, _bridge, elsewhere = places
     good = make_pass(plate="湘B12345", checkpoints=[on_route])
     revoked = make_pass(plate="湘B67890", checkpoints=[on_route])
@@ -240,6 +241,12 @@ def test_reload_with_the_network_cut_still_checks_passes(phone, live_server, pla
     verdict_screen(page, "ok", offline="true", verdict="valid")
     next_vehicle(page)
 
+    # The phone holds no plate: a wrong one finds no pass, as a wrong number would.
+    type_scan(page, good.number, "湘B12346")
+    verdict_screen(page, "bad", offline="true", verdict="unknown")
+    assert "a wrong plate looks the same" in page.locator("#cp-verdict-note").inner_text()
+    next_vehicle(page)
+
     change_checkpoint(page, "枫溪大桥")
     code = signing.verification_url(signing_keys.sign_pass(good))
     assert (
@@ -259,6 +266,7 @@ def test_reload_with_the_network_cut_still_checks_passes(phone, live_server, pla
     verdicts = sorted(ScanEvent.objects.values_list("checkpoint__code", "verdict"))
     assert verdicts == [
         ("fengxi", "off_route"),
+        ("zhuzhou-west", "plate_mismatch"),
         ("zhuzhou-west", "revoked"),
         ("zhuzhou-west", "valid"),
     ]

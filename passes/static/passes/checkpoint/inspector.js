@@ -414,6 +414,7 @@
     var age = outcome.age || {};
     var notes = [];
     if (outcome.reason && words.reasons[outcome.reason]) notes.push(words.reasons[outcome.reason]);
+    if (outcome.reason === "not_on_list") notes.push(words.offlineNotListed);
     notes.push(words.offlineChecked);
     if (age.asOf) notes.push(format(words.listsAsOf, { time: beijingTime(age.asOf), age: duration(age.ageSeconds) }));
     $("cp-verdict-word").textContent = info.label;

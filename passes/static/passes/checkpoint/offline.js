@@ -6,12 +6,15 @@
  * can be megabytes). Offline, a scanned QR code or a typed number + plate is checked here
  * exactly as passes/signing/tokens.py, passes/signing/passlist.py and `python -m
  * passes.verify` do: base32 token, Ed25519 signature (WebCrypto), withdrawn keys, then
- * revoked > plate mismatch > not yet valid > expired > off route > valid. A typed plate is
- * compared through the list's keyed hash (HMAC-SHA256), so the phone holds no plate in clear.
+ * revoked > plate mismatch > not yet valid > expired > off route > valid. The list holds no
+ * number and no plate in clear: each entry is found by a slow hash (PBKDF2-HMAC-SHA256, the
+ * list's salt and iterations) of number and plate together, computed once per look-up, so a
+ * wrong plate typed offline is "unknown" like a wrong number (docs/security.md). The list holds
+ * the passes of the inspector's offices: another office's pass is judged without its route.
  * The scan is still queued and judged again by the server.
  *
  * Token v1: version(1) kid(4) number(5) valid_from(4) valid_until(4) plate(n, UTF-8) sig(64).
- * List entry: number(5) valid_from(4) valid_until(4) route(2) flags(1) hash(8).
+ * List (format 2) entry: tag(8) valid_from(4) valid_until(4) route(2) flags(1).
  */
 (function () {
   "use strict";
@@ -23,7 +26,10 @@
   // Numbers revoked by trusted peer offices (GET /api/v1/trust/keys/ carries them).
   var PEER_REVOKED_KEY = "passdesk.peerRevoked";
   var VERIFY_PATH = "/v/";
-  var ENTRY_SIZE = 24;
+  var LIST_FORMAT = 2;
+  var ENTRY_SIZE = 19;
+  var TAG_SIZE = 8;
+  var MAX_ITERATIONS = 10000000;
   var ANY_CHECKPOINT = 0xffff;
 
   var passList = null; // the verified, decoded list in memory
@@ -213,60 +219,76 @@
   // --- The signed list of active passes ------------------------------------------------------
   function readList(document) {
     var entry = keyFor(document.kid);
-    if (!entry || !window.crypto || !crypto.subtle) return Promise.resolve(null);
+    // A list of another format (format 1 held numbers in clear) is not used: the next copy is.
+    if (!entry || document.format !== LIST_FORMAT || !window.crypto || !crypto.subtle) return Promise.resolve(null);
     var payloadBytes = new TextEncoder().encode(document.payload);
     return ed25519Verify(entry.public_key, base64Bytes(document.signature), payloadBytes)
       .then(function (genuine) {
         if (!genuine) return null;
         passList = null;
         var payload = JSON.parse(document.payload);
-        return crypto.subtle.importKey("raw", base64Bytes(payload.hash_key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
-          .then(function (hmacKey) {
-            passList = {
-              generatedAt: new Date(payload.generated_at),
-              maxAgeSeconds: payload.max_age_seconds,
-              routes: payload.routes,
-              blob: base64Bytes(payload.entries),
-              count: payload.count,
-              hmacKey: hmacKey,
-            };
-            return passList;
-          });
+        var kdf = payload.kdf || {};
+        if (kdf.name !== "PBKDF2-HMAC-SHA256" || !(kdf.iterations >= 1 && kdf.iterations <= MAX_ITERATIONS)) return null;
+        passList = {
+          generatedAt: new Date(payload.generated_at),
+          maxAgeSeconds: payload.max_age_seconds,
+          routes: payload.routes,
+          blob: base64Bytes(payload.entries),
+          count: payload.count,
+          salt: base64Bytes(kdf.salt),
+          iterations: kdf.iterations,
+          tags: {}, // number|plate -> tag, for this list: a vehicle scanned twice costs one hash
+        };
+        return passList;
       }, function () { return null; });
   }
 
-  function findListed(number) {
-    if (!passList || !isWellFormedNumber(number)) return null;
-    var wanted = Number(number), blob = passList.blob;
-    var low = 0, high = blob.length / ENTRY_SIZE - 1;
-    while (low <= high) {
-      var middle = (low + high) >> 1;
-      var at = middle * ENTRY_SIZE;
-      var value = readUint(blob, at, 5);
-      if (value === wanted) {
-        var route = readUint(blob, at + 13, 2);
-        return {
-          number: number,
-          validFromSeconds: readUint(blob, at + 5, 4),
-          validUntilSeconds: readUint(blob, at + 9, 4),
-          validFrom: new Date(readUint(blob, at + 5, 4) * 1000),
-          validUntil: new Date(readUint(blob, at + 9, 4) * 1000),
-          route: route === ANY_CHECKPOINT ? [] : passList.routes[route],
-          yellow: (blob[at + 15] & 1) === 1,
-          digest: blob.slice(at + 16, at + 24),
-        };
-      }
-      if (value < wanted) low = middle + 1; else high = middle - 1;
-    }
-    return null;
+  /* The slow tag of a number and a plate (passes/signing/passlist.py entry_tag). */
+  function tagFor(list, number, plate) {
+    var text = number + "|" + normalizePlate(plate);
+    if (list.tags[text]) return Promise.resolve(list.tags[text]);
+    return crypto.subtle.importKey("raw", new TextEncoder().encode(text), "PBKDF2", false, ["deriveBits"])
+      .then(function (key) {
+        return crypto.subtle.deriveBits(
+          { name: "PBKDF2", hash: "SHA-256", salt: list.salt, iterations: list.iterations }, key, TAG_SIZE * 8);
+      })
+      .then(function (bits) {
+        list.tags[text] = new Uint8Array(bits);
+        return list.tags[text];
+      });
   }
 
-  function plateMatches(listed, plate) {
-    var message = listed.number + "|" + normalizePlate(plate) + "|" + listed.validFromSeconds + "|" + listed.validUntilSeconds;
-    return crypto.subtle.sign("HMAC", passList.hmacKey, new TextEncoder().encode(message)).then(function (mac) {
-      var bytes = new Uint8Array(mac);
-      for (var i = 0; i < 8; i++) if (bytes[i] !== listed.digest[i]) return false;
-      return true;
+  function compareTag(blob, at, tag) {
+    for (var i = 0; i < TAG_SIZE; i++) {
+      if (blob[at + i] !== tag[i]) return blob[at + i] < tag[i] ? -1 : 1;
+    }
+    return 0;
+  }
+
+  /* Resolves to the listed pass with this number and this plate, or null. */
+  function findListed(number, plate) {
+    var list = passList;
+    if (!list || !isWellFormedNumber(number) || !normalizePlate(plate)) return Promise.resolve(null);
+    return tagFor(list, number, plate).then(function (tag) {
+      var blob = list.blob;
+      var low = 0, high = blob.length / ENTRY_SIZE - 1;
+      while (low <= high) {
+        var middle = (low + high) >> 1;
+        var at = middle * ENTRY_SIZE;
+        var order = compareTag(blob, at, tag);
+        if (order === 0) {
+          var route = readUint(blob, at + 16, 2);
+          return {
+            number: number,
+            validFrom: new Date(readUint(blob, at + 8, 4) * 1000),
+            validUntil: new Date(readUint(blob, at + 12, 4) * 1000),
+            route: route === ANY_CHECKPOINT ? [] : list.routes[route],
+            yellow: (blob[at + 18] & 1) === 1,
+          };
+        }
+        if (order < 0) low = middle + 1; else high = middle - 1;
+      }
+      return null;
     });
   }
 
@@ -330,12 +352,14 @@
         }
         var issuer = peerIssuer(entry, claims);
         if (issuer === false) return finish({ verdict: "forged", reason: "outside_issuer_region" }, claims);
-        var listed = issuer ? null : findListed(claims.number);
-        var result = judge(claims.number, claims.plate, claims.validFrom, claims.validUntil,
-          listed ? listed.route : null, now, typedPlate, checkpoint, issuer);
-        result = finish(result, claims, listed);
-        result.issuer = issuer;
-        return result;
+        var lookup = issuer ? Promise.resolve(null) : findListed(claims.number, claims.plate);
+        return lookup.then(function (listed) {
+          var result = judge(claims.number, claims.plate, claims.validFrom, claims.validUntil,
+            listed ? listed.route : null, now, typedPlate, checkpoint, issuer);
+          result = finish(result, claims, listed);
+          result.issuer = issuer;
+          return result;
+        });
       }, function () {
         return null; // this browser has no Ed25519 in WebCrypto: cannot tell offline
       });
@@ -352,15 +376,12 @@
     if (revoked.numbers[number]) {
       return Promise.resolve(finish({ verdict: "revoked", revokedAt: revoked.numbers[number], revokedReason: (revoked.reasons || {})[number] }, claims));
     }
-    var listed = findListed(number);
-    if (!listed) return Promise.resolve(finish({ verdict: "unknown", reason: "no_such_pass" }, claims));
-    claims.validFrom = listed.validFrom;
-    claims.validUntil = listed.validUntil;
-    return plateMatches(listed, plate).then(function (matches) {
-      if (!matches) claims.plate = ""; // the pass's plate is not on the phone, only its hash
-      var result = matches
-        ? judge(number, plate, listed.validFrom, listed.validUntil, listed.route, now, null, checkpoint)
-        : { verdict: "plate_mismatch" };
+    return findListed(number, plate).then(function (listed) {
+      // A wrong plate and a wrong number look the same: the phone holds neither in clear.
+      if (!listed) return finish({ verdict: "unknown", reason: "not_on_list" }, claims);
+      claims.validFrom = listed.validFrom;
+      claims.validUntil = listed.validUntil;
+      var result = judge(number, plate, listed.validFrom, listed.validUntil, listed.route, now, null, checkpoint);
       return finish(result, claims, listed);
     });
   }
