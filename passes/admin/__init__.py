@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     requests,
     scans,
     trust,  # noqa: F401
+    trust_claims,
 )
 from . import messaging as _messaging  # noqa: F401 - announcements, reply templates, FAQ
 from . import notifications as _notifications  # noqa: F401 - registers the outbox admin

@@ -16,7 +16,7 @@ from .messaging import (
     RequestMessage,
 )
 from .notifications import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
-from .offices import Office, PeerDeployment, PeerRevocation
+from .offices import Office, PeerClaim, PeerDeployment, PeerRevocation
 from .readings import DocumentReading
 from .rendering import PassPdf
 from .requests import PassRequest, RequestItem
@@ -47,6 +47,7 @@ __all__ = [
     "Notification",
     "OfflineTag",
     "Office",
+    "PeerClaim",
     "PeerDeployment",
     "PeerRevocation",
     "NotificationPreference",

@@ -5,16 +5,22 @@ its own signing keys, checkpoints, pass types and staff. One deployment may host
 deployment with one office behaves as before (the data migration made it from the settings).
 
 A ``PeerDeployment`` is another passdesk whose signed trust list this one pulls (see
-``passes.trust``): the last good list is kept here, with the peer's revocations.
+``passes.trust``): the last good list is kept here, with the peer's revocations. A
+``PeerClaim`` records which peer a region code or key id belongs to, so that no peer can take
+over another's.
 """
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 REGION_CODE = RegexValidator(r"^\d{6}$", _("A region code has 6 digits, e.g. 430200."))
+KEY_ID = re.compile(r"^[0-9a-f]{8}$")
 FINGERPRINT = RegexValidator(
     r"^[0-9a-f]{64}$", _("A fingerprint is 64 lower-case hex digits (SHA-256).")
 )
@@ -82,6 +88,58 @@ class PeerDeployment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PeerClaim(models.Model):
+    """A region code or key id and the one peer it belongs to: the first peer whose accepted
+    trust list claimed it, or the peer an officer set. A list from any other peer that claims
+    it is refused whole (``passes.trust.claims``). A claim stays when the peer's list stops
+    naming it, so a peer that drops an office for a day does not free its code for another;
+    an officer removes or reassigns it."""
+
+    class Kind(models.TextChoices):
+        REGION = "region", _("region code")
+        KEY = "key", _("key id")
+
+    peer = models.ForeignKey(
+        PeerDeployment,
+        on_delete=models.CASCADE,
+        related_name="claims",
+        verbose_name=_("peer deployment"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    value = models.CharField(
+        _("region code or key id"),
+        max_length=8,
+        help_text=_("Six digits for a region code, eight hex digits for a key id."),
+    )
+    set_by_officer = models.BooleanField(
+        _("set by an officer"),
+        default=False,
+        editable=False,
+        help_text=_("Otherwise it went to the first peer whose list claimed it."),
+    )
+    created_at = models.DateTimeField(_("claimed at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("peer's region code or key id")
+        verbose_name_plural = _("peers' region codes and key ids")
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="peer_claim_one_owner")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value}"
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.Kind.REGION:
+            REGION_CODE(self.value)
+        elif self.kind == self.Kind.KEY and not KEY_ID.match(self.value or ""):
+            raise ValidationError(
+                {"value": _("A key id is 8 lower-case hex digits, as the peer's list shows it.")}
+            )
 
 
 class PeerRevocation(models.Model):

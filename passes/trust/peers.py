@@ -2,22 +2,28 @@
 
 Built from the last good trust list of each active peer (checked again when loaded, so a list
 that has since expired stops counting) and cached for a few seconds like the server's keyring;
-a pull clears the cache. A peer key never shadows one of this deployment's own keys.
+a pull clears the cache. A peer key never shadows one of this deployment's own keys, and a
+peer's office counts only with the region code and key ids that peer owns (``claims``): a list
+accepted before the claims existed, or a claim an officer moved to another peer since, cannot
+make one peer's passes verify as another's.
 """
 
 import base64
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from ..models import PeerDeployment, PeerRevocation
+from ..models import PeerClaim, PeerDeployment, PeerRevocation
 from ..signing import trust as trust_format
 from ..signing.keys import server_keyring
 from ..signing.tokens import Keyring, raw_public_key
+from . import claims
 
 # Peers' keys change only when a pull stores a new trust list (every few minutes); each web
 # process rebuilds its copy at most this often.
@@ -27,7 +33,7 @@ PEER_INDEX_TTL_SECONDS = 30
 @dataclass
 class PeerIndex:
     keys: Keyring = field(default_factory=Keyring)
-    # kid -> (peer id, the peer's trust list)
+    # kid -> (peer id, the peer's trust list with only the offices the peer owns)
     owners: dict = field(default_factory=dict)
 
 
@@ -43,23 +49,40 @@ def clear_cache() -> None:
 
 
 @receiver([post_save, post_delete], sender=PeerDeployment)
+@receiver([post_save, post_delete], sender=PeerClaim)
 def _forget(**kwargs):
     clear_cache()
 
 
 def _build() -> PeerIndex:
     index = PeerIndex()
+    owner_of = claims.owners()
+    regions: dict[str, int] = {}  # region code -> the peer whose office counts for it
     peers = PeerDeployment.objects.filter(is_active=True, trust_list__isnull=False)
     for peer in peers.order_by("pk"):
         try:
             trust = trust_format.verify_trust_list(peer.trust_list, pinned=peer.fingerprint)
         except trust_format.TrustListError:
             continue  # expired since (or tampered with in the database): not trusted
+        offices = []
         for office in trust.offices:
+            region = office.region_code
+            if owner_of.get((claims.REGION, region), peer.pk) != peer.pk:
+                continue  # another peer's region code
+            if regions.setdefault(region, peer.pk) != peer.pk:
+                continue
+            keys = tuple(
+                info
+                for info in office.keys
+                if owner_of.get((claims.KEY, info.kid), peer.pk) == peer.pk
+                and info.kid not in index.owners
+            )
+            offices.append(dataclasses.replace(office, keys=keys))
+        owned = dataclasses.replace(trust, offices=offices)
+        for office in offices:
             for info in office.keys:
-                if info.kid not in index.owners:
-                    index.keys.add(info)
-                    index.owners[info.kid] = (peer.pk, trust)
+                index.keys.add(info)
+                index.owners[info.kid] = (peer.pk, owned)
     return index
 
 
@@ -135,7 +158,11 @@ def peer_keys_entries() -> list[dict]:
 
 
 def peer_revoked_numbers() -> list[str]:
-    active = PeerRevocation.objects.filter(peer__is_active=True)
+    """Numbers revoked by active peers, each only in a region code its peer owns."""
+    owned = PeerClaim.objects.filter(
+        peer=OuterRef("peer"), kind=claims.REGION, value=OuterRef("region_code")
+    )
+    active = PeerRevocation.objects.filter(peer__is_active=True).filter(Exists(owned))
     return sorted(active.values_list("number", flat=True))
 
 

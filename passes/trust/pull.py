@@ -2,8 +2,9 @@
 
 A list is refused, and the last good one kept, when it cannot be fetched, is malformed, is
 signed by a key other than the pinned one, has a bad signature, has expired, is older than the
-last accepted (rollback), or claims one of this deployment's own region codes. Every refusal is
-kept on the peer (``last_error``, shown to officers in the admin) and audited.
+last accepted (rollback), claims one of this deployment's own region codes or key ids, or
+claims a region code or key id that belongs to another peer (``claims``). Every refusal is kept
+on the peer (``last_error``, shown to officers in the admin) and audited.
 """
 
 import logging
@@ -14,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import audit
-from ..models import Office, PeerDeployment, PeerRevocation
+from ..models import Office, PeerDeployment, PeerRevocation, SigningKey
 from ..signing import trust as trust_format
-from . import peers
+from . import claims, peers
 from .fetch import FetchError, get_json
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ class LocalRegion(trust_format.TrustListError):
     reason = "local_region"
 
 
+class LocalKey(trust_format.TrustListError):
+    reason = "local_key"
+
+
 REASONS = {
     "malformed": _("the trust list is malformed"),
     "unpinned_key": _("it is signed by a key that is not the pinned one"),
@@ -35,17 +40,19 @@ REASONS = {
     "expired": _("it has expired"),
     "rolled_back": _("it is older than the list already accepted (rollback)"),
     "local_region": _("it claims a region code of this deployment"),
+    "local_key": _("it claims a key id of this deployment"),
+    "claimed_by_peer": _("it claims a region code or key id that belongs to another peer"),
     "unreachable": _("the peer could not be reached"),
 }
 
 
-def _refuse(peer, reason: str, message: str, now) -> None:
+def _refuse(peer, reason: str, message: str, now, **data) -> None:
     text = f"{REASONS.get(reason, reason)}: {message}"
     PeerDeployment.objects.filter(pk=peer.pk).update(last_pulled_at=now, last_error=text)
     audit.record(
         "peer.trust_list_refused",
         reason=text,
-        data={"peer": peer.name, "url": peer.url, "reason": reason},
+        data={"peer": peer.name, "peer_id": peer.pk, "url": peer.url, "reason": reason, **data},
     )
     logger.warning("trust list of %s refused: %s", peer.url, text)
 
@@ -65,29 +72,40 @@ def pull_peer(peer_id: int, *, now=None) -> bool:
         claimed = sorted(local & {office.region_code for office in trust.offices})
         if claimed:
             raise LocalRegion(", ".join(claimed))
+        kids = {info.kid for office in trust.offices for info in office.keys}
+        ours = sorted(SigningKey.objects.filter(kid__in=kids).values_list("kid", flat=True))
+        if ours:
+            raise LocalKey(", ".join(ours))
     except FetchError as error:
         _refuse(peer, "unreachable", str(error), now)
         return False
     except trust_format.TrustListError as error:
         _refuse(peer, error.reason, str(error), now)
         return False
-    with transaction.atomic():
-        locked = PeerDeployment.objects.select_for_update().get(pk=peer.pk)
-        if trust.sequence < locked.sequence:  # a concurrent pull took a newer one
-            return False
-        before = _key_states(locked.trust_list, locked.fingerprint)
-        locked.trust_list = document
-        locked.sequence = trust.sequence
-        locked.expires_at = trust.expires_at
-        locked.last_pulled_at = locked.last_good_at = now
-        locked.last_error = ""
-        locked.save()
-        after = _key_states(document, locked.fingerprint)
-        if before != after:
-            audit.record(
-                "peer.trust_list_accepted",
-                data={"peer": locked.name, "sequence": trust.sequence, "keys": after},
-            )
+    try:
+        with transaction.atomic():
+            locked = PeerDeployment.objects.select_for_update().get(pk=peer.pk)
+            if trust.sequence < locked.sequence:  # a concurrent pull took a newer one
+                return False
+            # Refused whole when another peer owns anything it claims; the last good lists
+            # of both peers stay as they are.
+            new_claims = claims.claim(locked, trust)
+            before = _key_states(locked.trust_list, locked.fingerprint)
+            locked.trust_list = document
+            locked.sequence = trust.sequence
+            locked.expires_at = trust.expires_at
+            locked.last_pulled_at = locked.last_good_at = now
+            locked.last_error = ""
+            locked.save()
+            after = _key_states(document, locked.fingerprint)
+            if before != after or new_claims:
+                data = {"peer": locked.name, "sequence": trust.sequence, "keys": after}
+                if new_claims:
+                    data["claimed"] = [{"kind": k, "value": v} for k, v in new_claims]
+                audit.record("peer.trust_list_accepted", data=data)
+    except claims.ClaimedByPeer as error:
+        _refuse(peer, error.reason, str(error), now, claims=error.as_data())
+        return False
     peers.clear_cache()
     pull_revocations(locked, trust)
     return True
@@ -108,9 +126,9 @@ def _key_states(document, pinned) -> dict:
 
 
 def pull_revocations(peer, trust) -> int:
-    """Revoked numbers of the peer's offices since the last pull; numbers outside the peer's
-    region codes are ignored (a peer revokes only its own passes)."""
-    regions = {office.region_code for office in trust.offices}
+    """Revoked numbers of the peer's offices since the last pull; numbers outside the region
+    codes the peer owns are ignored (a peer revokes only its own passes)."""
+    regions = {office.region_code for office in trust.offices} & claims.owned_regions(peer)
     cursors = dict(peer.revocations_until or {})
     added = 0
     for url in sorted(
