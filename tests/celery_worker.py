@@ -28,7 +28,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +37,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests import clock
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 90  # seconds; the machine may be busy
@@ -139,9 +139,7 @@ def run_worker(*, env: dict | None = None, queues=None, tmp_dir):
     }
     worker_env.pop("TEST_DATABASE_NAME", None)  # the worker uses the test database as its own
     command = [
-        sys.executable,
-        "-m",
-        "celery",
+        *clock.shifted_command("celery"),
         "-A",
         "config",
         "worker",

@@ -7,6 +7,7 @@ service is not configured; when ``REQUIRE_SERVICES`` names a service (as ``.ci/r
 missing service fails the test.
 """
 
+import datetime
 import itertools
 import os
 
@@ -16,10 +17,25 @@ from django.db import connection
 from django.utils import translation
 
 from config.storage import storage_from_url
-from tests import factories, s3_server
+from tests import clock, factories, s3_server
 from tests.celery_worker import celery_worker, start_celery_worker  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_configure(config):
+    """``PASSDESK_TEST_CLOCK_SHIFT_DAYS=+400`` (or ``-400``) runs the whole suite with the clock
+    moved that many days from today: a test that depends on today's date fails at once rather
+    than on the day its hard-coded date goes by (see tests/clock.py; ``.ci/run`` runs both)."""
+    config._passdesk_clock = clock.start_shift()
+    if config._passdesk_clock is not None:
+        print(f"clock shifted by {clock.shift_days():+d} days: now is {datetime.datetime.now()}")
+
+
+def pytest_report_header(config):
+    if clock.shift_days():
+        return f"clock shifted by {clock.shift_days():+d} days ({clock.SHIFT_VARIABLE})"
+    return None
 
 
 def pytest_collection_modifyitems(items):

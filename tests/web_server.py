@@ -5,13 +5,13 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from django.conf import settings
 
+from tests import clock
 from tests.celery_worker import _test_database_url
 from tests.smtp_sink import free_port
 
@@ -60,9 +60,7 @@ def running_web_server(tmp_path, *, env=None):
     }
     server_env.pop("TEST_DATABASE_NAME", None)
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
+        *clock.shifted_command("gunicorn"),
         "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",

@@ -4,11 +4,12 @@ checks, unsafe configurations are refused, and the health endpoint answers."""
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests import clock
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Variables a developer's shell (or an earlier test) may carry that would change what is being
@@ -26,7 +27,7 @@ _SCRUB = (
 def manage(*args, **env):
     clean = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        clock.shifted_command("manage.py", *args),
         cwd=BASE_DIR,
         env={**clean, **env},
         capture_output=True,

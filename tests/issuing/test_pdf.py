@@ -28,8 +28,14 @@ def needs(tool):
     return pytest.mark.skipif(shutil.which(tool) is None, reason=f"needs {tool} (poppler-utils)")
 
 
+# The printed window is fixed so that the text can be checked; the clock is set the day before
+# it, so that approval (which refuses a window already over) holds on any date.
+BEFORE_THE_WINDOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+
+
 @pytest.fixture
-def pass_request(enterprise):
+def pass_request(enterprise, time_machine):
+    time_machine.move_to(BEFORE_THE_WINDOW)
     enterprise.name = "株洲市荷塘区顺达物流有限责任公司"
     enterprise.save()
     checkpoint = factories.CheckpointFactory(name="湘江大桥卡口")

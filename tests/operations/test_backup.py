@@ -4,7 +4,6 @@ every pass token printed on them still verifies; a missing object is reported, n
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +19,7 @@ from passes.documents import attach_document
 from passes.issuing import rendering
 from passes.models import DocumentKind
 from passes.requests import workflow
-from tests import factories, s3_server
+from tests import clock, factories, s3_server
 from tests import fixtures_files as files
 from tests.celery_worker import _test_database_url
 
@@ -51,7 +50,7 @@ def manage(*args, env):
     environment = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_NAME"}
     environment.update(env)
     return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", *args],
+        clock.shifted_command("manage.py", *args),
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,

@@ -9,7 +9,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +19,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from passes.benchmarks.notifications import celery_worker
+from tests import clock
 from tests.celery_worker import WorkerProcess
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -111,7 +111,7 @@ class Deployment:
 
     def manage(self, *args, timeout=300) -> str:
         done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", *args],
+            clock.shifted_command("manage.py", *args),
             cwd=BASE_DIR,
             env=self.env,
             capture_output=True,
@@ -160,9 +160,7 @@ class Deployment:
         log = (self.tmp_dir / f"{self.name}-gunicorn.log").open("wb")
         self.server = subprocess.Popen(  # noqa: S603 - fixed command line
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
+                *clock.shifted_command("gunicorn"),
                 "config.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{self.port}",

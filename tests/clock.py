@@ -1,0 +1,63 @@
+"""The test suite's clock switch: run every test with "now" moved far from today.
+
+A test that hard-codes a calendar date next to code that reads the clock passes on the day it is
+written and fails on the day the date goes by. ``.ci/run`` runs the README's test command twice
+more with ``PASSDESK_TEST_CLOCK_SHIFT_DAYS`` set (``+400`` and ``-400``), so such a test fails the
+day it is written instead. With the variable unset the clock is the machine's.
+
+The shift is applied with time-machine, which moves every clock Python reads (``time.time``,
+``datetime.now``, ``timezone.now``), and keeps ticking. Processes a test starts (a Celery worker,
+gunicorn) are started through ``python -m tests.clock MODULE ARGS...`` so that they share the
+shifted clock (``shifted_command``).
+"""
+
+import datetime
+import os
+import runpy
+import sys
+
+SHIFT_VARIABLE = "PASSDESK_TEST_CLOCK_SHIFT_DAYS"
+
+
+def shift_days() -> int:
+    raw = os.environ.get(SHIFT_VARIABLE, "").strip()
+    if not raw:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{SHIFT_VARIABLE} must be a whole number of days, not {raw!r}") from None
+
+
+def start_shift():
+    """Move this process's clock by the configured number of days; return the traveller (or
+    None when no shift is configured) so that the caller can stop it."""
+    days = shift_days()
+    if not days:
+        return None
+    import time_machine
+
+    destination = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)
+    traveller = time_machine.travel(destination, tick=True)
+    traveller.start()
+    return traveller
+
+
+def shifted_command(target: str, *args: str) -> list[str]:
+    """The command line that runs ``python -m TARGET ARGS`` (or the script ``TARGET`` when it
+    ends in ``.py``, such as ``manage.py``) on this suite's clock."""
+    if shift_days():
+        return [sys.executable, "-m", "tests.clock", target, *args]
+    if target.endswith(".py"):
+        return [sys.executable, target, *args]
+    return [sys.executable, "-m", target, *args]
+
+
+if __name__ == "__main__":
+    start_shift()
+    target, *rest = sys.argv[1:]
+    sys.argv = [target, *rest]
+    if target.endswith(".py"):
+        runpy.run_path(target, run_name="__main__")
+    else:
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
