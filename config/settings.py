@@ -279,7 +279,7 @@ PASSDESK_OFFLINE_MAX_AGE_HOURS = env.int("PASSDESK_OFFLINE_MAX_AGE_HOURS", defau
 # PBKDF2-HMAC-SHA256 iterations of each entry of the inspectors' offline list: one look-up costs
 # a phone this many, and a guess at a pass's number and plate costs anyone holding a copy as
 # many (docs/security.md, "The inspector's offline list"). Changing it re-hashes every pass once.
-PASSDESK_OFFLINE_LIST_ITERATIONS = env.int("PASSDESK_OFFLINE_LIST_ITERATIONS", default=200_000)
+PASSDESK_OFFLINE_LIST_ITERATIONS = env.int("PASSDESK_OFFLINE_LIST_ITERATIONS", default=600_000)
 
 # Machine reading (OCR) of scanned materials, on the Celery queue "ocr" (its own worker).
 # On by default only with a real broker: in eager mode a reading would run inside the upload's

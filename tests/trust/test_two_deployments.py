@@ -9,8 +9,10 @@ B trusts A: B's worker pulls A's trust list; A's pass is then valid at B's check
 B's offline verifier. A trusts B: registered at A with B's pinned fingerprint, A's worker pulls
 B's trust list (the task is queued at A and seen done in A's worker's log); B's pass is then
 valid at A's checkpoint API, naming B's office. Refusals: a second peer at B pointing at A's real
-trust list with a wrong pin is refused (``unpinned_key``) while the first stays trusted; a pass
-revoked at A is refused at B after one pull; a rolled-back or tampered list of A is refused."""
+trust list with a wrong pin is refused (``unpinned_key``) while the first stays trusted; a third
+peer, pinned right, that claims A's region code and A's key (and revokes A's pass in its feed)
+is refused whole (``claimed_by_peer``) and A's pass stays valid; a pass revoked at A is refused
+at B after one pull; a rolled-back or tampered list of A is refused."""
 
 import io
 import json
@@ -25,7 +27,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from passes.models import AuditEvent, Office, PeerDeployment, PeerRevocation
-from passes.signing import keys, tokens
+from passes.signing import keys, tokens, trust
 from passes.signing import verify as offline
 from passes.trust import publish, pull
 from passes.trust import tasks as trust_tasks
@@ -228,11 +230,41 @@ def test_two_deployments_trust_each_other(start_celery_worker, tmp_path, setting
                 refusal = AuditEvent.objects.get(action="peer.trust_list_refused")
                 assert refusal.data == {
                     "peer": wrong.name,
+                    "peer_id": wrong.pk,
                     "url": wrong.url,
                     "reason": "unpinned_key",
                 }
                 kept = PeerDeployment.objects.get(pk=peer.pk)
                 assert kept.trust_list == accepted.trust_list and not kept.last_error
+                assert _scan(b, key, code)["verdict"]["code"] == "valid"
+
+                # Another peer, pinned right, lists A's office (region code and key) beside its
+                # own and revokes A's pass in its feed: refused whole, A's pass stays valid.
+                a_office = json.loads(first_list["payload"])["offices"][0]
+                taker = PeerDeploymentDouble().start()
+                try:
+                    taker.region_code, taker.office = "430300", "湘潭市交通运输局"
+                    payload = taker.payload()
+                    payload["offices"].append(
+                        {**a_office, "revocations_url": f"{taker.base_url}/revocations/"}
+                    )
+                    taker.publish(trust.sign_trust_list(payload, taker.trust_key))
+                    taker.revoked.append(made["number"])
+                    impostor = PeerDeployment.objects.create(
+                        name="湘潭", url=f"{taker.base_url}/trust/", fingerprint=taker.fingerprint
+                    )
+                    assert not pull.pull_peer(impostor.pk)
+                finally:
+                    taker.stop()
+                refusal = AuditEvent.objects.get(data__reason="claimed_by_peer")
+                assert refusal.data["peer"] == "湘潭"
+                assert sorted(
+                    (c["kind"], c["value"], c["owner"]) for c in refusal.data["claims"]
+                ) == sorted(
+                    [("key", entry["kid"], "长沙") for entry in a_office["keys"]]
+                    + [("region", "430100", "长沙")]
+                )
+                assert not PeerRevocation.objects.filter(number=made["number"]).exists()
                 assert _scan(b, key, code)["verdict"]["code"] == "valid"
 
                 # Revoked at A: still valid at B until the next pull, refused after it.
@@ -273,7 +305,12 @@ def test_two_deployments_trust_each_other(start_celery_worker, tmp_path, setting
                     .order_by("pk")
                     .values_list("data__reason", flat=True)
                 )
-                assert reasons == ["unpinned_key", "rolled_back", "bad_signature"]
+                assert reasons == [
+                    "unpinned_key",
+                    "claimed_by_peer",
+                    "rolled_back",
+                    "bad_signature",
+                ]
                 kept = PeerDeployment.objects.get(pk=peer.pk)
                 assert kept.trust_list == accepted.trust_list and kept.last_error
     finally:
