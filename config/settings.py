@@ -228,6 +228,26 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 PASSDESK_UPLOAD_MAX_BYTES = env.int("PASSDESK_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PASSDESK_UPLOAD_MAX_PIXELS = env.int("PASSDESK_UPLOAD_MAX_PIXELS", default=60_000_000)
 PASSDESK_UPLOAD_MAX_PDF_PAGES = env.int("PASSDESK_UPLOAD_MAX_PDF_PAGES", default=50)
+# Fleet imports (CSV/XLSX; docs/security.md, "Bounded parsing of uploads"). The file is read in
+# a child process the kernel bounds (memory it may add, CPU seconds; killed after the wall
+# time, which stays under CELERY_TASK_SOFT_TIME_LIMIT), after structural checks made while
+# reading. A job is run at most PASSDESK_IMPORT_MAX_ATTEMPTS times; the sweeper re-queues a
+# waiting one after PASSDESK_IMPORT_RETRY_SECONDS, doubling after each attempt.
+PASSDESK_IMPORT_MAX_BYTES = env.int("PASSDESK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+PASSDESK_IMPORT_MAX_ROWS = env.int("PASSDESK_IMPORT_MAX_ROWS", default=5000)
+PASSDESK_IMPORT_MAX_LINES = env.int("PASSDESK_IMPORT_MAX_LINES", default=20000)
+PASSDESK_IMPORT_MAX_COLUMNS = env.int("PASSDESK_IMPORT_MAX_COLUMNS", default=64)
+PASSDESK_IMPORT_MAX_CELL_CHARS = env.int("PASSDESK_IMPORT_MAX_CELL_CHARS", default=256)
+PASSDESK_IMPORT_MAX_LINE_CHARS = env.int("PASSDESK_IMPORT_MAX_LINE_CHARS", default=8192)
+PASSDESK_IMPORT_MAX_UNPACKED_BYTES = env.int(
+    "PASSDESK_IMPORT_MAX_UNPACKED_BYTES", default=16 * 1024 * 1024
+)
+PASSDESK_IMPORT_MAX_ZIP_MEMBERS = env.int("PASSDESK_IMPORT_MAX_ZIP_MEMBERS", default=200)
+PASSDESK_IMPORT_MEMORY_BYTES = env.int("PASSDESK_IMPORT_MEMORY_BYTES", default=512 * 1024 * 1024)
+PASSDESK_IMPORT_CPU_SECONDS = env.int("PASSDESK_IMPORT_CPU_SECONDS", default=30)
+PASSDESK_IMPORT_WALL_SECONDS = env.int("PASSDESK_IMPORT_WALL_SECONDS", default=60)
+PASSDESK_IMPORT_MAX_ATTEMPTS = env.int("PASSDESK_IMPORT_MAX_ATTEMPTS", default=3)
+PASSDESK_IMPORT_RETRY_SECONDS = env.int("PASSDESK_IMPORT_RETRY_SECONDS", default=120)
 # Any request body larger than this is refused before it is read (the largest upload plus
 # room for the form around it). Set the proxy's own limit to the same value.
 PASSDESK_MAX_REQUEST_BYTES = env.int(

@@ -10,7 +10,7 @@ The answer of ``GET /api/v1/checkpoint/active-passes/``::
 The payload (a JSON text, so the signed bytes are exactly what the device verifies)::
 
     {"generated_at": "2026-11-28T04:00:00Z", "max_age_seconds": 86400,
-     "kdf": {"name": "PBKDF2-HMAC-SHA256", "iterations": 200000, "salt": "<16 bytes, base64>"},
+     "kdf": {"name": "PBKDF2-HMAC-SHA256", "iterations": 600000, "salt": "<16 bytes, base64>"},
      "routes": [["xiangjiang", "fengxi"], ...], "count": 2,
      "entries": "<count x 19 bytes, base64>"}
 
