@@ -1,21 +1,28 @@
 """Bulk import of vehicles and drivers from CSV or XLSX.
 
 The portal stores the upload as an ``ImportJob``; the Celery task ``passes.run_import`` calls
-``run_import`` here, which reads every row, then validates and saves them in chunks, updating the
-job's progress after each chunk. Good rows are saved; every bad row is recorded with its line
-number (as the spreadsheet shows it: the header is line 1) and the reason. A job interrupted
-half-way resumes after the last committed chunk.
+``run_import`` here, which reads the file in a bounded child process (``documents.sandbox``:
+memory, CPU and wall-clock limits the kernel enforces, structural limits checked while
+reading), then validates and saves the rows in chunks, updating the job's progress after each
+chunk. Good rows are saved; every bad row is recorded with its line number (as the spreadsheet
+shows it: the header is line 1) and the reason. A file refused or stopped by a bound fails the
+job with the reason shown on the import page. A job interrupted half-way resumes after the last
+committed chunk; each run counts as an attempt, and after the last one the job is failed.
 """
 
 import datetime
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import audit
+from ..documents.sandbox import BoundExceeded, ChildFailed, run_bounded
 from ..models import Driver, Vehicle
 from ..models.imports import ImportJob
 from ..validators import (
@@ -27,12 +34,20 @@ from ..validators import (
     validate_mobile,
     validate_plate,
 )
-from .fleet_import_io import ImportFileError, parse, read_rows, template_file
+from .fleet_import_io import (
+    ImportFileError,
+    ReadLimits,
+    parse,
+    preload,
+    read_import,
+    read_rows,
+    template_file,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100
-MAX_FILE_BYTES = 5 * 1024 * 1024  # 5,000 rows take a few hundred kilobytes
+MB = 1024 * 1024
 
 
 CHINESE_VEHICLE_TYPES = {
@@ -194,17 +209,98 @@ def _fail(job, message):
     job.save(update_fields=["status", "error", "finished_at"])
 
 
+def _given_up(job):
+    return _(
+        "The import was given up after %(count)d attempts. Upload the file again, or split it "
+        "into smaller files."
+    ) % {"count": job.attempts}
+
+
+def _begin_attempt(job_id):
+    """Count this run before the file is read, so a run that takes its worker down still
+    counts. Returns the job and whether to run it (not if finished, or given up now)."""
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update(of=("self",))
+            .select_related("enterprise", "user")
+            .get(pk=job_id)
+        )
+        if job.is_finished:
+            return job, False
+        if job.attempts >= settings.PASSDESK_IMPORT_MAX_ATTEMPTS:
+            with translation.override(job.language):
+                _fail(job, _given_up(job))
+            return job, False
+        job.attempts += 1
+        job.attempted_at = timezone.now()
+        job.save(update_fields=["attempts", "attempted_at"])
+    return job, True
+
+
+def _bound_reason(error):
+    """What the uploader reads when reading the file went past a bound."""
+    if isinstance(error, BoundExceeded) and error.kind in ("memory", "output"):
+        return _(
+            "Reading the file needed more than the %(mb)d MB of memory an import may use. It "
+            "may be damaged or not a plain spreadsheet: save it again as XLSX or CSV, or split "
+            "it into smaller files."
+        ) % {"mb": settings.PASSDESK_IMPORT_MEMORY_BYTES // MB}
+    if isinstance(error, BoundExceeded):
+        return _(
+            "Reading the file took longer than the %(seconds)d seconds an import may take. It "
+            "may be damaged or not a plain spreadsheet: save it again as XLSX or CSV, or split "
+            "it into smaller files."
+        ) % {"seconds": settings.PASSDESK_IMPORT_CPU_SECONDS}
+    return _(
+        "The file could not be read: the reader stopped unexpectedly. Save it again as XLSX or "
+        "CSV and try again."
+    )
+
+
+def _too_large():
+    return ImportFileError(
+        _("The file is larger than %(mb)d MB; split it into several imports.")
+        % {"mb": settings.PASSDESK_IMPORT_MAX_BYTES // MB}
+    )
+
+
+def read_job_file(job):
+    """The job's rows, read in a child process under the ``PASSDESK_IMPORT_*`` bounds.
+
+    Raises ``ImportFileError`` (the file is refused, with the reason), ``BoundExceeded`` or
+    ``ChildFailed`` (the reading was stopped); ``OSError`` if no child could be started."""
+    limit = settings.PASSDESK_IMPORT_MAX_BYTES
+    with job.file.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large()
+    preload()
+    return run_bounded(
+        read_import,
+        raw,
+        job.original_name,
+        job.kind,
+        ReadLimits.from_settings(),
+        memory_bytes=settings.PASSDESK_IMPORT_MEMORY_BYTES,
+        cpu_seconds=settings.PASSDESK_IMPORT_CPU_SECONDS,
+        wall_seconds=settings.PASSDESK_IMPORT_WALL_SECONDS,
+    )
+
+
 def run_import(job_id: int) -> ImportJob:
     """Process an import job; safe to call again (a finished job is left as it is)."""
-    job = ImportJob.objects.select_related("enterprise", "user").get(pk=job_id)
-    if job.is_finished:
+    job, go = _begin_attempt(job_id)
+    if not go:
         return job
     with translation.override(job.language):
         try:
-            with job.file.open("rb") as handle:
-                parsed = parse(job.kind, read_rows(handle, job.original_name))
+            parsed = read_job_file(job)
         except ImportFileError as error:
             _fail(job, error)
+            return job
+        except (BoundExceeded, ChildFailed) as error:
+            logger.warning("import job %s stopped: %s (%s)", job.pk, error, error.usage)
+            _fail(job, _bound_reason(error))
             return job
         job.status = ImportJob.Status.RUNNING
         job.total = len(parsed)
@@ -233,11 +329,8 @@ def start_import(*, enterprise, user, kind, uploaded, language):
     name = uploaded.name or "import"
     if not name.lower().endswith((".csv", ".xlsx", ".txt")):
         raise ImportFileError(_("Upload a CSV or XLSX file."))
-    if uploaded.size > MAX_FILE_BYTES:
-        raise ImportFileError(
-            _("The file is larger than %(mb)d MB; split it into several imports.")
-            % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
-        )
+    if uploaded.size > settings.PASSDESK_IMPORT_MAX_BYTES:
+        raise _too_large()
     job = ImportJob.objects.create(
         enterprise=enterprise,
         user=user,
@@ -265,17 +358,57 @@ def queue_import(job_id: int) -> bool:
     return True
 
 
-def sweep_imports(*, older_than_seconds: int = 120) -> int:
-    """Queue again the jobs still waiting a while after upload (the broker was away or lost
-    the message). Running a job twice is safe: it resumes after its last committed chunk."""
-    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
-    waiting = ImportJob.objects.filter(status=ImportJob.Status.PENDING, created_at__lte=cutoff)
-    return sum(1 for pk in list(waiting.values_list("pk", flat=True)[:500]) if queue_import(pk))
+def sweep_imports(*, older_than_seconds: int | None = None) -> int:
+    """Queue again the unfinished jobs nobody is working on (the broker was away or lost the
+    message, a worker died), backing off: a job waits ``older_than_seconds`` (default
+    ``PASSDESK_IMPORT_RETRY_SECONDS``) after upload, doubled for each attempt made; a job
+    that has had all its attempts is failed ("given up after N attempts") instead. A running
+    job counts as abandoned only once its run is older than the task's hard time limit.
+    Returns how many jobs were queued."""
+    base = older_than_seconds if older_than_seconds is not None else _retry_seconds()
+    most = settings.PASSDESK_IMPORT_MAX_ATTEMPTS
+    now = timezone.now()
+    due = Q()
+    for attempts in range(most + 1):
+        wait = datetime.timedelta(seconds=base * 2**attempts)
+        count = Q(attempts=attempts) if attempts < most else Q(attempts__gte=most)
+        due |= count & Q(last__lte=now - wait)
+    abandoned = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + base)
+    jobs = (
+        ImportJob.objects.filter(status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING))
+        .annotate(last=Coalesce("attempted_at", "created_at"))
+        .filter(due)
+        .filter(Q(status=ImportJob.Status.PENDING) | Q(last__lte=abandoned))
+        .order_by("last")
+    )
+    queued = 0
+    for pk, attempts in list(jobs.values_list("pk", "attempts")[:500]):
+        if attempts >= most:
+            _give_up(pk)
+        elif queue_import(pk):
+            ImportJob.objects.filter(pk=pk).update(attempted_at=timezone.now())
+            queued += 1
+    return queued
+
+
+def _retry_seconds():
+    return settings.PASSDESK_IMPORT_RETRY_SECONDS
+
+
+def _give_up(job_id):
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return
+        with translation.override(job.language):
+            _fail(job, _given_up(job))
+    logger.warning("import job %s given up after %s attempts", job_id, job.attempts)
 
 
 __all__ = [
     "ImportFileError",
     "parse",
+    "read_job_file",
     "read_rows",
     "run_import",
     "start_import",

@@ -57,6 +57,10 @@ class ImportJob(models.Model):
         help_text=_("One entry per refused row: its line number in the file and the reason."),
     )
     error = models.TextField(_("error"), blank=True)
+    # Runs started (each counted before it reads the file) and when the job was last handed to
+    # a worker or started: the sweeper backs off on both and gives up after the last attempt.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempted_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -189,13 +189,13 @@ def test_templates_download_and_import_back(client, kind, fmt):
         assert sheet["A1"].value == "姓名 (name)"
 
 
-def test_wrong_type_or_oversized_files_are_refused_at_upload(client, monkeypatch):
+def test_wrong_type_or_oversized_files_are_refused_at_upload(client, settings):
     response = client.post(
         reverse("passes:import-new"),
         {"kind": "vehicles", "file": SimpleUploadedFile("fleet.pdf", b"%PDF-1.4")},
     )
     assert response.status_code == 200 and "CSV or XLSX" in str(response.context["form"].errors)
-    monkeypatch.setattr("passes.enterprises.fleet_import.MAX_FILE_BYTES", 10)
+    settings.PASSDESK_IMPORT_MAX_BYTES = 10
     response = client.post(
         reverse("passes:import-new"),
         {"kind": "vehicles", "file": SimpleUploadedFile("fleet.csv", b"plate\n" * 10)},
