@@ -61,3 +61,12 @@ if __name__ == "__main__":
         runpy.run_path(target, run_name="__main__")
     else:
         runpy.run_module(target, run_name="__main__", alter_sys=True)
+
+
+def share_with_browser(context_or_page):
+    """Give a Playwright browser context (or page) this suite's clock: the pages' ``Date`` starts
+    at the shifted "now" and keeps flowing, so a page compares the server's times with its own
+    as it would on the day. Nothing happens when no shift is configured."""
+    if shift_days():
+        context_or_page.clock.install(time=datetime.datetime.now(datetime.UTC))
+    return context_or_page

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from passes.documents import ensure_thumbnail
 from passes.models import DocumentKind, DocumentView, PassRequest
-from tests import factories
+from tests import clock, factories
 from tests.factories.review import add_document, queued_request
 from tests.fixtures_files import jpeg_bytes
 
@@ -85,6 +85,7 @@ def test_reviewer_claims_previews_and_approves(live_server, reviewer, officer, o
         context = browser.new_context(
             viewport={"width": 1440, "height": 900}, locale="zh-CN", extra_http_headers={}
         )
+        clock.share_with_browser(context)
         context.add_cookies(browser_for(live_server, reviewer, settings))
         page = context.new_page()
         page.set_default_timeout(20000)

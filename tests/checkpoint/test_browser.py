@@ -10,7 +10,7 @@ from passes.models import ScanEvent
 from passes.requests import workflow
 from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
-from tests import factories
+from tests import clock, factories
 from tests.factories.checkpoint import make_pass
 
 pytestmark = [
@@ -66,6 +66,7 @@ def open_page(live_server, inspector, monkeypatch, settings):
                 # own scripts run under the policy (tests/web/test_content_security.py).
                 bypass_csp=True,
             )
+            clock.share_with_browser(context)
             if camera:
                 context.grant_permissions(["camera"], origin=live_server.url)
             context.add_cookies(

@@ -16,7 +16,7 @@ from passes.models import ScanEvent
 from passes.requests import workflow
 from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
-from tests import factories
+from tests import clock, factories
 from tests.checkpoint.test_browser import CHROMIUM_ARGS, shoot
 from tests.factories.checkpoint import make_pass
 
@@ -54,6 +54,7 @@ def phone(live_server, inspector, monkeypatch, settings):
                 # own scripts run under the policy in tests/web/test_content_security.py.
                 bypass_csp=True,
             )
+            clock.share_with_browser(context)
             context.add_cookies(
                 [
                     {
@@ -277,7 +278,7 @@ def test_copies_past_the_office_maximum_age_make_offline_verdicts_amber(phone, l
     on_route = places[0]
     good = make_pass(plate="湘B12345", checkpoints=[on_route])
     page, context = phone()
-    page.clock.install()
+    page.clock.install(time=datetime.datetime.now(datetime.UTC))  # the suite's clock
     at_checkpoint(page, live_server, "株洲西收费站")
     synced_before = page.evaluate("localStorage.getItem('passdesk.passListSyncedAt')")
     context.set_offline(True)

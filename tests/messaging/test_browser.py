@@ -11,7 +11,7 @@ from django.test import Client
 
 from passes.models import Announcement, Notification, ReplyTemplate
 from passes.requests import workflow
-from tests import factories, fixtures_files
+from tests import clock, factories, fixtures_files
 
 pytestmark = [
     pytest.mark.chromium,
@@ -59,6 +59,7 @@ def test_announcement_and_question_round_trip(
 
         def page_for(user):
             context = browser.new_context(locale="zh-CN")
+            clock.share_with_browser(context)
             context.add_cookies(session_cookie(live_server, user, settings))
             page = context.new_page()
             page.set_default_timeout(20000)

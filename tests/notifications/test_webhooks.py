@@ -300,15 +300,18 @@ def _self_signed(tmp_path, name):
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    # OpenSSL checks validity against the machine's clock, which the suite's clock switch
+    # (tests/clock.py) does not move: the certificate is good for years on either side.
     now = datetime.datetime.now(datetime.UTC)
+    lifetime = datetime.timedelta(days=3 * 365)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - lifetime)
+        .not_valid_after(now + lifetime)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

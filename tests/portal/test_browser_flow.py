@@ -15,7 +15,7 @@ from django.utils import timezone
 from passes.models import Enterprise, PassRequest
 from passes.models.imports import ImportJob
 from passes.requests import workflow
-from tests import factories, fixtures_files
+from tests import clock, factories, fixtures_files
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -80,6 +80,7 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     fake_scan = _file(tmp_path, "not-a-scan.pdf", fixtures_files.elf_bytes())
 
     context = browser.new_context(viewport=PHONE, locale="en-US")
+    clock.share_with_browser(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
     url = live_server.url

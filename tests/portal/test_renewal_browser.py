@@ -7,7 +7,7 @@ import os
 import pytest
 
 from passes.models import Pass, PassRequest
-from tests import factories
+from tests import clock, factories
 from tests.admin.test_browser import CHROMIUM_ARGS, browser_for, shoot
 from tests.factories.issuing import issued_passes
 
@@ -32,6 +32,7 @@ def test_enterprise_renews_a_pass_and_the_reviewer_approves_it(
         )
         try:
             context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+            clock.share_with_browser(context)
             context.add_cookies(browser_for(live_server, applicant, settings))
             page = context.new_page()
 
@@ -52,6 +53,7 @@ def test_enterprise_renews_a_pass_and_the_reviewer_approves_it(
             assert renewal.status == PassRequest.Status.SUBMITTED
 
             staff = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+            clock.share_with_browser(staff)
             staff.add_cookies(browser_for(live_server, reviewer, settings))
             admin = staff.new_page()
             admin.goto(f"{live_server.url}/admin/passes/reviewqueue/{renewal.pk}/change/")
@@ -94,6 +96,7 @@ def test_test_time_is_asked_for_before_a_test_report_is_uploaded(
         )
         try:
             context = browser.new_context(locale="zh-CN")
+            clock.share_with_browser(context)
             context.add_cookies(browser_for(live_server, applicant, settings))
             page = context.new_page()
             page.goto(f"{live_server.url}/requests/{draft.pk}/edit/documents/")

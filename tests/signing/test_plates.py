@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from passes.signing import tokens
 from passes.signing.verify import check
 from passes.validators import normalize_plate
+from tests import clock
 
 CASES = json.loads((Path(__file__).with_name("plate_cases.json")).read_text(encoding="utf-8"))
 OFFLINE_JS = (
@@ -68,6 +69,7 @@ def test_the_inspector_pages_offline_check_normalises_the_table_alike(monkeypatc
         )
         try:
             page = browser.new_page()
+            clock.share_with_browser(page)
             page.set_content("<!doctype html><meta charset=utf-8><title>plates</title>")
             page.add_script_tag(content=OFFLINE_JS)
             got = page.evaluate(
