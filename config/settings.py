@@ -315,6 +315,12 @@ PASSDESK_OCR_THREADS = env.int("PASSDESK_OCR_THREADS", default=1)
 # shown as "not machine-read"; a task running longer than the time limit gives up.
 PASSDESK_OCR_STALE_AFTER_SECONDS = env.int("PASSDESK_OCR_STALE_AFTER_SECONDS", default=300)
 PASSDESK_OCR_TIME_LIMIT_SECONDS = env.int("PASSDESK_OCR_TIME_LIMIT_SECONDS", default=60)
+# A reading whose file the store could not give, or whose task never reached a worker, stays
+# pending and is sent again by the sweeper: first after this many seconds, then after waits
+# that double (at most ten minutes), until this long after it was asked for (then "not
+# machine-read", saying why). Never "unreadable": an outage is no verdict on the scan.
+PASSDESK_OCR_RETRY_SECONDS = env.int("PASSDESK_OCR_RETRY_SECONDS", default=60)
+PASSDESK_OCR_GIVE_UP_SECONDS = env.int("PASSDESK_OCR_GIVE_UP_SECONDS", default=6 * 3600)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -389,6 +395,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "notify-expiring-passes": {
+    "sweep-readings": {
+        "task": "passes.sweep_readings",
+        "schedule": 60.0,
+    },
         "task": "passes.notify_expiring_passes",
         "schedule": crontab(minute="*/10"),
     },

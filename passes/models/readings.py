@@ -43,6 +43,9 @@ class DocumentReading(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     requested_at = models.DateTimeField(_("requested at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # While pending: when the sweeper sends the reading again if it is still pending (a task
+    # the broker lost, a file the store could not give, a worker that died).
+    retry_at = models.DateTimeField(_("next try at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("machine reading")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ...models import DocumentReading
 from .checks import FIELD_LABELS, MATCH, MISMATCH, REASONS, describe
-from .services import effective_status
+from .services import WAITING_FOR_STORAGE, effective_status
 
 NOT_READ_REASONS = {
     "not_requested": _("never sent for machine reading"),
@@ -16,6 +16,7 @@ NOT_READ_REASONS = {
     "timeout": _("the reading took too long"),
     "unavailable": _("the OCR engine is not available"),
     "unreadable": _("the scan could not be opened for reading"),
+    "file_unavailable": _("the stored scan could not be fetched (the file store was away)"),
     "no_text": _("no text was found on the scan"),
 }
 
@@ -61,6 +62,8 @@ class ReadingSummary:
     @property
     def label(self):
         if self.status == DocumentReading.Status.PENDING:
+            if self.reason == WAITING_FOR_STORAGE:
+                return _("Machine check: waiting for the file store, will try again…")
             return _("Machine check: being read…")
         if self.status == DocumentReading.Status.NOT_READ:
             return _("Not machine-read: %(reason)s") % {"reason": self.reason_text}

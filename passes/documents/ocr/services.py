@@ -1,7 +1,14 @@
 """Machine reading of a document: scheduled after its upload commits, run by the ``ocr`` worker.
 
-A reading is advisory. Whatever goes wrong (an unreadable scan, a worker that is down, a time
-limit) leaves the document "not machine-read" and review goes on as before.
+A reading is advisory. Whatever goes wrong with the scan (unreadable, no text, a time limit)
+leaves the document "not machine-read" and review goes on as before.
+
+An outage is no verdict on the document: when the stored file cannot be fetched (the object
+store is away) or the task never reached a worker (the broker lost it), the reading stays
+pending and ``sweep_readings`` (beat, every minute) sends it again, waiting longer each time
+(``PASSDESK_OCR_RETRY_SECONDS``, doubling, at most ``RETRY_CAP_SECONDS``), until
+``PASSDESK_OCR_GIVE_UP_SECONDS`` after it was asked for; only then is it "not machine-read",
+saying why (``file_unavailable`` or ``stale``), never "unreadable".
 """
 
 import datetime
@@ -11,6 +18,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ... import audit
@@ -22,6 +30,28 @@ from .extract import extract
 logger = logging.getLogger(__name__)
 
 Status = DocumentReading.Status
+RETRY_CAP_SECONDS = 600
+WAITING_FOR_STORAGE = "storage_unavailable"
+
+
+def _seconds(value) -> datetime.timedelta:
+    return datetime.timedelta(seconds=value)
+
+
+def _queue_grace() -> datetime.timedelta:
+    """How long a sent reading may wait for a worker before the sweeper sends it again."""
+    return _seconds(settings.PASSDESK_OCR_STALE_AFTER_SECONDS)
+
+
+def _retry_delay(requested_at, now) -> datetime.timedelta:
+    """The wait before the next try: as long as the reading has waited already (so the waits
+    double), from ``PASSDESK_OCR_RETRY_SECONDS`` up to ``RETRY_CAP_SECONDS``."""
+    waited = (now - requested_at).total_seconds()
+    return _seconds(min(RETRY_CAP_SECONDS, max(settings.PASSDESK_OCR_RETRY_SECONDS, waited)))
+
+
+def _given_up(requested_at, now) -> bool:
+    return (now - requested_at).total_seconds() > settings.PASSDESK_OCR_GIVE_UP_SECONDS
 
 
 def schedule_reading(document: Document) -> DocumentReading | None:
@@ -31,23 +61,28 @@ def schedule_reading(document: Document) -> DocumentReading | None:
     when OCR is off."""
     if not settings.PASSDESK_OCR_ENABLED:
         return None
+    now = timezone.now()
     reading = DocumentReading.objects.create(
-        document=document, status=Status.PENDING, requested_at=timezone.now()
+        document=document, status=Status.PENDING, requested_at=now, retry_at=now + _queue_grace()
     )
     transaction.on_commit(functools.partial(_send, document.pk))
     return reading
 
 
-def _send(document_id: int) -> None:
+def _send(document_id: int) -> bool:
+    """Queue the reading; False (and the reading due for the next sweep) if the broker is
+    away."""
     from .tasks import read_document
 
     try:
         read_document.apply_async((document_id,), retry=False)
-    except Exception:  # broker unreachable: the upload stands, the document is not read
+    except Exception:  # broker unreachable: the upload stands, the sweeper sends it later
         logger.warning("could not queue machine reading of document %s", document_id)
         DocumentReading.objects.filter(document_id=document_id, status=Status.PENDING).update(
-            status=Status.NOT_READ, reason="queue_unavailable"
+            reason="queue_unavailable", retry_at=timezone.now()
         )
+        return False
+    return True
 
 
 def reread(document: Document, *, by) -> DocumentReading:
@@ -55,7 +90,12 @@ def reread(document: Document, *, by) -> DocumentReading:
     with transaction.atomic():
         reading, _created = DocumentReading.objects.update_or_create(
             document=document,
-            defaults={"status": Status.PENDING, "reason": "", "requested_at": timezone.now()},
+            defaults={
+                "status": Status.PENDING,
+                "reason": "",
+                "requested_at": timezone.now(),
+                "retry_at": timezone.now() + _queue_grace(),
+            },
         )
         audit.record(
             "document.reread",
@@ -81,6 +121,7 @@ def _load(document_id):
 def _finish(document, **values) -> DocumentReading:
     """Store the outcome and put what was read in the audit trail."""
     values.setdefault("read_at", timezone.now())
+    values.setdefault("retry_at", None)
     with transaction.atomic():
         reading, _created = DocumentReading.objects.update_or_create(
             document=document,
@@ -103,17 +144,30 @@ def _finish(document, **values) -> DocumentReading:
     return reading
 
 
-def read_document(document_id: int, *, attempts: int = 1) -> DocumentReading | None:
-    """Read the document, extract its kind's fields, check them; store all of it."""
+def read_document(document_id: int) -> DocumentReading | None:
+    """Read the document, extract its kind's fields, check them; store all of it. A reading
+    that is no longer pending (a duplicate message, a second sweep) is left as it is:
+    ``reread`` asks for a new one."""
     document = _load(document_id)
     if document is None:  # removed since the upload: nothing to do
         return None
     existing = DocumentReading.objects.filter(document=document).first()
-    requested_at = existing.requested_at if existing else timezone.now()
+    if existing is not None and existing.status != Status.PENDING:
+        return existing
+    now = timezone.now()
+    requested_at = existing.requested_at if existing else now
     common = {"requested_at": requested_at, "attempts": (existing.attempts if existing else 0) + 1}
+    if existing is not None:  # taken up: a worker killed from here on is retried after a while
+        run_limit = _seconds(settings.PASSDESK_OCR_TIME_LIMIT_SECONDS + 30)
+        DocumentReading.objects.filter(pk=existing.pk, status=Status.PENDING).update(
+            attempts=common["attempts"], retry_at=now + max(_queue_grace(), run_limit)
+        )
     try:
         with document.file.open("rb") as handle:
             data = handle.read()
+    except Exception as error:  # the store, not the scan: no verdict on the document
+        return _fetch_failed(document, error, **common)
+    try:
         result = engine.read_file(data, document.content_type)
     except engine.EngineUnavailable:
         logger.error("OCR engine unavailable; document %s not machine-read", document_id)
@@ -150,6 +204,73 @@ def read_document(document_id: int, *, attempts: int = 1) -> DocumentReading | N
     )
 
 
+def _fetch_failed(document, error, *, requested_at, attempts) -> DocumentReading:
+    """The stored file could not be fetched: the reading waits and is tried again later (the
+    sweeper), until it has waited ``PASSDESK_OCR_GIVE_UP_SECONDS``."""
+    now = timezone.now()
+    logger.warning(
+        "document %s: the stored file could not be fetched for reading (%r); will retry",
+        document.pk,
+        error,
+    )
+    if _given_up(requested_at, now):
+        return _finish(
+            document,
+            status=Status.NOT_READ,
+            reason="file_unavailable",
+            requested_at=requested_at,
+            attempts=attempts,
+        )
+    reading, _created = DocumentReading.objects.update_or_create(
+        document=document,
+        defaults={
+            "status": Status.PENDING,
+            "reason": WAITING_FOR_STORAGE,
+            "requested_at": requested_at,
+            "attempts": attempts,
+            "retry_at": now + _retry_delay(requested_at, now),
+        },
+    )
+    return reading
+
+
+def sweep_readings(*, now=None, limit: int = 200) -> dict:
+    """Send again the pending readings that are due: a task the broker lost, a file the store
+    could not give, a worker that died while reading. Each is claimed with a conditional
+    UPDATE (two sweeps never send one twice) and its next try pushed back first; one that has
+    waited past ``PASSDESK_OCR_GIVE_UP_SECONDS`` is given up, saying why."""
+    now = now or timezone.now()
+    due = list(
+        DocumentReading.objects.filter(status=Status.PENDING)
+        .filter(
+            Q(retry_at__lte=now) | Q(retry_at__isnull=True, requested_at__lte=now - _queue_grace())
+        )
+        .order_by("requested_at")
+        .values_list("pk", "document_id", "requested_at", "retry_at", "reason", "attempts")[:limit]
+    )
+    sent = given_up = 0
+    for pk, document_id, requested_at, retry_at, reason, attempts in due:
+        if _given_up(requested_at, now):
+            document = _load(document_id)
+            if document is not None:
+                why = "file_unavailable" if reason == WAITING_FOR_STORAGE else "stale"
+                _finish(
+                    document,
+                    status=Status.NOT_READ,
+                    reason=why,
+                    requested_at=requested_at,
+                    attempts=attempts,
+                )
+                given_up += 1
+            continue
+        claimed = DocumentReading.objects.filter(
+            pk=pk, status=Status.PENDING, retry_at=retry_at
+        ).update(retry_at=now + _retry_delay(requested_at, now))
+        if claimed and _send(document_id):
+            sent += 1
+    return {"due": len(due), "sent": sent, "given_up": given_up}
+
+
 def mark_timed_out(document_id: int) -> None:
     document = _load(document_id)
     if document is not None:
@@ -158,9 +279,12 @@ def mark_timed_out(document_id: int) -> None:
 
 def effective_status(reading: DocumentReading | None, now=None) -> tuple[str, str]:
     """(status, reason) as a person should see it: a reading still pending long after it was
-    asked for is "not machine-read" (the OCR worker is down or the queue is jammed)."""
+    asked for is "not machine-read" (the OCR worker is down or the queue is jammed), unless it
+    is waiting for the file store (it is tried again, and says so)."""
     if reading is None:
         return Status.NOT_READ, "not_requested"
+    if reading.status == Status.PENDING and reading.reason == WAITING_FOR_STORAGE:
+        return Status.PENDING, WAITING_FOR_STORAGE
     if reading.status == Status.PENDING:
         now = now or timezone.now()
         stale = datetime.timedelta(seconds=settings.PASSDESK_OCR_STALE_AFTER_SECONDS)

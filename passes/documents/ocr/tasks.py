@@ -21,3 +21,12 @@ def read_document(document_id: int) -> str | None:
         services.mark_timed_out(document_id)
         return "timeout"
     return reading.status if reading else None
+
+
+@shared_task(name="passes.sweep_readings", acks_late=True, ignore_result=True)
+def sweep_readings() -> dict:
+    """Send again the readings left pending by an outage (broker, object store, a dead worker);
+    runs on the default queue, so a long OCR queue does not hold it up."""
+    from . import services
+
+    return services.sweep_readings()

@@ -257,7 +257,7 @@ def test_an_engine_failure_leaves_the_document_not_machine_read(
     assert (reading.status, reading.reason) == ("not_read", "unavailable")
 
 
-def test_a_broker_that_is_down_leaves_the_document_not_machine_read(
+def test_a_broker_that_is_down_leaves_the_reading_to_the_sweeper(
     ocr_on, draft, applicant, enterprise, django_capture_on_commit_callbacks, monkeypatch
 ):
     from passes.documents.ocr import tasks as ocr_tasks
@@ -265,16 +265,24 @@ def test_a_broker_that_is_down_leaves_the_document_not_machine_read(
     def down(*args, **kwargs):
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(ocr_tasks.read_document, "apply_async", down)
-    reading = _upload(
-        django_capture_on_commit_callbacks,
-        applicant,
-        enterprise,
-        DocumentKind.COMMITMENT_LETTER,
-        {"enterprise_name": enterprise.name},
-        request=draft,
-    )
-    assert (reading.status, reading.reason) == ("not_read", "queue_unavailable")
+    with monkeypatch.context() as broker:
+        broker.setattr(ocr_tasks.read_document, "apply_async", down)
+        reading = _upload(
+            django_capture_on_commit_callbacks,
+            applicant,
+            enterprise,
+            DocumentKind.COMMITMENT_LETTER,
+            {"enterprise_name": enterprise.name},
+            request=draft,
+        )
+        assert (reading.status, reading.reason) == ("pending", "queue_unavailable")
+        assert reading.retry_at <= timezone.now()  # due at the next sweep
+        assert services.sweep_readings() == {"due": 1, "sent": 0, "given_up": 0}
+    # The broker is back: the next sweep sends it, and it is read.
+    assert services.sweep_readings(now=timezone.now() + datetime.timedelta(minutes=2))["sent"] == 1
+    reading.refresh_from_db()
+    assert (reading.status, reading.outcome) == ("read", "all_match")
+    assert reading.retry_at is None
 
 
 def test_a_reading_that_never_finishes_shows_as_not_machine_read(
