@@ -167,6 +167,13 @@ def test_an_officer_sets_the_owner_before_the_rightful_peer_ever_pulled(
     p1 = register(xiangtan, "Xiangtan")
     p2 = register(changsha, "Changsha")
     client.force_login(officer)
+    refused = client.post(
+        "/admin/passes/peerclaim/add/",
+        {"peer": p2.pk, "kind": "key", "value": "430100"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "A key id is 8 lower-case hex digits" in refused.content.decode()
+    assert not PeerClaim.objects.exists()
     response = client.post(
         "/admin/passes/peerclaim/add/", {"peer": p2.pk, "kind": "region", "value": "430100"}
     )
@@ -187,6 +194,8 @@ def test_an_officer_sets_the_owner_before_the_rightful_peer_ever_pulled(
     )
     assert not pull.pull_peer(p1.pk)  # first to pull, but the code is Changsha's
     assert pull.pull_peer(p2.pk)
+    listing = client.get("/admin/passes/peerclaim/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert changsha.kid in listing and "430100" in listing
     assert verdict(token_key, checkpoint, changsha.token())["verdict"]["code"] == "valid"
 
 
