@@ -4,6 +4,7 @@ CSV (UTF-8 or GBK, as Excel saves it in China) and XLSX; the header row names th
 Chinese or English (``车牌号`` or ``plate``; our template's ``车牌号 (plate)`` too).
 """
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -146,12 +147,18 @@ def preload():
     import openpyxl  # noqa: F401
 
 
-def _decode_csv(raw: bytes) -> str:
+def _csv_encoding(raw: bytes) -> str:
+    """UTF-8 (with or without a BOM) or GBK, checked chunk by chunk: the whole file is never
+    held as text."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return raw.decode(encoding)
+            for start in range(0, len(raw), 65536):
+                decoder.decode(raw[start : start + 65536])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding
     raise ImportFileError(_("The CSV file is neither UTF-8 nor GBK encoded."))
 
 
@@ -344,12 +351,14 @@ def _csv_lines(stream, limits):
 def _csv_rows(raw, limits):
     if b"\x00" in raw[:1024]:
         raise ImportFileError(_("Upload a CSV or XLSX file."))
-    text = _decode_csv(raw)
+    encoding = _csv_encoding(raw)
+    sample = raw[:8192].decode(encoding, errors="ignore")[:2048]
     try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(_csv_lines(io.StringIO(text), limits), dialect)
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+    reader = csv.reader(_csv_lines(stream, limits), dialect)
     try:
         for line, values in enumerate(reader, start=1):
             if line > limits.max_lines:
