@@ -189,8 +189,10 @@ def test_typed_revoked_pass_is_revoked(inspector, checkpoint, officer):
 
 
 @pytest.fixture
-def november_pass(db):
-    """Valid 2026-11-01 08:00 to 2026-11-10 00:00, Beijing time."""
+def november_pass(db, time_machine):
+    """Valid 2026-11-01 08:00 to 2026-11-10 00:00, Beijing time; the clock is set inside that
+    window, so that scans and uploads are judged as on the day whatever today is."""
+    time_machine.move_to(datetime.datetime(2026, 11, 5, 12, 0, tzinfo=SHANGHAI))
     return make_pass(
         plate="湘B12345",
         valid_from=datetime.datetime(2026, 11, 1, 8, 0, tzinfo=SHANGHAI),
@@ -236,9 +238,10 @@ def test_naive_device_time_is_read_as_beijing_time(inspector, checkpoint, novemb
 
 
 def test_offline_scan_uploaded_late_keeps_its_time_and_is_judged_then(
-    inspector, checkpoint, november_pass
+    inspector, checkpoint, november_pass, time_machine
 ):
     scanned_at = datetime.datetime(2026, 11, 9, 22, 0, tzinfo=SHANGHAI)
+    time_machine.move_to(datetime.datetime(2026, 11, 12, 9, 0, tzinfo=SHANGHAI))  # uploaded then
     recorded, _ = scan(
         inspector, checkpoint, code=signing_keys.sign_pass(november_pass), scanned_at=scanned_at
     )

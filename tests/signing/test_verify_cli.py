@@ -55,7 +55,8 @@ def verify(*args):
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI))  # the day before
     request = factories.submittable_request(
         valid_from=datetime.datetime(2026, 11, 28, 0, 0, tzinfo=SHANGHAI),
         valid_until=datetime.datetime(2026, 12, 5, 0, 0, tzinfo=SHANGHAI),
