@@ -339,9 +339,10 @@ PASSDESK_NOTIFY_MAX_ATTEMPTS = env.int("PASSDESK_NOTIFY_MAX_ATTEMPTS", default=8
 PASSDESK_NOTIFY_RETRY_BASE = env.float("PASSDESK_NOTIFY_RETRY_BASE", default=30)
 PASSDESK_NOTIFY_RETRY_CAP = env.float("PASSDESK_NOTIFY_RETRY_CAP", default=3600)
 # The sweeper re-dispatches due rows not picked up this many seconds after dispatch, and
-# retries rows stuck in "sending" (a worker died) after the second value.
+# retries rows stuck in "sending" (a worker died) after the second value, which must stay
+# above CELERY_TASK_TIME_LIMIT: by then a live send has been killed by its time limit.
 PASSDESK_NOTIFY_SWEEP_AFTER = env.int("PASSDESK_NOTIFY_SWEEP_AFTER", default=120)
-PASSDESK_NOTIFY_SENDING_TIMEOUT = env.int("PASSDESK_NOTIFY_SENDING_TIMEOUT", default=900)
+PASSDESK_NOTIFY_SENDING_TIMEOUT = env.int("PASSDESK_NOTIFY_SENDING_TIMEOUT", default=300)
 PASSDESK_SMS_BACKEND = env.str(
     "PASSDESK_SMS_BACKEND", default="passes.notifications.channels.sms.LoggingSmsBackend"
 )

@@ -191,7 +191,7 @@ def sweep(*, now=None, grace=None, sending_timeout=None, limit=5000) -> dict:
     sending_timeout = (
         sending_timeout
         if sending_timeout is not None
-        else _setting("PASSDESK_NOTIFY_SENDING_TIMEOUT", 900)
+        else _setting("PASSDESK_NOTIFY_SENDING_TIMEOUT", 300)
     )
     stuck = 0
     for notification in Notification.objects.filter(
