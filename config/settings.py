@@ -395,11 +395,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "passes.sweep_thumbnails",
         "schedule": 300.0,
     },
-    "notify-expiring-passes": {
     "sweep-readings": {
         "task": "passes.sweep_readings",
         "schedule": 60.0,
     },
+    "notify-expiring-passes": {
         "task": "passes.notify_expiring_passes",
         "schedule": crontab(minute="*/10"),
     },
