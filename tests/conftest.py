@@ -117,6 +117,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _cheap_offline_tags(settings):
+    """The offline list's tags cost about 0.1 CPU-s each by design (600,000 PBKDF2 rounds);
+    every approval makes them. Tests hash with a thousand rounds; the cost's own tests and
+    benchmark use the real figure."""
+    settings.PASSDESK_OFFLINE_LIST_ITERATIONS = 1000
+
+
+@pytest.fixture(autouse=True)
 def _axes_off(settings):
     """django-axes needs ``request`` in ``authenticate`` (the test client's ``login`` has none)
     and would lock out tests that sign in often. Tests of the lockout set it back to True."""

@@ -97,10 +97,10 @@ def _stand_in_tags(passes) -> None:
     """Random tags under the current salt and cost, as if each pass had been hashed once."""
     import os
 
-    from passes.checkpoint import offline_list
+    from passes.issuing import offline_tags
     from passes.models import OfflineTag
 
-    params = offline_list._params(offline_list.salt(), offline_list.iterations())
+    params = offline_tags.params(offline_tags.salt(), offline_tags.iterations())
     OfflineTag.objects.bulk_create(
         [OfflineTag(pass_obj_id=issued.pk, params=params, tag=os.urandom(8)) for issued in passes],
         batch_size=5000,

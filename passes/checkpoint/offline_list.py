@@ -7,8 +7,6 @@ office's current key. An inspector's list holds the passes of the inspector's of
 
 import base64
 import datetime
-import hashlib
-import hmac
 import json
 from collections import defaultdict
 
@@ -16,14 +14,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from .. import roles
-from ..models import OfflineTag, Pass, PassRequest
+from ..issuing import offline_tags
+from ..models import Pass, PassRequest
 from ..signing import keys as signing_keys
 from ..signing.passlist import (
     ANY_CHECKPOINT,
     FLAG_YELLOW,
     FORMAT,
     KDF_NAME,
-    entry_tag,
     pack_entry,
 )
 from .feed import format_time
@@ -34,24 +32,6 @@ def max_age() -> datetime.timedelta:
     """How old a copied list may be before offline verdicts stop being trusted (the office's
     setting ``PASSDESK_OFFLINE_MAX_AGE_HOURS``)."""
     return datetime.timedelta(hours=settings.PASSDESK_OFFLINE_MAX_AGE_HOURS)
-
-
-def iterations() -> int:
-    """PBKDF2 iterations per tag: the phone's cost per look-up and a guesser's per guess."""
-    return settings.PASSDESK_OFFLINE_LIST_ITERATIONS
-
-
-def salt() -> bytes:
-    """The deployment's salt, derived from SECRET_KEY: public in every list, different in every
-    deployment (no table of tags computed once serves two deployments). It is not changed per
-    list, so a pass is hashed once, not at every copy; see docs/security.md for why a new salt
-    per list would cost the server as much as a guesser and protect no pass more."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, b"passdesk.offline-list.salt", hashlib.sha256).digest()[:16]
-
-
-def _params(salt_bytes: bytes, rounds: int) -> bytes:
-    return hashlib.sha256(salt_bytes + rounds.to_bytes(8, "big")).digest()[:4]
 
 
 def _routes_by_request(request_ids) -> dict[int, tuple[str, ...]]:
@@ -72,32 +52,6 @@ def _seconds(moment: datetime.datetime) -> int:
 # Passes that ended this recently stay on the list, so a typed number is "expired" offline as it
 # is online (rather than "unknown"); revoked passes are left to the revocation list.
 RECENTLY_ENDED = datetime.timedelta(days=7)
-
-
-def _tags(rows, salt_bytes: bytes, rounds: int) -> dict[int, bytes]:
-    """Each listed pass's tag: the kept one when it was made with this salt and cost, else made
-    now (once per pass: a slow hash) and kept."""
-    params = _params(salt_bytes, rounds)
-    kept = {
-        pass_id: bytes(tag)
-        for pass_id, tag in OfflineTag.objects.filter(
-            pass_obj_id__in=[row[0] for row in rows], params=params
-        ).values_list("pass_obj_id", "tag")
-    }
-    made = []
-    for pass_id, number, plate, *_rest in rows:
-        if pass_id not in kept:
-            kept[pass_id] = entry_tag(number, plate, salt=salt_bytes, iterations=rounds)
-            made.append(OfflineTag(pass_obj_id=pass_id, params=params, tag=kept[pass_id]))
-    if made:
-        OfflineTag.objects.bulk_create(
-            made,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["pass_obj"],
-            update_fields=["params", "tag"],
-        )
-    return kept
 
 
 def build_payload(now: datetime.datetime | None = None, user=None) -> dict:
@@ -122,8 +76,8 @@ def build_payload(now: datetime.datetime | None = None, user=None) -> dict:
             "request__pass_type__route_bound",
         )
     )
-    salt_bytes, rounds = salt(), iterations()
-    tags = _tags(rows, salt_bytes, rounds)
+    salt_bytes, rounds = offline_tags.salt(), offline_tags.iterations()
+    tags = offline_tags.tags_for(rows, salt_bytes, rounds)
     bound_requests = {row[6] for row in rows if row[7]}
     routes_of = _routes_by_request(bound_requests) if bound_requests else {}
     route_index: dict[tuple[str, ...], int] = {}

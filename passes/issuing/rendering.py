@@ -349,12 +349,17 @@ def download_name(record: PassPdf) -> str:
 
 
 def queue_rendering(pass_request) -> None:
-    """Render the request's combined PDF in a worker once the current transaction commits."""
-    from .tasks import render_request_passes
+    """Once the current transaction commits, render the request's combined PDF in a worker, and
+    make its passes' offline-list tags (slow by design) there too."""
+    from .tasks import make_offline_tags, render_request_passes
 
     request_id = getattr(pass_request, "pk", pass_request)
     # robust: with the broker down the approval has committed all the same; the PDF is
-    # rendered on demand (download, e-mail) instead of raising at the caller after the commit.
+    # rendered on demand (download, e-mail) and the tags at the next list copy instead of
+    # raising at the caller after the commit.
     transaction.on_commit(
         lambda: render_request_passes.apply_async((request_id,), retry=False), robust=True
+    )
+    transaction.on_commit(
+        lambda: make_offline_tags.apply_async((request_id,), retry=False), robust=True
     )

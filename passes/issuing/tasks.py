@@ -1,4 +1,5 @@
-"""Rendering pass PDFs after approval (and again when they go stale)."""
+"""Work that follows issuing: the pass PDFs (and again when they go stale) and the passes'
+offline-list tags."""
 
 from celery import shared_task
 
@@ -11,3 +12,12 @@ def render_request_passes(request_id: int) -> int | None:
 
     record = rendering.render_request_passes(request_id)
     return record.pk if record else None
+
+
+@shared_task(name="passes.make_offline_tags", acks_late=True)
+def make_offline_tags(request_id: int) -> int:
+    """Make the slow offline-list tags of a request's passes (about 0.1 CPU-s each) here rather
+    than in the inspector's first list copy after the approval. Safe to run twice."""
+    from . import offline_tags
+
+    return offline_tags.make_for_request(request_id)
