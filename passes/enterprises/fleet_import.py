@@ -250,7 +250,7 @@ def _bound_reason(error):
             "Reading the file took longer than the %(seconds)d seconds an import may take. It "
             "may be damaged or not a plain spreadsheet: save it again as XLSX or CSV, or split "
             "it into smaller files."
-        ) % {"seconds": settings.PASSDESK_IMPORT_CPU_SECONDS}
+        ) % {"seconds": int(error.limit)}
     return _(
         "The file could not be read: the reader stopped unexpectedly. Save it again as XLSX or "
         "CSV and try again."

@@ -276,7 +276,7 @@ def _check_archive(raw, limits):
         ) from None
     if len(members) > limits.max_members:
         raise ImportFileError(
-            _("The spreadsheet has %(count)d parts; a workbook of ours has at most %(max)d.")
+            _("The spreadsheet has %(count)d parts; an import may have at most %(max)d.")
             % {"count": len(members), "max": limits.max_members}
         )
     unpacked = sum(info.file_size for info in members)
