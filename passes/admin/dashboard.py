@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from .. import durations
 from ..checkpoint.route_figures import off_route_by_checkpoint
 from ..models import PassRequest
 from ..reporting import charts, dashboard
@@ -12,16 +13,6 @@ from ..reporting import charts, dashboard
 
 def can_see_dashboard(user):
     return user.is_active and user.is_staff and user.has_perm("passes.view_dashboard")
-
-
-def _duration(delta):
-    if delta is None:
-        return "—"
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours >= 48:
-        return _("%(days)d days %(hours)d h") % {"days": hours // 24, "hours": hours % 24}
-    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
 
 
 def dashboard_view(request):
@@ -35,8 +26,8 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": _("Office dashboard"),
         "figures": figures,
-        "oldest_age": _duration(oldest_age),
-        "median_decision": _duration(figures.median_decision),
+        "oldest_age": durations.elapsed(oldest_age),
+        "median_decision": durations.elapsed(figures.median_decision),
         "status_chart": charts.bar_list(
             [(label, count) for _value, label, count in figures.by_status],
             title=_("Requests by status"),

@@ -1,8 +1,9 @@
 """The review queue: submitted and in-review requests, oldest first.
 
-The changelist annotates the vehicle count with a subquery and computes the warnings of the
-whole page in bulk (``passes.requests.review.warnings_for``), so a page costs the same few queries
-whatever its size. The change view is the review page (``review_page.py``).
+The changelist annotates the vehicle count (``PassRequest.objects.with_vehicle_count``) and
+computes the warnings of the whole page in bulk (``passes.requests.review.warnings_for``), so a
+page costs the same few queries whatever its size. The change view is the review page
+(``review_page.py``).
 """
 
 import datetime
@@ -10,8 +11,7 @@ import datetime
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .. import roles
+from .. import durations, roles
 from ..documents.ocr.request_checks import annotate_machine_check
 from ..messaging.messages import unanswered
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
@@ -33,30 +33,6 @@ Status = PassRequest.Status
 
 def target_hours() -> float:
     return float(getattr(settings, "PASSDESK_REVIEW_TARGET_HOURS", 4))
-
-
-def vehicles_subquery():
-    return Coalesce(
-        Subquery(
-            RequestItem.objects.filter(request=OuterRef("pk"))
-            .order_by()
-            .values("request")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        0,
-    )
-
-
-def format_waiting(delta: datetime.timedelta) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return _("%(minutes)d min") % {"minutes": minutes}
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(days)d days %(hours)d h") % {"days": hours // 24, "hours": hours % 24}
 
 
 class QueueStatusFilter(admin.SimpleListFilter):
@@ -232,7 +208,8 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
             .filter(roles.office_filter(request.user, "pass_type__office"))
-            .annotate(vehicles=vehicles_subquery(), has_unanswered=unanswered())
+            .with_vehicle_count()
+            .annotate(has_unanswered=unanswered())
         )
 
     def get_changelist(self, request, **kwargs):
@@ -285,9 +262,9 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             )
         return format_html("{} {}", ent.name, format_html_join("", "{}", ((m,) for m in marks)))
 
-    @admin.display(description=gettext_lazy("vehicles"), ordering="vehicles")
+    @admin.display(description=gettext_lazy("vehicles"), ordering="vehicle_total")
     def vehicles_col(self, obj):
-        return obj.vehicles
+        return obj.vehicle_count()
 
     @admin.display(description=gettext_lazy("waiting"), ordering="submitted_at")
     def waiting_col(self, obj):
@@ -300,7 +277,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             " pd-late" if late else "",
             _("submitted %(time)s")
             % {"time": timezone.localtime(obj.submitted_at).strftime("%Y-%m-%d %H:%M")},
-            format_waiting(waited),
+            durations.elapsed(waited),
         )
 
     @admin.display(description=gettext_lazy("reviewer"), ordering="assigned_reviewer__username")

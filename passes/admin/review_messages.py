@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import roles
 from ..documents.errors import UploadRejected
 from ..errors import WorkflowError
-from ..messaging import files
+from ..messaging import files, text
 from ..messaging.messages import messages_of, post_message
 from ..models import PassRequest, ReplyTemplate
 
@@ -24,17 +24,6 @@ def context_for(pass_request) -> dict:
     }
 
 
-def compose_reply(template_ids, free_text) -> str:
-    """The chosen templates' texts, then the reviewer's own words, one paragraph each."""
-    ids = [int(pk) for pk in template_ids if str(pk).isdigit()]
-    texts = list(
-        ReplyTemplate.objects.filter(pk__in=ids, is_active=True).values_list("body", flat=True)
-    )
-    if (free_text or "").strip():
-        texts.append(free_text.strip())
-    return "\n\n".join(texts)
-
-
 def reply_view(modeladmin):
     @require_POST
     def view(request, pk):
@@ -43,7 +32,14 @@ def reply_view(modeladmin):
         pass_request = get_object_or_404(
             PassRequest.objects.exclude(status=PassRequest.Status.DRAFT), pk=pk
         )
-        body = compose_reply(request.POST.getlist("reply_templates"), request.POST.get("body"))
+        # The chosen templates, then the reviewer's own words, one paragraph each.
+        body = text.with_templates(
+            ReplyTemplate,
+            "body",
+            request.POST.getlist("reply_templates"),
+            request.POST.get("body"),
+            separator="\n\n",
+        )
         try:
             post_message(
                 pass_request, by=request.user, body=body, uploaded_file=request.FILES.get("file")

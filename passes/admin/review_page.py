@@ -30,7 +30,7 @@ from ..models import (
     RequestItem,
     ReturnReasonTemplate,
 )
-from ..requests import renewal, review, workflow
+from ..requests import guards, renewal, review, workflow
 from . import review_messages
 from .documents_view import document_file, document_page, document_viewer  # noqa: F401
 from .readings import can_reread
@@ -83,17 +83,11 @@ def load_request(pk):
     )
 
 
-def documents_for(pass_request, items, user):
-    """The request's documents and the standing ones of its vehicles, drivers and enterprise."""
-    vehicle_ids = [item.vehicle_id for item in items]
-    driver_ids = {driver.pk for item in items for driver in item.drivers.all()}
-    standing = Q(request__isnull=True, enterprise_id=pass_request.enterprise_id) & (
-        Q(vehicle_id__in=vehicle_ids)
-        | Q(driver_id__in=driver_ids)
-        | Q(vehicle__isnull=True, driver__isnull=True)
-    )
+def documents_for(pass_request, user):
+    """The documents the request relies on (``Document.objects.relied_on_by``): its own and the
+    standing ones of its vehicles, drivers and enterprise."""
     return list(
-        Document.objects.filter(Q(request=pass_request) | standing)
+        Document.objects.relied_on_by(pass_request)
         .select_related("review__reviewer", "item__vehicle", "vehicle", "driver", "reading")
         .annotate(
             seen_by_me=Exists(DocumentView.objects.filter(document=OuterRef("pk"), user=user))
@@ -125,7 +119,7 @@ def review_view(modeladmin, request, object_id):
     if not roles.works_for(request.user, obj.pass_type.office_id):
         raise Http404  # another office's request: as if it did not exist
     items = list(obj.items.all())
-    documents = documents_for(obj, items, request.user)
+    documents = documents_for(obj, request.user)
     for doc in documents:
         doc.thumb_url = thumbnail_url(doc)
         doc.verdict = getattr(doc, "review", None) if doc.request_id else None
@@ -181,7 +175,7 @@ def review_view(modeladmin, request, object_id):
         "in_queue": in_queue,
         "holds": holds,
         "can_claim": in_queue and not holds and (obj.assigned_reviewer_id is None),
-        "can_decide": obj.status == Status.IN_REVIEW and (holds or can_assign),
+        "can_decide": guards.may_decide(user, obj),
         "can_assign": can_assign and in_queue,
         "valid_from_input": _local_input(obj.valid_from),
         "valid_until_input": _local_input(obj.valid_until),
@@ -288,15 +282,6 @@ def assign_view(modeladmin):
 def _approve(request, obj):
     valid_from = _parse_input(request.POST.get("valid_from"))
     valid_until = _parse_input(request.POST.get("valid_until"))
-    if review.flagged_reasons(obj) and request.POST.get("despite_flags") != "1":
-        messages.error(
-            request,
-            _(
-                "Documents are flagged: confirm that you approve despite them, or return the "
-                "request for changes."
-            ),
-        )
-        return False
     if not (valid_from and valid_until):
         messages.error(request, _("Give the validity window as date and time."))
         return False
@@ -310,7 +295,12 @@ def _approve(request, obj):
     _result, ok = _run(
         request,
         lambda: workflow.approve(
-            obj, by=request.user, valid_from=valid_from, valid_until=valid_until
+            obj,
+            by=request.user,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            # The reviewer's own tick; the workflow refuses flagged documents without it.
+            acknowledge_flags=request.POST.get("despite_flags") == "1",
         ),
         success,
     )
@@ -318,7 +308,7 @@ def _approve(request, obj):
 
 
 def _return(request, obj):
-    flagged = review.flagged_reasons(obj)
+    flagged = guards.flagged_reasons(obj)
     reason = review.compose_return_reason(
         request.POST.getlist("templates"), request.POST.get("reason", "")
     )

@@ -105,6 +105,15 @@ class QueueFilterIn(serializers.Serializer):
 class ApproveIn(serializers.Serializer):
     valid_from = serializers.DateTimeField(required=False)
     valid_until = serializers.DateTimeField(required=False)
+    acknowledge_flags = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Approve although a reviewer flagged documents of the request: your own "
+            "acknowledgement. Without it, a request with flagged documents is refused with "
+            "409 flags_not_acknowledged."
+        ),
+    )
 
 
 class ReasonIn(serializers.Serializer):

@@ -307,9 +307,8 @@ class RequestListOut(ModelOut):
 
     @extend_schema_field(serializers.IntegerField())
     def get_vehicle_count(self, pass_request):
-        """Lists count in SQL (``item_count``); a detail has its items in hand."""
-        counted = getattr(pass_request, "item_count", None)
-        return counted if counted is not None else len(pass_request.items.all())
+        """Lists count in SQL (``with_vehicle_count``); a detail has its items in hand."""
+        return pass_request.vehicle_count()
 
 
 class RequestDetailOut(RequestListOut):

@@ -93,7 +93,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     def get_queryset(self):
         queryset = filing.requests_of(self.enterprise).order_by("-created_at", "-pk")
         if self.action == "list":
-            return filing.with_item_count(queryset.select_related("pass_type"))
+            return queryset.select_related("pass_type").with_vehicle_count()
         return queryset
 
     def get_throttles(self):

@@ -1,6 +1,5 @@
 """``/api/v1/review/``: the review queue and decisions, for staff with the reviewer permission."""
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 
 from .. import documents, roles
 from ..models import Document, PassRequest
-from ..requests import detail, filing, renewal, workflow
+from ..requests import detail, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
 from .access import IsReviewer, scoped_transition
 from .views_fleet import ERRORS, ID_PATTERN
@@ -60,10 +59,11 @@ class ReviewViewSet(viewsets.GenericViewSet):
         serializer = inputs.QueueFilterIn(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         wanted = serializer.validated_data
-        queryset = filing.with_item_count(
+        queryset = (
             PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
             .select_related("pass_type", "enterprise", "assigned_reviewer")
             .order_by("submitted_at", "pk")
+            .with_vehicle_count()
         )
         if "status" in wanted:
             queryset = queryset.filter(status=wanted["status"])
@@ -100,6 +100,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
             workflow.approve,
             valid_from=data.get("valid_from"),
             valid_until=data.get("valid_until"),
+            acknowledge_flags=data["acknowledge_flags"],
         )
         return self._show(issued[0].request)  # one pass per vehicle: never none
 
@@ -187,15 +188,9 @@ def _document_reasons(pass_request, reasons: dict) -> dict:
     ids = {key: int(key) for key in reasons if str(key).isdigit() and len(str(key)) <= 18}
     if len(ids) != len(reasons):
         raise ValidationError({"documents": [_("Keys must be document ids.")]})
-    vehicles = pass_request.items.values("vehicle_id")
-    drivers = pass_request.items.values("drivers")
     known = set(
-        Document.objects.filter(pk__in=ids.values())
-        .filter(
-            Q(request=pass_request)
-            | Q(request__isnull=True, enterprise=pass_request.enterprise_id)
-            & (Q(vehicle__in=vehicles) | Q(driver__in=drivers) | Q(vehicle=None, driver=None))
-        )
+        Document.objects.relied_on_by(pass_request)
+        .filter(pk__in=ids.values())
         .values_list("pk", flat=True)
     )
     unknown = [key for key, pk in ids.items() if pk not in known]

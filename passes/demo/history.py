@@ -65,7 +65,7 @@ def seed_history(enterprises, checkpoints, reviewer, officer) -> None:
         }
         demo_seed._seed_request(spec, enterprises[key], checkpoints, reviewer, officer)
         _move_back(PassRequest.objects.get(reference=reference), days_ago, hours)
-    for pass_obj in Pass.objects.filter(status=Pass.Status.ACTIVE, valid_until__lte=timezone.now()):
+    for pass_obj in Pass.objects.due_to_expire():
         workflow.expire_pass(pass_obj)
     _make_overdue()
     _seed_renewals({e.pk: e.demo_applicant for e in enterprises.values()}, reviewer)

@@ -11,7 +11,6 @@ draft (remove it there first) or on past requests and passes, which keep it for 
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit, roles, validators
@@ -145,7 +144,7 @@ def update_vehicle(vehicle, *, by, data) -> Vehicle:
 
 def _references(items, passes) -> tuple[str, list[str]]:
     """The strongest reason a vehicle or driver must stay, and the references to name."""
-    active = list(passes.filter(status=Pass.Status.ACTIVE, valid_until__gt=timezone.now()))
+    active = list(passes.live())
     if active:
         return "active_pass", [p.number for p in active]
     items = items.select_related("request")

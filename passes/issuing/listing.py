@@ -5,21 +5,28 @@ import datetime
 import math
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .. import durations
 from ..models import Pass, PassPdf
 
 EXPIRING_WITHIN = datetime.timedelta(days=3)
 MAX_SELECTION = 50
 
 
+def _expiring_label() -> str:
+    return gettext("Expiring within %(span)s") % {"span": durations.span(EXPIRING_WITHIN)}
+
+
 class PassState(models.TextChoices):
     """The filters of 我的通行证; ``expiring`` is a subset of ``active``."""
 
     ACTIVE = "active", _("Active")
-    EXPIRING = "expiring", _("Expiring within 3 days")
+    EXPIRING = "expiring", lazy(_expiring_label, str)()
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
 
@@ -38,15 +45,12 @@ def passes_of(enterprise):
 def filter_by_state(queryset, state: str, *, now=None):
     """Expiry does not wait for the sweeper: an active pass past its window counts as expired."""
     now = now or timezone.now()
-    live = Q(status=Pass.Status.ACTIVE, valid_until__gt=now)
     if state == PassState.ACTIVE:
-        return queryset.filter(live)
+        return queryset.live(now)
     if state == PassState.EXPIRING:
-        return queryset.filter(live, valid_until__lte=now + EXPIRING_WITHIN)
+        return queryset.expiring(EXPIRING_WITHIN, now)
     if state == PassState.EXPIRED:
-        return queryset.filter(
-            Q(status=Pass.Status.EXPIRED) | Q(status=Pass.Status.ACTIVE, valid_until__lte=now)
-        )
+        return queryset.ended(now)
     if state == PassState.REVOKED:
         return queryset.filter(status=Pass.Status.REVOKED)
     return queryset

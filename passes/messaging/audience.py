@@ -19,7 +19,7 @@ def district_of(credit_code: str) -> str:
 
 
 def _active_passes(now):
-    return Pass.objects.filter(status=Pass.Status.ACTIVE, valid_until__gt=now)
+    return Pass.objects.live(now)
 
 
 def enterprises_for(announcement, *, now=None):

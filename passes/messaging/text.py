@@ -47,3 +47,19 @@ def linkify(text: str) -> SafeString:
     parts.append(escape(text[last:]))
     html = "".join(parts).replace("\n", "<br>")
     return mark_safe(html)  # noqa: S308 - every piece above was escaped
+
+
+def with_templates(model, field: str, template_ids, free_text, *, separator: str) -> str:
+    """Template text plus free text, the one home of that rule: the chosen active templates'
+    ``field`` (a model with ``is_active``: reply and return-reason templates), in the order
+    they are kept, then the person's own words; ids that are not numbers are ignored."""
+    ids = [int(pk) for pk in template_ids or () if str(pk).isdigit() and len(str(pk)) <= 18]
+    texts = list(
+        model.objects.filter(pk__in=ids, is_active=True).values_list(field, flat=True)
+        if ids
+        else ()
+    )
+    own = (free_text or "").strip()
+    if own:
+        texts.append(own)
+    return separator.join(texts)

@@ -1,5 +1,7 @@
 """What officers configure: pass types and checkpoints."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +78,26 @@ class PassType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def health_proof_problem(self, tested_at, at) -> str | None:
+        """Why a nucleic-acid test sampled at ``tested_at`` does not do for this pass type when
+        judged at ``at``: "missing", "future" (sampled after ``at``) or "too_old" (more than
+        ``health_proof_max_age_hours`` before ``at``; exactly that old still does); None when it
+        does or the type sets no limit. The one freshness rule, and one moment: ``at`` is the
+        moment of judging, now. The workflow's guards (``requests.guards``) judge at the
+        decision (approval, amendment) and the review warnings when shown; the machine check
+        (``documents.ocr.checks``) at its reading. Not the requested start: a pass approved
+        today for tomorrow needs a test fresh today, as the help text says."""
+        hours = self.health_proof_max_age_hours
+        if not hours:
+            return None
+        if tested_at is None:
+            return "missing"
+        if tested_at > at:
+            return "future"
+        if tested_at < at - datetime.timedelta(hours=hours):
+            return "too_old"
+        return None
 
     def clean(self):
         super().clean()

@@ -23,6 +23,40 @@ def thumbnail_upload_path(instance, filename):
     return f"thumbnails/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{extension}"
 
 
+def relied_on(request_id, enterprise_id, *, renewals=False) -> models.Q:
+    """The documents a request relies on, as a filter: the one home of that rule.
+
+    Its own documents, and the standing ones (on no request) of its enterprise: the
+    enterprise's own (business licence...), and those of the vehicles and drivers on it.
+    ``request_id`` and ``enterprise_id`` are values or expressions (``OuterRef("pk")``), so the
+    same filter serves one request and the SQL of many (the machine check per request). With
+    ``renewals``, a renewal (续期) also relies on what the requests of the passes it renews
+    carried, except health proofs, which must be new. Subqueries, not joins: no duplicates.
+    """
+    from .catalog import HEALTH_PROOF_KINDS
+
+    on_request = RequestItem.objects.filter(request_id=request_id).order_by()
+    drivers = RequestItem.drivers.through.objects.filter(requestitem__request_id=request_id)
+    standing = models.Q(request__isnull=True, enterprise_id=enterprise_id) & (
+        models.Q(vehicle__isnull=True, driver__isnull=True)
+        | models.Q(vehicle_id__in=on_request.values("vehicle_id"))
+        | models.Q(driver_id__in=drivers.order_by().values("driver_id"))
+    )
+    relied = models.Q(request_id=request_id) | standing
+    if renewals:
+        renewed = on_request.filter(renews__isnull=False).values("renews__request_id")
+        relied |= models.Q(request_id__in=renewed) & ~models.Q(kind__in=HEALTH_PROOF_KINDS)
+    return relied
+
+
+class DocumentQuerySet(models.QuerySet):
+    def relied_on_by(self, pass_request, *, renewals=False):
+        """The documents ``pass_request`` relies on (``relied_on``)."""
+        return self.filter(
+            relied_on(pass_request.pk, pass_request.enterprise_id, renewals=renewals)
+        )
+
+
 class Document(models.Model):
     """A scanned material. It belongs to an enterprise and is attached to a request (optionally
     to one of its items or drivers), or stands with a vehicle or driver for reuse."""
@@ -87,6 +121,8 @@ class Document(models.Model):
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("document")

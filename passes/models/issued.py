@@ -25,6 +25,38 @@ class PassSerial(models.Model):
         return f"{self.region_code}: {self.last_serial}"
 
 
+class PassQuerySet(models.QuerySet):
+    """The one home of "which passes are live" and "which expire soon" (docs/architecture.md,
+    "One home per rule"). ``Pass.effective_status`` is the same rule for one pass in hand."""
+
+    def live(self, at=None):
+        """Passes good at ``at`` (default now) or still to start: active (neither revoked nor
+        swept as expired) and their window not ended. Expiry does not wait for the sweeper."""
+        return self.filter(status=Pass.Status.ACTIVE, valid_until__gt=at or timezone.now())
+
+    def in_force(self, at=None):
+        """Live passes whose window has already started at ``at``: valid right then."""
+        at = at or timezone.now()
+        return self.live(at).filter(valid_from__lte=at)
+
+    def expiring(self, within, at=None):
+        """Live passes whose window ends within ``within`` (a timedelta) of ``at``."""
+        at = at or timezone.now()
+        return self.live(at).filter(valid_until__lte=at + within)
+
+    def due_to_expire(self, at=None):
+        """Still marked active although their window has ended: what the expiry sweep changes."""
+        return self.filter(status=Pass.Status.ACTIVE, valid_until__lte=at or timezone.now())
+
+    def ended(self, at=None):
+        """Expired as people see it: swept as expired, or active with the window over."""
+        at = at or timezone.now()
+        return self.filter(
+            models.Q(status=Pass.Status.EXPIRED)
+            | models.Q(status=Pass.Status.ACTIVE, valid_until__lte=at)
+        )
+
+
 class Pass(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -73,6 +105,8 @@ class Pass(models.Model):
         verbose_name=_("replaces"),
     )
 
+    objects = PassQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("pass")
         verbose_name_plural = _("passes")
@@ -93,7 +127,8 @@ class Pass(models.Model):
         return "：".join(part for part in (ends, request.route_description) if part)
 
     def effective_status(self, at=None):
-        """Active, revoked or expired as of ``at``; expiry does not wait for the sweeper."""
+        """Active, revoked or expired as of ``at``; expiry does not wait for the sweeper.
+        The same rule as ``Pass.objects.live(at)``, for a pass in hand."""
         if self.status != self.Status.ACTIVE:
             return self.status
         if (at or timezone.now()) >= self.valid_until:

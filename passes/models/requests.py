@@ -19,6 +19,24 @@ def new_reference() -> str:
     return f"SQ{timezone.localdate():%Y%m%d}-{suffix}"
 
 
+class PassRequestQuerySet(models.QuerySet):
+    def with_vehicle_count(self):
+        """Each request's number of vehicles as ``vehicle_total`` (what lists show; read it
+        with ``PassRequest.vehicle_count``), counted by a subquery for the rows of the page
+        only: a join with GROUP BY aggregated every matching request before the page was cut,
+        and again to count them for the paginator."""
+        items = (
+            RequestItem.objects.filter(request=models.OuterRef("pk"))
+            .order_by()
+            .annotate(count=models.Func(models.F("pk"), function="COUNT"))
+            .values("count")
+        )
+        # COUNT without GROUP BY: one row, 0 for a request without vehicles.
+        return self.annotate(
+            vehicle_total=models.Subquery(items, output_field=models.IntegerField())
+        )
+
+
 class PassRequest(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -95,6 +113,8 @@ class PassRequest(models.Model):
         _("declaration accepted at"), null=True, blank=True
     )
 
+    objects = PassRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("pass request")
         verbose_name_plural = _("pass requests")
@@ -111,6 +131,15 @@ class PassRequest(models.Model):
     @property
     def is_editable(self):
         return self.status in self.EDITABLE_STATUSES
+
+    def vehicle_count(self) -> int:
+        """How many vehicles (items, so passes) the request has: the one home of the count.
+        Read from ``with_vehicle_count``'s annotation or prefetched items when there, else
+        counted in one query."""
+        counted = self.__dict__.get("vehicle_total")
+        if counted is not None:
+            return counted
+        return self.items.count()  # uses prefetched items when they are there
 
 
 class RequestItem(models.Model):

@@ -22,9 +22,7 @@ def notify_expiring_passes(*, now=None, limit=2000) -> int:
     now = now or timezone.now()
     told = Notification.objects.filter(event=ev.PASS_EXPIRING).values("object_id")
     ids = list(
-        Pass.objects.filter(
-            status=Pass.Status.ACTIVE, valid_until__gt=now, valid_until__lte=now + EXPIRY_WARNING
-        )
+        Pass.objects.expiring(EXPIRY_WARNING, now)
         .exclude(pk__in=told)
         .order_by("valid_until")
         .values_list("pk", flat=True)[:limit]
@@ -67,6 +65,7 @@ def send_review_digests(*, now=None) -> int:
                 )
                 .select_related("enterprise", "pass_type")
                 .order_by("submitted_at")
+                .with_vehicle_count()  # the digest's "3 vehicles" without a query per line
             )
             preference.last_digest_at = now
             preference.save(update_fields=["last_digest_at", "updated_at"])

@@ -66,7 +66,7 @@ class Subject:
 
     @cached_property
     def vehicle_count(self) -> int:
-        return self.pass_request.items.count() if self.pass_request else 0
+        return self.pass_request.vehicle_count() if self.pass_request else 0
 
     def context(self) -> dict:
         return {

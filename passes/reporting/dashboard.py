@@ -153,12 +153,7 @@ def _person(first_name, last_name) -> str:
 
 
 def key_enterprises_with_pass(now):
-    active = Pass.objects.filter(
-        request__enterprise=OuterRef("pk"),
-        status=Pass.Status.ACTIVE,
-        valid_from__lte=now,
-        valid_until__gt=now,
-    )
+    active = Pass.objects.in_force(now).filter(request__enterprise=OuterRef("pk"))
     aggregate = Enterprise.objects.filter(is_key_enterprise=True).aggregate(
         total=Count("pk"), with_pass=Count("pk", filter=Exists(active))
     )

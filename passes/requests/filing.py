@@ -15,7 +15,6 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Func, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -353,19 +352,6 @@ def requests_of(enterprise):
     return PassRequest.objects.filter(enterprise=enterprise)
 
 
-def with_item_count(queryset):
-    """``queryset`` with each request's number of vehicles as ``item_count`` (what lists show),
-    counted by a subquery for the rows of the page only: a join with GROUP BY aggregated every
-    matching request before the page was cut, and again to count them for the paginator."""
-    items = (
-        RequestItem.objects.filter(request=OuterRef("pk"))
-        .order_by()
-        .annotate(count=Func(F("pk"), function="COUNT"))
-        .values("count")
-    )
-    return queryset.annotate(item_count=Subquery(items))
-
-
 __all__ = [
     "MAX_DRIVERS_PER_ITEM",
     "MAX_ITEMS",
@@ -373,5 +359,4 @@ __all__ = [
     "requests_of",
     "set_items",
     "update_request",
-    "with_item_count",
 ]

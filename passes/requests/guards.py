@@ -12,8 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import durations, roles
 from ..errors import WorkflowError
-from ..models import Document, DocumentKind, Enterprise, PassRequest, RequestItem
+from ..models import (
+    Document,
+    DocumentKind,
+    DocumentReview,
+    Enterprise,
+    PassRequest,
+    RequestItem,
+)
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 
 
@@ -32,27 +40,21 @@ def missing_documents(pass_request) -> list[str]:
     items = list(
         pass_request.items.order_by("pk").select_related("vehicle").prefetch_related("drivers")
     )
-    docs = Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
     on_request = set()
     by_vehicle, by_driver, standing = set(), set(), set()
-    # A renewal (续期) relies on what the renewed passes' requests carried, except health
-    # proofs: those must be new, within the pass type's window.
-    renewed_requests = pass_request.items.filter(renews__isnull=False).values("renews__request")
-    inherited = Q(request__in=renewed_requests) & ~Q(kind__in=HEALTH_PROOF_KINDS)
-    for doc in docs.filter(Q(request=pass_request) | inherited).select_related("item"):
-        on_request.add(doc.kind)
-        if doc.item_id:
-            by_vehicle.add((doc.kind, doc.item.vehicle_id))
+    # The documents it relies on (``Document.objects.relied_on_by``); a renewal (续期) also
+    # relies on what the renewed passes' requests carried, except health proofs.
+    docs = Document.objects.relied_on_by(pass_request, renewals=True).filter(kind__in=required)
+    for doc in docs.select_related("item"):
+        if doc.request_id:
+            on_request.add(doc.kind)
+            if doc.item_id:
+                by_vehicle.add((doc.kind, doc.item.vehicle_id))
         if doc.vehicle_id:
             by_vehicle.add((doc.kind, doc.vehicle_id))
         if doc.driver_id:
             by_driver.add((doc.kind, doc.driver_id))
-    for doc in docs.filter(request__isnull=True):
-        if doc.vehicle_id:
-            by_vehicle.add((doc.kind, doc.vehicle_id))
-        elif doc.driver_id:
-            by_driver.add((doc.kind, doc.driver_id))
-        else:
+        if not (doc.request_id or doc.vehicle_id or doc.driver_id):
             standing.add(doc.kind)
 
     missing = []
@@ -141,8 +143,11 @@ def check_validity_window(pass_type, valid_from, valid_until) -> None:
         )
     if valid_until - valid_from > datetime.timedelta(days=pass_type.max_validity_days):
         raise WorkflowError(
-            _("A %(type)s pass is valid for at most %(days)d days; the window asked for is longer.")
-            % {"type": pass_type, "days": pass_type.max_validity_days},
+            _("A %(type)s pass is valid for at most %(span)s; the window asked for is longer.")
+            % {
+                "type": pass_type,
+                "span": durations.span(datetime.timedelta(days=pass_type.max_validity_days)),
+            },
             code="validity_too_long",
         )
 
@@ -155,7 +160,8 @@ def stale_health_proofs(pass_request, at=None) -> list[str]:
 def stale_health_proofs_bulk(requests, at=None, drivers=None) -> dict[int, list[str]]:
     """The health-proof rule, for many requests in two queries: request id -> names of the
     drivers whose newest nucleic-acid test (on that request or standing) is missing, older
-    than the pass type allows or dated after ``at``. ``requests`` must carry ``pass_type``.
+    than the pass type allows or dated after ``at`` (``PassType.health_proof_problem``, judged
+    at ``at``, default now: the moment of the decision). ``requests`` must carry ``pass_type``.
 
     ``drivers`` (for one request) judges those drivers instead of the request's own: amending
     a pass checks the drivers it is about to name.
@@ -195,19 +201,125 @@ def stale_health_proofs_bulk(requests, at=None, drivers=None) -> dict[int, list[
         if (request_id, driver_id) in seen:
             continue
         seen.add((request_id, driver_id))
-        hours = limited[request_id].pass_type.health_proof_max_age_hours
         candidates = [
             value for key, value in newest[driver_id].items() if key is None or key == request_id
         ]
         latest = max(candidates) if candidates else None
-        if latest is None or latest < at - datetime.timedelta(hours=hours) or latest > at:
+        if limited[request_id].pass_type.health_proof_problem(latest, at):
             stale[request_id].append(name)
     return dict(stale)
 
 
 def health_proof_error(pass_type, names) -> WorkflowError:
     return WorkflowError(
-        _("Nucleic-acid test missing or older than %(hours)d hours for: %(names)s.")
-        % {"hours": pass_type.health_proof_max_age_hours, "names": "、".join(names)},
+        _("Nucleic-acid test missing or older than %(age)s for: %(names)s.")
+        % {
+            "age": durations.span(
+                datetime.timedelta(hours=pass_type.health_proof_max_age_hours)
+            ),
+            "names": "、".join(names),
+        },
         code="health_proof_stale",
     )
+
+
+# --- Who may decide --------------------------------------------------------------------------
+
+
+def display_name(user) -> str:
+    if user is None:
+        return _("nobody")
+    return user.get_full_name() or user.get_username()
+
+
+def decision_refusal(user, pass_request, *, must_hold=True) -> WorkflowError | None:
+    """Why ``user`` may not decide on ``pass_request`` (approve, return, reject, judge its
+    documents), or None: the one answer for the workflow, the review and the admin.
+
+    A reviewer of the request's office decides on the requests they hold; an officer (who may
+    assign) on any of their office's. ``must_hold=False`` leaves holding out (claiming, and
+    bulk approval, which claims an unheld request first). The request's state is the
+    workflow's own check. Reads ``pass_type`` and ``assigned_reviewer``: select them.
+    """
+    if not roles.can_review(user):
+        return WorkflowError(_("Only reviewers can do this."), code="not_allowed")
+    if not roles.works_for(user, pass_request.pass_type.office_id):
+        return WorkflowError(_("This belongs to another office."), code="not_allowed")
+    if must_hold and pass_request.assigned_reviewer_id != user.pk and not roles.can_assign(user):
+        holder = pass_request.assigned_reviewer
+        if holder is None:
+            return WorkflowError(
+                _("Claim request %(reference)s before deciding on it.")
+                % {"reference": pass_request.reference},
+                code="not_claimed",
+            )
+        return WorkflowError(
+            _("Request %(reference)s is being reviewed by %(reviewer)s.")
+            % {"reference": pass_request.reference, "reviewer": display_name(holder)},
+            code="claimed_by_other",
+        )
+    return None
+
+
+def require_decider(user, pass_request, *, must_hold=True) -> None:
+    """``decision_refusal``, raised."""
+    refusal = decision_refusal(user, pass_request, must_hold=must_hold)
+    if refusal is not None:
+        raise refusal
+
+
+def may_decide(user, pass_request) -> bool:
+    """Whether ``user`` may decide on ``pass_request`` now (it is in review): what the review
+    page offers."""
+    return (
+        pass_request.status == PassRequest.Status.IN_REVIEW
+        and decision_refusal(user, pass_request) is None
+    )
+
+
+# --- Flagged documents -----------------------------------------------------------------------
+
+
+def flagged_reasons(pass_request) -> dict[int, str]:
+    """Document id -> reason for the request's documents a reviewer flagged."""
+    return dict(
+        DocumentReview.objects.filter(
+            document__request=pass_request, verdict=DocumentReview.Verdict.FLAGGED
+        ).values_list("document_id", "reason")
+    )
+
+
+def flagged_documents_bulk(request_ids) -> dict[int, list[str]]:
+    """Request id -> names of its flagged documents, for many requests in one query."""
+    flagged = defaultdict(list)
+    for request_id, name in (
+        DocumentReview.objects.filter(
+            document__request_id__in=list(request_ids), verdict=DocumentReview.Verdict.FLAGGED
+        )
+        .order_by("document__original_name", "document_id")
+        .values_list("document__request_id", "document__original_name")
+    ):
+        flagged[request_id].append(name)
+    return dict(flagged)
+
+
+def flags_error(pass_request, names) -> WorkflowError:
+    """Approving a request with flagged documents needs the reviewer's acknowledgement."""
+    return WorkflowError(
+        _(
+            "Documents of %(reference)s are flagged (%(names)s): confirm that you approve "
+            "despite them, or return the request for changes."
+        )
+        % {"reference": pass_request.reference, "names": "、".join(names)},
+        code="flags_not_acknowledged",
+    )
+
+
+def check_flags(pass_request, *, acknowledged: bool) -> None:
+    """Refuse approval of a request with flagged documents unless the reviewer acknowledged
+    them (``workflow.approve(..., acknowledge_flags=True)``)."""
+    if acknowledged:
+        return
+    names = flagged_documents_bulk([pass_request.pk]).get(pass_request.pk)
+    if names:
+        raise flags_error(pass_request, names)

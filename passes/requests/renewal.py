@@ -17,7 +17,7 @@ from .. import audit, roles
 from ..errors import WorkflowError
 from ..models import Pass, PassRequest, RequestItem
 from . import filing, workflow
-from .guards import health_proof_error, missing_documents, stale_health_proofs
+from .guards import check_flags, health_proof_error, missing_documents, stale_health_proofs
 
 OPEN_STATUSES = (
     PassRequest.Status.DRAFT,
@@ -231,7 +231,7 @@ def clean_renewal_problem(pass_request) -> str | None:
             "reference": pass_request.reference
         }
     comparisons = compare(pass_request)
-    if not comparisons or len(comparisons) != pass_request.items.count():
+    if not comparisons or len(comparisons) != pass_request.vehicle_count():
         return _("Request %(reference)s is not a renewal of issued passes.") % {
             "reference": pass_request.reference
         }
@@ -242,23 +242,27 @@ def clean_renewal_problem(pass_request) -> str | None:
     return None
 
 
-def approve_clean_renewal(pass_request, *, by) -> list[Pass]:
+def approve_clean_renewal(pass_request, *, by, acknowledge_flags=False) -> list[Pass]:
     """Claim (if needed) and approve a renewal that changes nothing but the window; the usual
-    approval rules (health proofs, enterprise verified, window) still apply."""
+    approval rules (health proofs, enterprise verified, window, flagged documents needing
+    ``acknowledge_flags``) still apply. Flags are asked before claiming, so a refused renewal
+    is not left claimed."""
     pass_request = PassRequest.objects.select_related("pass_type").get(pk=pass_request.pk)
     problem = clean_renewal_problem(pass_request)
     if problem:
         raise WorkflowError(problem, code="not_a_clean_renewal")
+    check_flags(pass_request, acknowledged=acknowledge_flags)
     if not (
         pass_request.status == PassRequest.Status.IN_REVIEW
         and pass_request.assigned_reviewer_id == by.pk
     ):
         workflow.claim(pass_request, by=by)
-    return workflow.approve(pass_request, by=by)
+    return workflow.approve(pass_request, by=by, acknowledge_flags=acknowledge_flags)
 
 
 def approve_clean_renewals(requests, *, by) -> tuple[list[PassRequest], dict[str, str]]:
-    """Bulk: approve each clean renewal; the others are left alone with the reason why."""
+    """Bulk: approve each clean renewal; the others are left alone with the reason why. A
+    renewal with flagged documents is one of those: bulk never acknowledges flags."""
     approved, skipped = [], {}
     for pass_request in requests:
         try:

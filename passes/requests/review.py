@@ -6,6 +6,7 @@ queue and the review page can show warnings without N+1 queries. The health-proo
 workflow's own (``guards.stale_health_proofs_bulk``).
 
 Also here: a reviewer's verdict on a document, the record of who opened it, and bulk approval.
+Who may decide is ``guards.decision_refusal``, flagged documents ``guards.flagged_reasons``.
 """
 
 import datetime
@@ -16,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, roles
+from .. import audit, durations
 from ..errors import WorkflowError
+from ..messaging import text
 from ..models import (
     Document,
     DocumentReview,
@@ -28,7 +30,7 @@ from ..models import (
     RequestItem,
     ReturnReasonTemplate,
 )
-from . import workflow
+from . import guards, workflow
 from .guards import health_proof_error, stale_health_proofs_bulk
 
 HEALTH_PROOF = "health_proof_stale"
@@ -97,11 +99,11 @@ def _validity_warnings(req):
         return [
             ReviewWarning(
                 VALIDITY_TOO_LONG,
-                _("Asks for %(asked)s days; a %(type)s pass allows at most %(days)d.")
+                _("Asks for %(asked)s; a %(type)s pass allows at most %(span)s.")
                 % {
-                    "asked": round(asked.total_seconds() / 86400, 1),
+                    "asked": durations.span(asked),
                     "type": req.pass_type,
-                    "days": limit,
+                    "span": durations.span(datetime.timedelta(days=limit)),
                 },
             )
         ]
@@ -126,9 +128,9 @@ def _plate_warnings(items, at, result):
     if not plates:
         return
     held = defaultdict(list)
-    for plate, number in Pass.objects.filter(
-        plate__in=list(plates), status=Pass.Status.ACTIVE, valid_until__gt=at
-    ).values_list("plate", "number"):
+    for plate, number in (
+        Pass.objects.live(at).filter(plate__in=list(plates)).values_list("plate", "number")
+    ):
         held[plate].append(number)
     for plate, all_numbers in held.items():
         for request_id in plates[plate]:
@@ -174,26 +176,6 @@ def _duplicate_warnings(requests, result):
 # --- Documents -----------------------------------------------------------------------------
 
 
-def _require_holder(user, pass_request):
-    if not roles.can_review(user):
-        raise WorkflowError(_("Only reviewers can do this."), code="not_allowed")
-    if pass_request.status != PassRequest.Status.IN_REVIEW:
-        raise WorkflowError(
-            _("Claim request %(reference)s before deciding on it.")
-            % {"reference": pass_request.reference},
-            code="not_claimed",
-        )
-    if pass_request.assigned_reviewer_id != user.pk and not roles.can_assign(user):
-        raise WorkflowError(
-            _("Request %(reference)s is being reviewed by %(reviewer)s.")
-            % {
-                "reference": pass_request.reference,
-                "reviewer": workflow._display_name(pass_request.assigned_reviewer),
-            },
-            code="claimed_by_other",
-        )
-
-
 def mark_document(document, *, verdict, by, reason="") -> DocumentReview:
     """Accept or flag a document of a request the user is reviewing; audited."""
     reason = (reason or "").strip()
@@ -202,10 +184,16 @@ def mark_document(document, *, verdict, by, reason="") -> DocumentReview:
     with transaction.atomic():
         locked = (
             PassRequest.objects.select_for_update(of=("self",))
-            .select_related("assigned_reviewer", "enterprise")
+            .select_related("assigned_reviewer", "enterprise", "pass_type")
             .get(pk=document.request_id)
         )
-        _require_holder(by, locked)
+        guards.require_decider(by, locked)
+        if locked.status != PassRequest.Status.IN_REVIEW:
+            raise WorkflowError(
+                _("Claim request %(reference)s before deciding on it.")
+                % {"reference": locked.reference},
+                code="not_claimed",
+            )
         review, _created = DocumentReview.objects.update_or_create(
             document=document,
             defaults={"verdict": verdict, "reason": reason, "reviewer": by},
@@ -224,25 +212,11 @@ def record_view(document, user) -> DocumentView:
     return DocumentView.objects.create(document=document, user=user)
 
 
-def flagged_reasons(pass_request) -> dict[int, str]:
-    """Document id -> reason for the request's flagged documents (for return_for_changes)."""
-    return dict(
-        DocumentReview.objects.filter(
-            document__request=pass_request, verdict=DocumentReview.Verdict.FLAGGED
-        ).values_list("document_id", "reason")
-    )
-
-
 def compose_return_reason(template_ids, free_text) -> str:
-    """The selected templates' texts, then the reviewer's own words, one per line."""
-    texts = list(
-        ReturnReasonTemplate.objects.filter(pk__in=template_ids, is_active=True).values_list(
-            "text", flat=True
-        )
+    """The chosen return-reason templates' texts, then the reviewer's own words, one a line."""
+    return text.with_templates(
+        ReturnReasonTemplate, "text", template_ids, free_text, separator="\n"
     )
-    if (free_text or "").strip():
-        texts.append(free_text.strip())
-    return "\n".join(texts)
 
 
 # --- Bulk approval -------------------------------------------------------------------------
@@ -275,11 +249,13 @@ def machine_all_match(request_ids) -> set | None:
 
 
 def plan_bulk_approval(requests, user) -> BulkPlan:
-    """Which of ``requests`` (annotated with ``vehicles``) approval would issue passes for,
-    and which it leaves out and why."""
+    """Which of ``requests`` approval would issue passes for, and which it leaves out and why.
+    Flagged documents leave a request out: bulk approval never acknowledges them on the
+    reviewer's behalf (``workflow.approve(..., acknowledge_flags=...)``)."""
     requests = list(requests)
     warnings = warnings_for(requests)
     all_match = machine_all_match([req.pk for req in requests])
+    flagged = guards.flagged_documents_bulk([req.pk for req in requests])
     plan = BulkPlan()
     for req in requests:
         reasons = [str(w) for w in warnings[req.pk]]
@@ -287,21 +263,21 @@ def plan_bulk_approval(requests, user) -> BulkPlan:
             reasons.append(
                 _("Machine check: not all match (a mismatch, or a scan not machine-read).")
             )
+        if req.pk in flagged:
+            reasons.append(guards.flags_error(req, flagged[req.pk]).message)
         if req.status not in PassRequest.QUEUE_STATUSES:
             reasons.append(_("It is %(status)s.") % {"status": req.get_status_display()})
-        elif (
-            req.assigned_reviewer_id
-            and req.assigned_reviewer_id != user.pk
-            and not roles.can_assign(user)
-        ):
-            reasons.append(
-                _("Being reviewed by %(reviewer)s.")
-                % {"reviewer": workflow._display_name(req.assigned_reviewer)}
+        else:
+            # An unheld request is claimed first, so holding is asked only of a held one.
+            refusal = guards.decision_refusal(
+                user, req, must_hold=req.assigned_reviewer_id is not None
             )
+            if refusal is not None:
+                reasons.append(refusal.message)
         if reasons:
             plan.left_out.append((req, reasons))
         else:
-            plan.ready.append((req, getattr(req, "vehicles", None) or req.items.count()))
+            plan.ready.append((req, req.vehicle_count()))
     return plan
 
 

@@ -11,7 +11,7 @@ def expire_passes() -> int:
     from . import workflow
 
     now = timezone.now()
-    due = Pass.objects.filter(status=Pass.Status.ACTIVE, valid_until__lte=now)
+    due = Pass.objects.due_to_expire(now)
     return sum(
         workflow.expire_pass(pass_id, at=now) for pass_id in due.values_list("pk", flat=True)
     )

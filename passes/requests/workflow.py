@@ -16,10 +16,13 @@ from ..errors import WorkflowError
 from ..issuing import numbering, rendering
 from ..models import Driver, Enterprise, Pass, PassRequest
 from .guards import (
+    check_flags,
     check_submittable,
     check_validity_window,
+    display_name,
     health_proof_error,
     missing_documents,
+    require_decider,
     stale_health_proofs,
     stale_health_proofs_bulk,
 )
@@ -109,29 +112,6 @@ def _check_state(locked: PassRequest, action: str) -> None:
             },
             code="invalid_transition",
         )
-
-
-def _require_reviewer(user, locked: PassRequest, *, must_hold: bool) -> None:
-    if not roles.can_review(user):
-        raise WorkflowError(_("Only reviewers can do this."), code="not_allowed")
-    if roles.offices_of(user) is not None:
-        roles.require_office(user, locked.pass_type.office_id)
-    if must_hold and locked.assigned_reviewer_id != user.pk and not roles.can_assign(user):
-        holder = locked.assigned_reviewer
-        raise WorkflowError(
-            _("Request %(reference)s is being reviewed by %(reviewer)s.")
-            % {"reference": locked.reference, "reviewer": _display_name(holder)}
-            if holder
-            else _("Claim request %(reference)s before deciding on it.")
-            % {"reference": locked.reference},
-            code="claimed_by_other" if holder else "not_claimed",
-        )
-
-
-def _display_name(user) -> str:
-    if user is None:
-        return _("nobody")
-    return user.get_full_name() or user.get_username()
 
 
 def _require_reason(reason: str) -> str:
@@ -234,7 +214,7 @@ def claim(pass_request, *, by, within=None) -> PassRequest:
     officer uses ``assign`` to move it."""
     with transaction.atomic():
         locked = _lock(pass_request, within)
-        _require_reviewer(by, locked, must_hold=False)
+        require_decider(by, locked, must_hold=False)
         _check_state(locked, "claim")
         if locked.assigned_reviewer_id == by.pk and locked.status == Status.IN_REVIEW:
             return locked
@@ -243,7 +223,7 @@ def claim(pass_request, *, by, within=None) -> PassRequest:
                 _("Request %(reference)s is already being reviewed by %(reviewer)s.")
                 % {
                     "reference": locked.reference,
-                    "reviewer": _display_name(locked.assigned_reviewer),
+                    "reviewer": display_name(locked.assigned_reviewer),
                 },
                 code="claimed_by_other",
             )
@@ -260,14 +240,14 @@ def assign(pass_request, *, reviewer, by) -> PassRequest:
             raise WorkflowError(_("Only officers can assign requests."), code="not_allowed")
         if not roles.can_review(reviewer):
             raise WorkflowError(
-                _("%(user)s is not a reviewer.") % {"user": _display_name(reviewer)},
+                _("%(user)s is not a reviewer.") % {"user": display_name(reviewer)},
                 code="not_a_reviewer",
             )
         roles.require_office(by, locked.pass_type.office_id)
         roles.require_office(
             reviewer,
             locked.pass_type.office_id,
-            _("%(user)s works for another office.") % {"user": _display_name(reviewer)},
+            _("%(user)s works for another office.") % {"user": display_name(reviewer)},
         )
         _check_state(locked, "claim")
         previous = locked.assigned_reviewer
@@ -290,13 +270,24 @@ def assign(pass_request, *, reviewer, by) -> PassRequest:
     return locked
 
 
-def approve(pass_request, *, by, valid_from=None, valid_until=None, within=None) -> list[Pass]:
+def approve(
+    pass_request,
+    *,
+    by,
+    valid_from=None,
+    valid_until=None,
+    within=None,
+    acknowledge_flags=False,
+) -> list[Pass]:
     """Approve and issue one pass per vehicle. The validity may be narrowed by the reviewer but
-    never beyond the pass type's maximum; drivers' health proofs must be fresh now."""
+    never beyond the pass type's maximum; drivers' health proofs must be fresh now. Documents a
+    reviewer flagged need ``acknowledge_flags``: the reviewer's own "approve despite them",
+    which every interface asks for and none gives on the reviewer's behalf."""
     with transaction.atomic():
         locked = _lock(pass_request, within)
-        _require_reviewer(by, locked, must_hold=True)
+        require_decider(by, locked)
         _check_state(locked, "approve")
+        check_flags(locked, acknowledged=acknowledge_flags)
         valid_from = valid_from or locked.valid_from
         valid_until = valid_until or locked.valid_until
         if not (valid_from and valid_until):
@@ -334,7 +325,7 @@ def return_for_changes(pass_request, *, by, reason, document_reasons=None) -> Pa
     reason = _require_reason(reason)
     with transaction.atomic():
         locked = _lock(pass_request)
-        _require_reviewer(by, locked, must_hold=True)
+        require_decider(by, locked)
         _check_state(locked, "return")
         event = _move(
             locked,
@@ -353,7 +344,7 @@ def reject(pass_request, *, by, reason, within=None) -> PassRequest:
     reason = _require_reason(reason)
     with transaction.atomic():
         locked = _lock(pass_request, within)
-        _require_reviewer(by, locked, must_hold=True)
+        require_decider(by, locked)
         _check_state(locked, "reject")
         event = _move(
             locked, "reject", by, reason=reason, decision_reason=reason, decided_at=timezone.now()
@@ -479,8 +470,8 @@ def expire_pass(pass_obj, *, at=None) -> bool:
     with transaction.atomic():
         locked = (
             Pass.objects.select_for_update()
-            .filter(pk=getattr(pass_obj, "pk", pass_obj), status=Pass.Status.ACTIVE)
-            .filter(valid_until__lte=at)
+            .due_to_expire(at)
+            .filter(pk=getattr(pass_obj, "pk", pass_obj))
             .first()
         )
         if locked is None:

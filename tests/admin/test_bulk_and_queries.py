@@ -34,7 +34,7 @@ def test_bulk_approval_confirms_then_leaves_out_warned_and_held_requests(
     html = confirm.content.decode()
     assert "2 requests will be approved, issuing 3 passes" in html
     assert "2 requests are left out" in html
-    assert "Being reviewed by reviewer2." in html and "is not verified." in html
+    assert "is being reviewed by reviewer2." in html and "is not verified." in html
     assert PassRequest.objects.filter(status=PassRequest.Status.APPROVED).count() == 0
 
     done = client.post(

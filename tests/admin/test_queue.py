@@ -44,7 +44,7 @@ def test_queue_marks_late_requests_counts_vehicles_and_flags_key_enterprises(
     html = get(client).content.decode()
     assert html.count("pd-late") == 1
     assert "★" in html and "株洲重点物流" in html
-    assert [obj.vehicles for obj in get(client).context["cl"].result_list][0] == 3
+    assert [obj.vehicle_count() for obj in get(client).context["cl"].result_list][0] == 3
     assert late.reference in html
 
 

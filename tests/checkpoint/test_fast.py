@@ -107,7 +107,7 @@ def _revoked_pass(officer):
         },
         lambda o: {
             "code": signing_keys.sign_pass(make_pass()),
-            "scanned_at": "2026-11-28T08:00:00",
+            "scanned_at": timezone.localtime().replace(tzinfo=None).isoformat(),  # naive
         },
     ],
     ids=["url", "revoked", "forged", "typed-mismatch", "unknown", "late", "naive-time"],

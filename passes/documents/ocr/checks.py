@@ -182,12 +182,11 @@ def _sampling_checks(document, extraction):
     if sampled > uploaded + datetime.timedelta(minutes=5):
         return [_check("sampled_at", MISMATCH, shown, filed_shown, "after_upload")]
     request = document.request
-    hours = request.pass_type.health_proof_max_age_hours if request else None
-    if hours:
-        # Judged when the pass would start: at the requested start, or now if that is past.
-        judged_at = max(filter(None, [request.valid_from, timezone.now()]))
-        if judged_at - sampled > datetime.timedelta(hours=hours):
-            return [_check("sampled_at", MISMATCH, shown, filed_shown, "too_old")]
+    # The workflow's freshness rule (``PassType.health_proof_problem``), judged as the guards
+    # judge it: now, the moment of this reading. (A sample up to five minutes after the upload
+    # is the devices' clocks, settled above; the guard judges it again at the decision.)
+    if request and request.pass_type.health_proof_problem(sampled, timezone.now()) == "too_old":
+        return [_check("sampled_at", MISMATCH, shown, filed_shown, "too_old")]
     return [_check("sampled_at", MATCH, shown, filed_shown)]
 
 

@@ -5,23 +5,15 @@ nothing disagreed. Used by the queue's mark and filter, bulk approval and the da
 from django.db.models import Exists, OuterRef, Q
 
 from ...models import Document, DocumentReading
+from ...models.documents import relied_on
 
 Status, Outcome = DocumentReading.Status, DocumentReading.Outcome
 
 
 def relevant_documents():
-    """Documents of the request in the outer query (``OuterRef("pk")``)."""
-    return Document.objects.filter(
-        Q(request_id=OuterRef("pk"))
-        | Q(
-            request__isnull=True,
-            enterprise_id=OuterRef("enterprise_id"),
-            vehicle__isnull=True,
-            driver__isnull=True,
-        )
-        | Q(request__isnull=True, vehicle__request_items__request_id=OuterRef("pk"))
-        | Q(request__isnull=True, driver__request_items__request_id=OuterRef("pk"))
-    )
+    """The documents the request in the outer query relies on (``models.documents.relied_on``,
+    the rule's one home, with ``OuterRef``)."""
+    return Document.objects.filter(relied_on(OuterRef("pk"), OuterRef("enterprise_id")))
 
 
 def all_match_expression():

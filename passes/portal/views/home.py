@@ -21,12 +21,8 @@ def dashboard_context(enterprise):
     ]
     now = timezone.now()
     expiring = (
-        Pass.objects.filter(
-            request__enterprise=enterprise,
-            status=Pass.Status.ACTIVE,
-            valid_until__gt=now,
-            valid_until__lte=now + EXPIRY_WARNING,
-        )
+        Pass.objects.expiring(EXPIRY_WARNING, now)
+        .filter(request__enterprise=enterprise)
         .select_related("request")
         .order_by("valid_until")[:20]
     )
@@ -40,9 +36,7 @@ def dashboard_context(enterprise):
         .select_related("pass_type")
         .order_by("-updated_at")[:20],
         "expiring": expiring,
-        "active_passes": Pass.objects.filter(
-            request__enterprise=enterprise, status=Pass.Status.ACTIVE, valid_until__gt=now
-        ).count(),
+        "active_passes": Pass.objects.live(now).filter(request__enterprise=enterprise).count(),
     }
 
 

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ... import durations
 from ...errors import WorkflowError
 from ...issuing import listing, printing
 from ...models import PassRequest
@@ -119,15 +120,6 @@ def pass_renew(request):
     return redirect("passes:request-list")
 
 
-def format_duration(delta) -> str:
-    """The dashboard's own wording of a duration."""
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours >= 48:
-        return _("%(days)d days %(hours)d h") % {"days": hours // 24, "hours": hours % 24}
-    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-
-
 @member_required
 def request_submitted(request, pk):
     """What happens next, and how long a decision takes at the moment (the dashboard's median
@@ -141,7 +133,7 @@ def request_submitted(request, pk):
         "passes/portal/request_submitted.html",
         {
             "request_obj": pass_request,
-            "median": format_duration(median) if median is not None else None,
+            "median": durations.elapsed(median) if median is not None else None,
             "renewal": renewal.is_renewal(pass_request),
         },
     )
