@@ -35,8 +35,10 @@ def relied_on(request_id, enterprise_id, *, renewals=False) -> models.Q:
     """
     from .catalog import HEALTH_PROOF_KINDS
 
-    on_request = RequestItem.objects.filter(request_id=request_id).order_by()
-    drivers = RequestItem.drivers.through.objects.filter(requestitem__request_id=request_id)
+    # In the subqueries below an outer reference is one level further out.
+    inner = models.OuterRef(request_id) if isinstance(request_id, models.OuterRef) else request_id
+    on_request = RequestItem.objects.filter(request_id=inner).order_by()
+    drivers = RequestItem.drivers.through.objects.filter(requestitem__request_id=inner)
     standing = models.Q(request__isnull=True, enterprise_id=enterprise_id) & (
         models.Q(vehicle__isnull=True, driver__isnull=True)
         | models.Q(vehicle_id__in=on_request.values("vehicle_id"))
