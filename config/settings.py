@@ -228,6 +228,31 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 PASSDESK_UPLOAD_MAX_BYTES = env.int("PASSDESK_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PASSDESK_UPLOAD_MAX_PIXELS = env.int("PASSDESK_UPLOAD_MAX_PIXELS", default=60_000_000)
 PASSDESK_UPLOAD_MAX_PDF_PAGES = env.int("PASSDESK_UPLOAD_MAX_PDF_PAGES", default=50)
+# Bounded rendering of uploads (docs/security.md, "Bounded rendering of uploads"). Checked at
+# upload, before anything is drawn: pixels summed over an image's frames (or a PDF's distinct
+# images), form XObjects nested in forms, drawing operations with every form expanded, and the
+# decoded bytes of a PDF's content streams.
+PASSDESK_UPLOAD_MAX_TOTAL_PIXELS = env.int("PASSDESK_UPLOAD_MAX_TOTAL_PIXELS", default=200_000_000)
+PASSDESK_PDF_MAX_FORM_DEPTH = env.int("PASSDESK_PDF_MAX_FORM_DEPTH", default=6)
+PASSDESK_PDF_MAX_OPERATIONS = env.int("PASSDESK_PDF_MAX_OPERATIONS", default=300_000)
+PASSDESK_PDF_MAX_CONTENT_BYTES = env.int("PASSDESK_PDF_MAX_CONTENT_BYTES", default=32 * 1024 * 1024)
+# The upload check itself runs in a child process the kernel bounds (memory it may add, CPU
+# seconds, wall seconds), as do the previews (thumbnail and every page, one child a document)
+# and the OCR worker's page rasterising; the wall time stays under the Celery soft time limits.
+PASSDESK_UPLOAD_CHECK_MEMORY_BYTES = env.int(
+    "PASSDESK_UPLOAD_CHECK_MEMORY_BYTES", default=384 * 1024 * 1024
+)
+PASSDESK_UPLOAD_CHECK_CPU_SECONDS = env.int("PASSDESK_UPLOAD_CHECK_CPU_SECONDS", default=10)
+PASSDESK_UPLOAD_CHECK_WALL_SECONDS = env.int("PASSDESK_UPLOAD_CHECK_WALL_SECONDS", default=20)
+PASSDESK_RENDER_MEMORY_BYTES = env.int("PASSDESK_RENDER_MEMORY_BYTES", default=512 * 1024 * 1024)
+PASSDESK_RENDER_CPU_SECONDS = env.int("PASSDESK_RENDER_CPU_SECONDS", default=20)
+PASSDESK_RENDER_WALL_SECONDS = env.int("PASSDESK_RENDER_WALL_SECONDS", default=40)
+# Previews are drawn by workers only, at this width; a preview job is tried at most this many
+# times (a worker that died, the file store away), the waits between tries doubling from the
+# second value; then the document shows "cannot be shown" with the reason.
+PASSDESK_PREVIEW_WIDTH = env.int("PASSDESK_PREVIEW_WIDTH", default=1400)
+PASSDESK_PREVIEW_MAX_ATTEMPTS = env.int("PASSDESK_PREVIEW_MAX_ATTEMPTS", default=3)
+PASSDESK_PREVIEW_RETRY_SECONDS = env.int("PASSDESK_PREVIEW_RETRY_SECONDS", default=300)
 # Fleet imports (CSV/XLSX; docs/security.md, "Bounded parsing of uploads"). The file is read in
 # a child process the kernel bounds (memory it may add, CPU seconds; killed after the wall
 # time, which stays under CELERY_TASK_SOFT_TIME_LIMIT), after structural checks made while
@@ -374,7 +399,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A second net under the bounded children: a pool process whose resident memory passed this
+# (KiB) is replaced once its task ends (the OCR engine alone holds about 300 MB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=1_048_576
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish while the broker is away fails at once (one quick retry, for a dropped idle
+# connection) instead of retrying for seconds inside a web request: every task the web queues
+# is also picked up by a sweeper once the broker is back (docs/operations.md). Workers'
+# consumers reconnect by CELERY_BROKER_CONNECTION_MAX_RETRIES as before.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 # OCR is slow and memory-hungry: it runs on its own queue, served by the worker-ocr service.
 CELERY_TASK_ROUTES = {"passes.read_document": {"queue": "ocr"}}

@@ -1,6 +1,7 @@
 """Opening a scan in place, for staff who review: a small viewer page (zoom, rotate, every page
-drawn as an image by DOCS's ``render_page``: PDF pages, TIFF frames, photos turned upright) that
-records the view, and the endpoints streaming the bytes inline (never as a download).
+shown as the picture a worker drew and stored, ``documents.previews``: PDF pages, TIFF frames,
+photos turned upright) that records the view, and the endpoints streaming the bytes inline
+(never as a download).
 
 Every byte fetch is tied to a recorded DocumentView: the viewer passes the id of the view it
 recorded; a fetch without one records a view of its own.
@@ -15,14 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import roles
-from ..documents import can_view_document
+from ..documents import can_view_document, previews
 from ..documents.files import CACHE_NEVER, private_file_response
 from ..documents.ocr.presenting import matched_boxes
+from ..documents.views import preview_response
 from ..models import Document, DocumentView
 from ..requests import review
 
 INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-PAGE_WIDTH = 1400  # sharp enough to read a stamp at 2x zoom
 
 
 def _document_for(request, pk):
@@ -80,6 +81,11 @@ def document_viewer(modeladmin):
             # The lines the machine check used, boxed over the scan (green match, red not).
             "boxes": matched_boxes(document),
             "title": document.original_name,
+            # Why the pages show no picture, if a bounded drawing failed (documents.previews).
+            "preview_problem": previews.reason_text(document)
+            if document.preview_status == Document.PreviewStatus.FAILED
+            else "",
+            "preview_pending": document.preview_status == Document.PreviewStatus.PENDING,
         }
         return TemplateResponse(request, "admin/passes/reviewqueue/viewer.html", context)
 
@@ -114,18 +120,9 @@ def document_page(modeladmin):
         if page < 1 or page > (document.page_count or 1):
             raise Http404
         _recorded(request, document)
-        from ..documents import PreviewUnavailable, render_page
-
-        try:
-            png = render_page(document, page, PAGE_WIDTH)
-        except (PreviewUnavailable, FileNotFoundError, OSError):
-            raise Http404(_("This page cannot be shown.")) from None
-        return private_file_response(
-            png,
-            content_type="image/png",
-            filename=f"document-{document.pk}-page-{page}.png",
-            cache=CACHE_NEVER,
-        )
+        # The page picture a worker drew and stored, or a placeholder ("being prepared", or
+        # "cannot be shown" with the reason); never drawn in this request.
+        return preview_response(document, page, cache=CACHE_NEVER)
 
     return view
 

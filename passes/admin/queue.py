@@ -367,7 +367,7 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             if plan.left_out:
                 self.message_user(
                     request,
-                    _("Left out (warnings or held by others): %(list)s")
+                    _("Left out (warnings, flagged documents or held by others): %(list)s")
                     % {"list": "、".join(req.reference for req, _r in plan.left_out)},
                     messages.WARNING,
                 )

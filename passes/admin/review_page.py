@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import audit, roles
+from ..documents import previews
 from ..documents.ocr.presenting import summarize
 from ..errors import WorkflowError
 from ..models import (
@@ -53,7 +54,9 @@ def _require_reviewer(request):
 
 
 def thumbnail_url(document):
-    if not document.thumbnail:
+    """The stored thumbnail, or the placeholder while a worker prepares it (asking for it
+    queues the drawing); none once drawing failed (the reason is shown instead)."""
+    if not document.thumbnail and document.preview_status == Document.PreviewStatus.FAILED:
         return None
     try:
         return reverse("passes:document-thumbnail", args=[document.pk])
@@ -124,6 +127,7 @@ def review_view(modeladmin, request, object_id):
         doc.thumb_url = thumbnail_url(doc)
         doc.verdict = getattr(doc, "review", None) if doc.request_id else None
         doc.machine = summarize(doc)
+        doc.preview_problem = previews.reason_text(doc)
     by_item = {item.pk: [] for item in items}
     by_driver = {}
     for doc in documents:

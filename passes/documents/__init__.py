@@ -7,12 +7,11 @@ from django.dispatch import Signal
 
 from .errors import UploadRejected, clean_file_name
 from .inspection import ACCEPT_ATTRIBUTE, ACCEPTED_FORMATS, InspectedUpload, inspect_upload
+from .previews import ensure_previews, request_previews, sweep_previews
 from .rendering import (
     PreviewUnavailable,
-    ensure_thumbnail,
     render_page,
     render_pdf_page,
-    sweep_thumbnails,
     thumbnail_content_type,
     thumbnail_jpeg,
 )
@@ -23,6 +22,10 @@ from .services import (
     remove_document,
     replace_document,
 )
+
+# The names the workers and older callers know.
+ensure_thumbnail = ensure_previews
+sweep_thumbnails = sweep_previews
 
 # Sent by the file views when someone opens a document or one of its pages (not for
 # thumbnails), with ``document``, ``user`` and ``variant`` ("file", "download" or "page"),
@@ -40,11 +43,14 @@ __all__ = [
     "clean_file_name",
     "document_viewed",
     "documents_visible_to",
+    "sweep_previews",
     "sweep_thumbnails",
+    "ensure_previews",
     "ensure_thumbnail",
     "inspect_upload",
     "remove_document",
     "render_page",
+    "request_previews",
     "render_pdf_page",
     "replace_document",
     "thumbnail_content_type",

@@ -22,6 +22,10 @@ class UploadRejected(Exception):
     def __str__(self):
         return str(self.message)
 
+    def __reduce__(self):
+        """Picklable with its code and field: the upload check raises it in a child process."""
+        return (type(self), (str(self.message), self.code), {"field": self.field})
+
     def as_validation_error(self) -> ValidationError:
         """For forms: ``form.add_error(error.field, error.as_validation_error())``."""
         return ValidationError(self.message, code=self.code)

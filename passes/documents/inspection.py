@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from . import pdfsafety
 from .errors import UploadRejected, clean_file_name
+from .sandbox import BoundExceeded, ChildFailed, run_bounded
 
 CHUNK_SIZE = 64 * 1024
 
@@ -92,11 +93,7 @@ def inspect_upload(uploaded_file) -> InspectedUpload:
     stream.seek(0)
     fmt = sniff(stream, name)
     stream.seek(0)
-    width = height = None
-    if fmt is PDF:
-        page_count = _check_pdf(stream, name)
-    else:
-        page_count, width, height = _check_image(stream, fmt, name)
+    page_count, width, height = _bounded_check(stream, fmt, name)
     stream.seek(0)
     result = InspectedUpload(
         name=name,
@@ -122,6 +119,42 @@ def _digest(uploaded_file, max_bytes: int, name: str) -> tuple[str, int]:
             raise _too_large(name, None, max_bytes)
         digest.update(chunk)
     return digest.hexdigest(), size
+
+
+def _bounded_check(stream, fmt: FileFormat, name: str) -> tuple[int, int | None, int | None]:
+    """(pages, width, height) from the real parse, made in a bounded child."""
+    try:
+        return run_bounded(
+            _check_content,
+            stream,
+            fmt,
+            name,
+            memory_bytes=settings.PASSDESK_UPLOAD_CHECK_MEMORY_BYTES,
+            cpu_seconds=settings.PASSDESK_UPLOAD_CHECK_CPU_SECONDS,
+            wall_seconds=settings.PASSDESK_UPLOAD_CHECK_WALL_SECONDS,
+            max_result_bytes=4096,
+        )
+    except BoundExceeded as error:
+        raise UploadRejected(
+            _(
+                "“%(name)s” was refused: checking it took more memory or time than a scan may. "
+                "Scan it again at a lower resolution or print it to a new PDF."
+            )
+            % {"name": name},
+            code="too_costly",
+        ) from error
+    except ChildFailed as error:
+        raise UploadRejected(
+            _("“%(name)s” was refused: it is a damaged file that cannot be read.") % {"name": name},
+            code="broken_file",
+        ) from error
+
+
+def _check_content(stream, fmt: FileFormat, name: str) -> tuple[int, int | None, int | None]:
+    """Runs in the child: the format's own checks."""
+    if fmt is PDF:
+        return _check_pdf(stream, name), None, None
+    return _check_image(stream, fmt, name)
 
 
 # --- Sniffing ----------------------------------------------------------------------------------
@@ -206,6 +239,7 @@ _BROKEN_IMAGE_ERRORS = (
 def _check_image(stream, fmt: FileFormat, name: str) -> tuple[int, int, int]:
     """Pages, width and height of a sound image within the pixel and page caps."""
     max_pixels = settings.PASSDESK_UPLOAD_MAX_PIXELS
+    max_total = settings.PASSDESK_UPLOAD_MAX_TOTAL_PIXELS
     max_pages = settings.PASSDESK_UPLOAD_MAX_PDF_PAGES
     with warnings.catch_warnings():
         # Pillow's own bomb check warns below twice its limit; make that a refusal too.
@@ -216,11 +250,15 @@ def _check_image(stream, fmt: FileFormat, name: str) -> tuple[int, int, int]:
                 frames = getattr(image, "n_frames", 1)
                 if frames > max_pages:
                     raise _too_many_pages(name, frames, max_pages)
-                for index in range(frames):
+                total = 0
+                for index in range(frames):  # frame headers only: nothing is decoded yet
                     if index:
                         image.seek(index)
                     if image.width * image.height > max_pixels:
                         raise _too_many_pixels(name, image.width, image.height, max_pixels)
+                    total += image.width * image.height
+                    if total > max_total:
+                        raise _too_many_pixels_in_all(name, frames, max_total)
                 image.verify()
             stream.seek(0)
             with Image.open(stream, formats=[fmt.pillow_format]) as image:
@@ -265,6 +303,17 @@ def _too_many_pixels(name, width, height, max_pixels) -> UploadRejected:
     )
 
 
+def _too_many_pixels_in_all(name, frames, max_total) -> UploadRejected:
+    return UploadRejected(
+        _(
+            "“%(name)s” was refused: its %(frames)d pages have more than %(max)s million "
+            "pixels in all. Scan it at a lower resolution or split it into several files."
+        )
+        % {"name": name, "frames": frames, "max": _millions(max_total)},
+        code="too_many_pixels",
+    )
+
+
 def _too_many_pages(name, pages, max_pages) -> UploadRejected:
     return UploadRejected(
         _("“%(name)s” was refused: it has %(pages)d pages; at most %(max)d are accepted.")
@@ -280,6 +329,15 @@ def _check_pdf(stream, name: str) -> int:
     try:
         pages = pdfsafety.check_pdf(stream)
     except pdfsafety.PdfProblem as problem:
+        if problem.kind == "too_many_pixels":
+            raise UploadRejected(
+                _(
+                    "“%(name)s” was refused: the images in the PDF have more than %(max)s "
+                    "million pixels."
+                )
+                % {"name": name, "max": _millions(settings.PASSDESK_UPLOAD_MAX_TOTAL_PIXELS)},
+                code="too_many_pixels",
+            ) from problem
         raise _pdf_refusal(name, problem.kind) from problem
     max_pages = settings.PASSDESK_UPLOAD_MAX_PDF_PAGES
     if pages > max_pages:
@@ -303,6 +361,14 @@ def _pdf_refusal(name: str, kind: str) -> UploadRejected:
         "too_complex": (
             _("“%(name)s” was refused: the PDF is too complex to check."),
             "pdf_unreadable",
+        ),
+        "too_costly": (
+            _(
+                "“%(name)s” was refused: drawing its pages would take too much work (drawings "
+                "nested too deep, or too many drawing operations). Print it to a new PDF or scan "
+                "the paper copy."
+            ),
+            "pdf_too_costly",
         ),
         "javascript": (
             _(

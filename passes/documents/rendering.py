@@ -1,29 +1,38 @@
-"""Pictures of documents: thumbnails made by a Celery task, and pages rendered for the
-reviewer's in-place preview. PDFs are drawn by pdfium, images by Pillow with their EXIF
-orientation applied, so a phone photo taken sideways shows upright."""
+"""Pictures of documents: the thumbnail and the page pictures the reviewer sees, drawn by pdfium
+(PDFs) and Pillow (images, their EXIF orientation applied, so a phone photo taken sideways
+shows upright).
 
-import datetime
+Uploaded content is only ever drawn in a child process the kernel bounds
+(``sandbox.run_bounded`` under the ``PASSDESK_RENDER_*`` settings): the drawing functions here
+take bytes and give plain values, and the ``Document`` helpers below fetch the bytes in the
+parent and draw in the child. Web views never call them: they serve what a worker stored
+(``previews``).
+"""
+
 import io
 import logging
+import os
 
 import pypdfium2 as pdfium
-from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.conf import settings
 from PIL import Image, ImageOps
 
 from ..models import Document
 from .pdfsafety import PDFIUM_LOCK
+from .sandbox import run_bounded
 
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_BOX = (320, 320)
 THUMBNAIL_QUALITY = 82
+PAGE_QUALITY = 85
 MIN_WIDTH = 64
 MAX_WIDTH = 2400
 MAX_RENDER_PIXELS = 12_000_000  # a tall page at full width still stays well under this
 
 
 _PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF"}
+_BROKEN = (OSError, SyntaxError, ValueError, EOFError, KeyError, Image.DecompressionBombError)
 
 
 class PreviewUnavailable(Exception):
@@ -38,41 +47,24 @@ def _clamp_width(width) -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, width))
 
 
-def _check_page(document: Document, page_number: int) -> None:
-    if not 1 <= page_number <= max(1, document.page_count):
-        raise PreviewUnavailable(f"page {page_number} of {document.page_count}")
+# --- Drawing (bytes in, plain values out; run these in a bounded child) -------------------------
 
 
-def render_pdf_page(document: Document, page_number: int, width: int = 1200) -> bytes:
-    """Page ``page_number`` (1-based) of a PDF document as PNG bytes, ``width`` pixels wide
-    (clamped to 64..2400)."""
-    if document.content_type != "application/pdf":
-        raise PreviewUnavailable("not a PDF")
-    return _png(_pdf_page_image(document, page_number, _clamp_width(width)))
+def draw_page(data: bytes, content_type: str, page_number: int, width: int, *, fit=True):
+    """Page ``page_number`` (1-based) of the file ``data`` as a Pillow image about ``width``
+    pixels wide: exactly that wide with ``fit`` (scaled down when larger); without, a scan stays
+    at the size it was decoded at (JPEG's DCT scaling: at least ``width`` both ways)."""
+    if page_number < 1:
+        raise PreviewUnavailable(f"page {page_number}")
+    if content_type == "application/pdf":
+        return _pdf_page_image(data, page_number, width)
+    return _image_page(data, content_type, page_number, width, fit=fit)
 
 
-def render_page(document: Document, page_number: int = 1, width: int = 1000) -> bytes:
-    """Any document's page as PNG: PDF pages, TIFF frames, or the image itself."""
-    return _png(page_image(document, page_number, _clamp_width(width)))
-
-
-def page_image(
-    document: Document, page_number: int, width: int, *, fit: bool = True
-) -> Image.Image:
-    """The page about ``width`` pixels wide: exactly that wide with ``fit`` (scaled down when
-    larger); without, a scan stays at the size it was decoded at (JPEG's DCT scaling: at least
-    ``width`` both ways) for a caller that resamples it itself."""
-    _check_page(document, page_number)
-    if document.content_type == "application/pdf":
-        return _pdf_page_image(document, page_number, width)
-    return _image_page(document, page_number, width, fit=fit)
-
-
-def _pdf_page_image(document: Document, page_number: int, width: int) -> Image.Image:
-    _check_page(document, page_number)
-    with document.file.storage.open(document.file.name, "rb") as stream, PDFIUM_LOCK:
+def _pdf_page_image(data: bytes, page_number: int, width: int) -> Image.Image:
+    with PDFIUM_LOCK:
         try:
-            pdf = pdfium.PdfDocument(stream)
+            pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as error:
             raise PreviewUnavailable(str(error)) from error
         try:
@@ -94,24 +86,42 @@ def _pdf_page_image(document: Document, page_number: int, width: int) -> Image.I
     return image
 
 
-def _image_page(document: Document, page_number: int, width: int, *, fit=True) -> Image.Image:
-    with document.file.storage.open(document.file.name, "rb") as stream:
-        try:
-            with Image.open(stream, formats=[_PILLOW_FORMATS[document.content_type]]) as image:
-                if page_number > 1:
-                    image.seek(page_number - 1)
-                if image.format == "JPEG":
-                    image.draft("RGB", (width, width))
-                # A new image, its pixels decoded and independent of the file from here on.
-                picture = ImageOps.exif_transpose(image)
-                if picture.mode not in ("RGB", "L"):
-                    picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
-                if fit and picture.width > width:
-                    height = max(1, round(picture.height * width / picture.width))
-                    picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-        except (OSError, SyntaxError, ValueError, EOFError, KeyError) as error:
-            raise PreviewUnavailable(str(error)) from error
+def _image_page(data: bytes, content_type: str, page_number: int, width: int, *, fit=True):
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[content_type]]) as image:
+            if page_number > getattr(image, "n_frames", 1):
+                raise PreviewUnavailable(f"page {page_number}")
+            if page_number > 1:
+                image.seek(page_number - 1)
+            if image.format == "JPEG":
+                image.draft("RGB", (width, width))
+            # A new image, its pixels decoded and independent of the file from here on.
+            picture = ImageOps.exif_transpose(image)
+            if picture.mode not in ("RGB", "L"):
+                picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
+            if fit and picture.width > width:
+                height = max(1, round(picture.height * width / picture.width))
+                picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    except PreviewUnavailable:
+        raise
+    except _BROKEN as error:
+        raise PreviewUnavailable(str(error)) from error
     return picture
+
+
+def _flat(image: Image.Image) -> Image.Image:
+    """Transparent parts of a PNG or TIFF show white, as on paper."""
+    if image.mode in ("RGB", "L"):
+        return image
+    flat = Image.new("RGB", image.size, "white")
+    flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+    return flat
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    _flat(image).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 def _png(image: Image.Image) -> bytes:
@@ -122,67 +132,99 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def thumbnail_jpeg(document: Document) -> bytes:
+def draw_thumbnail(data: bytes, content_type: str) -> bytes:
     """The first page, fitted into ``THUMBNAIL_BOX``, as JPEG: a photographed page is noise to
     PNG's compressor (about 160 KB and twice the CPU for a 320-pixel picture, against 30 KB)."""
     # A PDF page is drawn at twice the size and scaled down (pdfium's small renderings are
     # coarse); a scan is decoded at about the size needed (JPEG's DCT scaling) and resampled
     # once, here: for an A4 scan at 200 dpi that is 14 ms of CPU instead of 34.
-    pdf = document.content_type == "application/pdf"
-    image = page_image(document, 1, THUMBNAIL_BOX[0] * (2 if pdf else 1), fit=False)
+    pdf = content_type == "application/pdf"
+    image = draw_page(data, content_type, 1, THUMBNAIL_BOX[0] * (2 if pdf else 1), fit=False)
     image.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS, reducing_gap=2.0)
-    if image.mode not in ("RGB", "L"):
-        # Transparent parts of a PNG or TIFF show white, as on paper.
-        flat = Image.new("RGB", image.size, "white")
-        flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
-        image = flat
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
-    return buffer.getvalue()
+    return _jpeg(image, THUMBNAIL_QUALITY)
+
+
+def draw_previews(data: bytes, content_type: str, pages: int, directory: str, width: int):
+    """Runs in the bounded child: the thumbnail and every page picture (JPEG, ``width`` pixels
+    wide) written into ``directory``; returns their file names, thumbnail first. JPEG, not PNG:
+    a photographed page at 1400 pixels is about 250 KB instead of 3 MB."""
+    names = ["thumbnail.jpg"]
+    with open(os.path.join(directory, names[0]), "wb") as out:
+        out.write(draw_thumbnail(data, content_type))
+    for number in range(1, max(1, pages) + 1):
+        name = f"page-{number}.jpg"
+        with open(os.path.join(directory, name), "wb") as out:
+            out.write(_jpeg(draw_page(data, content_type, number, width), PAGE_QUALITY))
+        names.append(name)
+    return names
+
+
+# --- The same for a stored document, bounded (for workers, benchmarks and tests) --------------
+
+
+def bounds() -> dict:
+    """The ``run_bounded`` limits every drawing of uploaded content runs under."""
+    return {
+        "memory_bytes": settings.PASSDESK_RENDER_MEMORY_BYTES,
+        "cpu_seconds": settings.PASSDESK_RENDER_CPU_SECONDS,
+        "wall_seconds": settings.PASSDESK_RENDER_WALL_SECONDS,
+    }
+
+
+def stored_bytes(document: Document) -> bytes:
+    """The stored file, read in this process (the bounded child must not use the store's
+    connection). A file larger than an upload may be is refused."""
+    limit = settings.PASSDESK_UPLOAD_MAX_BYTES
+    with document.file.storage.open(document.file.name, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise PreviewUnavailable("the stored file is larger than an upload may be")
+    return data
+
+
+def _check_page(document: Document, page_number: int) -> None:
+    if not 1 <= page_number <= max(1, document.page_count):
+        raise PreviewUnavailable(f"page {page_number} of {document.page_count}")
+
+
+def _drawn(data, content_type, page_number, width, fit, encode):
+    picture = draw_page(data, content_type, page_number, width, fit=fit)
+    return encode(picture) if encode else (picture.mode, picture.size, picture.tobytes())
+
+
+def _bounded_page(document, page_number, width, *, fit=True, encode=None):
+    _check_page(document, page_number)
+    data = stored_bytes(document)
+    return run_bounded(
+        _drawn, data, document.content_type, page_number, width, fit, encode, **bounds()
+    )
+
+
+def render_pdf_page(document: Document, page_number: int, width: int = 1200) -> bytes:
+    """Page ``page_number`` (1-based) of a PDF document as PNG bytes, ``width`` pixels wide
+    (clamped to 64..2400), drawn in a bounded child."""
+    if document.content_type != "application/pdf":
+        raise PreviewUnavailable("not a PDF")
+    return _bounded_page(document, page_number, _clamp_width(width), encode=_png)
+
+
+def render_page(document: Document, page_number: int = 1, width: int = 1000) -> bytes:
+    """Any document's page as PNG (PDF pages, TIFF frames, or the image itself), drawn in a
+    bounded child."""
+    return _bounded_page(document, page_number, _clamp_width(width), encode=_png)
+
+
+def page_image(document: Document, page_number: int, width: int, *, fit=True) -> Image.Image:
+    """``draw_page`` of a stored document, drawn in a bounded child."""
+    mode, size, pixels = _bounded_page(document, page_number, width, fit=fit)
+    return Image.frombytes(mode, size, pixels)
+
+
+def thumbnail_jpeg(document: Document) -> bytes:
+    """``draw_thumbnail`` of a stored document, drawn in a bounded child."""
+    return run_bounded(draw_thumbnail, stored_bytes(document), document.content_type, **bounds())
 
 
 def thumbnail_content_type(name: str) -> str:
     """Thumbnails are JPEG; ones drawn before are PNG and keep their name."""
     return "image/png" if name.lower().endswith(".png") else "image/jpeg"
-
-
-def ensure_thumbnail(document_or_id) -> bool:
-    """Make the document's thumbnail unless it has one. True when a thumbnail exists after the
-    call. A damaged or missing file is logged as a warning, never raised: the worker carries
-    on and the review page shows the file without a picture."""
-    document_id = getattr(document_or_id, "pk", document_or_id)
-    document = Document.objects.filter(pk=document_id).first()
-    if document is None:
-        logger.info("thumbnail: document %s no longer exists", document_id)
-        return False
-    if document.thumbnail and document.thumbnail.storage.exists(document.thumbnail.name):
-        return True
-    try:
-        data = thumbnail_jpeg(document)
-    except (PreviewUnavailable, OSError, ValueError, Image.DecompressionBombError) as error:
-        logger.warning("thumbnail: document %s cannot be drawn: %s", document_id, error)
-        return False
-    field = document.thumbnail
-    name = field.storage.save(
-        field.field.generate_filename(document, "thumb.jpg"), ContentFile(data)
-    )
-    # Another worker may have finished first: keep theirs, remove ours.
-    updated = Document.objects.filter(pk=document_id, thumbnail=document.thumbnail.name or "")
-    if not updated.update(thumbnail=name):
-        field.storage.delete(name)
-    if isinstance(document_or_id, Document):
-        document_or_id.refresh_from_db(fields=["thumbnail"])
-    return True
-
-
-def sweep_thumbnails(*, older_than_seconds: int = 120, within_days: int = 2, limit: int = 200):
-    """Draw the thumbnails the upload could not queue (the broker was away). Only recent
-    documents, so a file that cannot be drawn is not retried for ever. Returns how many now
-    have a thumbnail."""
-    now = timezone.now()
-    missing = Document.objects.filter(
-        thumbnail="",
-        uploaded_at__lte=now - datetime.timedelta(seconds=older_than_seconds),
-        uploaded_at__gte=now - datetime.timedelta(days=within_days),
-    ).values_list("pk", flat=True)[:limit]
-    return sum(1 for pk in list(missing) if ensure_thumbnail(pk))

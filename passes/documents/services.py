@@ -394,7 +394,7 @@ def remove_document(document, *, by) -> None:
             _require_editable(_lock_request(locked.request))
         else:
             _require_unused(locked)
-        names = [locked.file.name, locked.thumbnail.name]
+        names = [locked.file.name, locked.thumbnail.name, *locked.preview_pages]
         storage = locked.file.storage
         audit.record(
             "document.remove",
@@ -455,7 +455,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
                 request = _lock_request(old.request)
                 _require_editable(request)
             _duplicate_check(request, inspected, exclude_pk=locked.pk)
-            old_names = [locked.file.name, locked.thumbnail.name]
+            old_names = [locked.file.name, locked.thumbnail.name, *locked.preview_pages]
             old_data = _upload_data(locked)
             replacement = Document(
                 enterprise=old.enterprise,

@@ -7,12 +7,16 @@ from pathlib import PurePosixPath
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import NoReverseMatch
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import documents
 from ..models import Document
+from ..models.documents import PreviewStatus
 from ..outages import storage_away
-from .files import private_file_response, safe_name
+from . import previews
+from .files import CACHE_NEVER, CACHE_STORED, private_file_response, safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -70,41 +74,94 @@ def document_file(request, pk):
 
 @require_GET
 def document_thumbnail(request, pk):
-    """The thumbnail (JPEG; PNG when drawn before); drawn on the spot if the task has not run
-    yet."""
+    """The stored thumbnail (JPEG; PNG when drawn before). Never drawn here: until a worker has
+    drawn it, a placeholder (202, "being prepared") and the drawing is queued."""
     if not request.user.is_authenticated:
         return _anonymous(request)
     document = _document_or_404(request, pk)
-    if not documents.ensure_thumbnail(document):
-        raise Http404
-    try:
-        handle = document.thumbnail.storage.open(document.thumbnail.name, "rb")
-    except OSError as error:
-        if storage_away(error):
-            raise
-        raise Http404 from None
-    name = document.thumbnail.name
-    return private_file_response(
-        handle,
-        content_type=documents.thumbnail_content_type(name),
-        filename=f"thumbnail-{document.pk}{PurePosixPath(name).suffix}",
-    )
+    return preview_response(document)
 
 
 @require_GET
 def document_page(request, pk, page):
-    """Page ``page`` of a document as PNG, ``?width=`` pixels wide (64..2400, default 1000):
-    PDF pages and TIFF frames for the in-place preview."""
+    """The stored picture of page ``page`` (JPEG, ``PASSDESK_PREVIEW_WIDTH`` pixels wide; the
+    browser scales it): PDF pages and TIFF frames for the in-place preview. Never drawn here:
+    a placeholder until a worker has drawn it."""
     if not request.user.is_authenticated:
         return _anonymous(request)
     document = _document_or_404(request, pk)
-    try:
-        png = documents.render_page(document, page, request.GET.get("width", 1000))
-    except documents.PreviewUnavailable:
-        raise Http404 from None
+    if not 1 <= page <= max(1, document.page_count):
+        raise Http404
+    response = preview_response(document, page)
     documents.document_viewed.send(
         sender=Document, document=document, user=request.user, variant="page"
     )
     return private_file_response(
-        png, content_type="image/png", filename=f"document-{document.pk}-page-{page}.png"
+        handle,
+        content_type=documents.thumbnail_content_type(name),
+        filename=f"{label}{PurePosixPath(name).suffix}",
+        cache=cache,
     )
+    return response
+
+
+# --- Stored previews and their placeholder ------------------------------------------------------
+
+
+def _stored_name(document, page):
+    if page is None:
+        return document.thumbnail.name or None
+    pages = document.preview_pages or []
+    return pages[page - 1] if len(pages) >= page else None
+
+
+def preview_response(document, page=None, *, cache=CACHE_STORED):
+    """The stored thumbnail (``page`` None) or page picture of ``document``; when there is none
+    yet, the drawing is queued (``request_previews``) and a placeholder answers: 202 while it
+    is being prepared, 200 "cannot be shown" with the reason once drawing failed. No uploaded
+    content is drawn in the request."""
+    name = _stored_name(document, page)
+    if not name:
+        status = documents.request_previews(document)
+        name = _stored_name(document, page)  # drawn meanwhile when tasks run eagerly
+        if not name:
+            return placeholder_response(document, status)
+    try:
+        handle = document.thumbnail.storage.open(name, "rb")
+    except OSError as error:
+        if storage_away(error):  # the store is away, not the file: a 503 (web.unavailable)
+            raise
+        logger.error("document %s: stored preview %s is missing", document.pk, name)
+        raise Http404 from None
+    label = f"thumbnail-{document.pk}" if page is None else f"document-{document.pk}-page-{page}"
+
+
+_PLACEHOLDER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="220" viewBox="0 0 320 220">'
+    '<rect width="320" height="220" fill="#f3f4f6" stroke="#c9ccd1"/>'
+    '<text x="160" y="{y}" font-family="sans-serif" font-size="16" text-anchor="middle" '
+    'fill="#374151">{title}</text>'
+    '<text x="160" y="{y2}" font-family="sans-serif" font-size="11" text-anchor="middle" '
+    'fill="#6b7280">{detail}</text></svg>'
+)
+
+
+def placeholder_response(document, status):
+    """A small picture standing in for a preview: "being prepared" (202, ask again soon) or
+    "cannot be shown" with the reason (200: that is the answer). Never cached."""
+    if status == PreviewStatus.FAILED:
+        title, detail, code = _("Preview cannot be shown"), previews.reason_text(document), 200
+    else:
+        title, detail, code = _("Preview being prepared…"), _("Reload in a moment."), 202
+    svg = _PLACEHOLDER.format(y=104, y2=128, title=escape(title), detail=escape(detail[:60]))
+    response = private_file_response(
+        svg.encode(),
+        content_type="image/svg+xml",
+        filename=f"preview-{document.pk}.svg",
+        cache=CACHE_NEVER,
+    )
+    response.status_code = code
+    response["X-Preview-Status"] = str(status)
+    if code == 202:
+        response["Retry-After"] = "10"
+    return response

@@ -59,6 +59,12 @@ class DocumentQuerySet(models.QuerySet):
         )
 
 
+class PreviewStatus(models.TextChoices):
+    PENDING = "pending", _("being prepared")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("cannot be shown")
+
+
 class Document(models.Model):
     """A scanned material. It belongs to an enterprise and is attached to a request (optionally
     to one of its items or drivers), or stands with a vehicle or driver for reuse."""
@@ -123,6 +129,16 @@ class Document(models.Model):
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # Previews (thumbnail and page pictures) are drawn by a worker in a bounded child process
+    # (documents.previews); a document whose drawing passed a bound, or was tried too often,
+    # is "failed" with the reason, shown to the reviewer and never tried again.
+    preview_status = models.CharField(
+        _("preview"), max_length=10, choices=PreviewStatus.choices, default=PreviewStatus.PENDING
+    )
+    preview_reason = models.CharField(_("why no preview"), max_length=40, blank=True)
+    preview_attempts = models.PositiveSmallIntegerField(_("preview attempts"), default=0)
+    preview_retry_at = models.DateTimeField(_("preview next try"), null=True, blank=True)
+    preview_pages = models.JSONField(_("page pictures"), default=list, blank=True)
 
     objects = DocumentQuerySet.as_manager()
 
@@ -137,6 +153,8 @@ class Document(models.Model):
                 name="document_unique_per_request",
             )
         ]
+
+    PreviewStatus = PreviewStatus
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.original_name}"

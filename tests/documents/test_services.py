@@ -369,11 +369,11 @@ def test_remove_deletes_row_and_files_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         document = attach(applicant, draft, files.jpeg_bytes(), name="a.jpg", kind=Kind.OTHER)
     document.refresh_from_db()
-    assert len(stored_files()) == 2  # the scan and its thumbnail
+    assert len(stored_files()) == 3  # the scan, its thumbnail and its page picture
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         remove_document(document, by=applicant)
     assert not Document.objects.filter(pk=document.pk).exists()
-    assert len(stored_files()) == 2, "files stay until the removal commits"
+    assert len(stored_files()) == 3, "files stay until the removal commits"
     for callback in callbacks:
         callback()
     assert stored_files() == []

@@ -204,22 +204,29 @@ def test_thumbnail_is_drawn_on_demand_when_the_task_has_not_run(client, applican
     assert jpeg_document.thumbnail, "and it was kept"
 
 
-def test_thumbnail_of_a_file_that_cannot_be_drawn_is_404(client, applicant, jpeg_document):
+def test_thumbnail_of_a_file_that_cannot_be_drawn_says_so(client, applicant, jpeg_document):
     with jpeg_document.file.storage.open(jpeg_document.file.name, "wb") as handle:
         handle.write(b"\xff\xd8\xff garbage")
     client.force_login(applicant)
     response = client.get(reverse("passes:document-thumbnail", args=[jpeg_document.pk]))
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["X-Preview-Status"] == "failed"
+    assert response["Cache-Control"] == "private, no-store"
+    assert b"cannot be shown" in response.content
+    jpeg_document.refresh_from_db()
+    assert jpeg_document.preview_reason == "damaged"
 
 
-def test_pdf_page_preview(client, reviewer, pdf_document):
+def test_pdf_page_preview(client, reviewer, pdf_document, settings):
+    settings.PASSDESK_PREVIEW_WIDTH = 300
     client.force_login(reviewer)
     url = reverse("passes:document-page", args=[pdf_document.pk, 2])
-    response = client.get(url + "?width=300")
+    response = client.get(url)
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/png"
-    image = Image.open(io.BytesIO(response.content))
-    assert image.width == 300
+    assert response["Content-Type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(body(response)))
+    assert image.width == 300, "drawn by the (eager) worker at PASSDESK_PREVIEW_WIDTH"
     assert image.height > image.width  # A4 portrait
     assert client.get(reverse("passes:document-page", args=[pdf_document.pk, 3])).status_code == 404
 

@@ -111,7 +111,13 @@ def test_an_object_store_outage_is_a_503_that_heals_and_loses_nothing(store):
     assert Document.objects.count() == documents_before  # no row without its file
 
     store.start()  # the same ports and data: the store is back
-    assert body(portal.get(f"/files/documents/{document.pk}/")) == scan
+    # Its volume server registers a moment after the S3 gateway answers: until then a read may
+    # still be a 503 (with Retry-After), as a client retrying would see.
+    deadline = time.monotonic() + 60
+    while (again := portal.get(f"/files/documents/{document.pk}/")).status_code == 503:
+        assert time.monotonic() < deadline, "the store did not come back"
+        time.sleep(0.5)
+    assert body(again) == scan
     pdf = portal.get(reverse("passes:pass-pdf", args=[issued.number]))
     assert pdf.status_code == 200 and body(pdf).startswith(b"%PDF")
     assert stored_pdf.file.storage.exists(stored_pdf.file.name)

@@ -5,7 +5,9 @@ network. One ONNX thread per process: on a small machine several single-threaded
 processes read more pages per CPU-second than one process spreading a page over all cores.
 Images are downscaled to ``PASSDESK_OCR_MAX_SIDE`` pixels on their long side (what recognition
 needs for a licence or an A4 page); PDFs are read page by page, from their own text layer when
-they have one, otherwise rendered with pypdfium2.
+they have one, otherwise rendered with pypdfium2. The file is opened and drawn only in a
+child process under the ``PASSDESK_RENDER_*`` bounds (``rasterise``); the engine reads the
+pixels it hands back.
 """
 
 import functools
@@ -17,6 +19,8 @@ from importlib import metadata
 
 from django.conf import settings
 from PIL import Image, ImageOps
+
+from ..sandbox import run_bounded_measured
 
 # A text layer shorter than this (after removing white space) is a scanner's stray OCR crumb or
 # an empty page; the page is rendered and read instead.
@@ -118,7 +122,7 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
     return lines
 
 
-def _pdf_text_layer(pdf_page, page_number: int) -> list[Line]:
+def _pdf_text_layer(pdf_page) -> list[str]:
     textpage = pdf_page.get_textpage()
     try:
         text = textpage.get_text_range() or ""
@@ -126,64 +130,88 @@ def _pdf_text_layer(pdf_page, page_number: int) -> list[Line]:
         textpage.close()
     if len("".join(text.split())) < _MIN_TEXT_LAYER_CHARS:
         return []
-    return [
-        Line(text=line.strip(), confidence=1.0, page=page_number, source="text_layer")
-        for line in text.splitlines()
-        if line.strip()
-    ]
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _read_pdf(data: bytes, max_pages: int) -> tuple[list[Line], int]:
+def _pixels(image: Image.Image) -> dict:
+    return {"size": image.size, "pixels": image.tobytes()}
+
+
+def _rasterise_pdf(data: bytes, max_pages: int, max_side: int) -> list[dict]:
     import pypdfium2 as pdfium
 
-    max_side = settings.PASSDESK_OCR_MAX_SIDE
     document = pdfium.PdfDocument(data)
     try:
-        pages = min(len(document), max_pages)
-        lines: list[Line] = []
-        for index in range(pages):
+        pages = []
+        for index in range(min(len(document), max_pages)):
             pdf_page = document[index]
             try:
-                layer = _pdf_text_layer(pdf_page, index + 1)
+                layer = _pdf_text_layer(pdf_page)
                 if layer:
-                    lines.extend(layer)
+                    pages.append({"text": layer})
                     continue
                 width, height = pdf_page.get_size()  # in points
                 scale = max_side / max(width, height)
                 bitmap = pdf_page.render(scale=scale)
                 image = bitmap.to_pil().convert("RGB")
                 bitmap.close()
-                lines.extend(read_image(image, page=index + 1))
+                pages.append(_pixels(image))
             finally:
                 pdf_page.close()
-        return lines, pages
+        return pages
     finally:
         document.close()
 
 
-def _read_raster(data: bytes, max_pages: int) -> tuple[list[Line], int]:
-    lines: list[Line] = []
+def _rasterise_image(data: bytes, max_pages: int, max_side: int) -> list[dict]:
+    pages = []
     with Image.open(io.BytesIO(data)) as image:
-        frames = min(getattr(image, "n_frames", 1), max_pages)
-        for index in range(frames):
+        for index in range(min(getattr(image, "n_frames", 1), max_pages)):
             image.seek(index)
-            lines.extend(read_image(downscale(image), page=index + 1))
-    return lines, frames
+            pages.append(_pixels(downscale(image, max_side)))
+    return pages
+
+
+def rasterise(data: bytes, content_type: str, max_pages: int, max_side: int) -> list[dict]:
+    """Runs in the bounded child: each page's text layer (``{"text": [...]}``) or its RGB
+    pixels, at most ``max_side`` on the long side (``{"size", "pixels"}``): plain values only."""
+    if content_type == "application/pdf":
+        return _rasterise_pdf(data, max_pages, max_side)
+    return _rasterise_image(data, max_pages, max_side)
 
 
 def read_file(data: bytes, content_type: str, *, max_pages: int | None = None) -> Result:
     """Read a stored scan (its bytes and sniffed content type): every page up to ``max_pages``."""
     max_pages = max_pages or settings.PASSDESK_OCR_MAX_PAGES
-    get_engine()  # load outside the timing: a worker loads it once
+    get_engine()  # load outside the timing: a worker loads it once (before the child forks)
     started, cpu_started = time.perf_counter(), time.process_time()
-    if content_type == "application/pdf":
-        lines, pages = _read_pdf(data, max_pages)
-    else:
-        lines, pages = _read_raster(data, max_pages)
+    # The uploaded file is parsed and drawn only in a child the kernel bounds; the engine then
+    # reads pixels of a known, small size (raises BoundExceeded / ChildFailed).
+    drawn = run_bounded_measured(
+        rasterise,
+        data,
+        content_type,
+        max_pages,
+        settings.PASSDESK_OCR_MAX_SIDE,
+        memory_bytes=settings.PASSDESK_RENDER_MEMORY_BYTES,
+        cpu_seconds=settings.PASSDESK_RENDER_CPU_SECONDS,
+        wall_seconds=settings.PASSDESK_RENDER_WALL_SECONDS,
+        max_result_bytes=max_pages * 3 * settings.PASSDESK_OCR_MAX_SIDE**2 + 2**20,
+    )
+    lines: list[Line] = []
+    for number, page in enumerate(drawn.value, start=1):
+        if "text" in page:
+            lines.extend(
+                Line(text=text, confidence=1.0, page=number, source="text_layer")
+                for text in page["text"]
+            )
+        else:
+            image = Image.frombytes("RGB", tuple(page["size"]), page["pixels"])
+            lines.extend(read_image(image, page=number))
     return Result(
         lines=lines,
-        pages=pages,
+        pages=len(drawn.value),
         seconds=time.perf_counter() - started,
-        cpu_seconds=time.process_time() - cpu_started,
+        cpu_seconds=time.process_time() - cpu_started + drawn.usage.cpu_seconds,
         engine_version=engine_version(),
     )

@@ -16,6 +16,7 @@ NOT_READ_REASONS = {
     "timeout": _("the reading took too long"),
     "unavailable": _("the OCR engine is not available"),
     "unreadable": _("the scan could not be opened for reading"),
+    "too_heavy": _("opening the scan needed more memory or time than a scan may use"),
     "file_unavailable": _("the stored scan could not be fetched (the file store was away)"),
     "no_text": _("no text was found on the scan"),
 }

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ... import audit
 from ...models import Document, DocumentReading
+from ..sandbox import BoundExceeded, ChildFailed
 from . import engine
 from .checks import outcome_of, run_checks
 from .extract import extract
@@ -174,6 +175,9 @@ def read_document(document_id: int) -> DocumentReading | None:
         return _finish(document, status=Status.NOT_READ, reason="unavailable", **common)
     except (TimeoutError, SoftTimeLimitExceeded):  # the task's time limit
         return _finish(document, status=Status.NOT_READ, reason="timeout", **common)
+    except (BoundExceeded, ChildFailed) as error:  # opening the scan passed its bounds
+        logger.warning("document %s not machine-read: %s (%s)", document_id, error, error.usage)
+        return _finish(document, status=Status.NOT_READ, reason="too_heavy", **common)
     except Exception:
         # The scan itself (never its content) is named in the log.
         logger.warning("document %s could not be machine-read", document_id, exc_info=True)

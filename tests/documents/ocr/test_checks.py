@@ -356,3 +356,47 @@ def test_reread_replaces_the_reading_and_is_audited(
     reading.refresh_from_db()
     assert reading.status == "read" and reading.attempts == 2
     assert AuditEvent.objects.filter(action="document.reread", actor=officer).exists()
+
+
+def test_the_machine_check_and_the_guard_judge_freshness_alike(
+    ocr_on, draft, applicant, enterprise, django_capture_on_commit_callbacks
+):
+    """Both judge at now with ``PassType.health_proof_problem``. The machine check used to judge
+    at the requested start: a 40-hour-old test on a request starting in 20 hours was "too old"
+    to it and fresh to the guard, so bulk approval left out what single approval approved."""
+    from passes.requests import guards
+
+    driver = draft.items.get().drivers.get()
+    now = timezone.now()
+    type(draft).objects.filter(pk=draft.pk).update(
+        valid_from=now + datetime.timedelta(hours=20), valid_until=now + datetime.timedelta(days=3)
+    )
+    draft.refresh_from_db()
+    readings = {}
+    for age in (40, 50):
+        sampled = (timezone.localtime() - datetime.timedelta(hours=age)).replace(
+            second=0, microsecond=0
+        )
+        truth = {
+            "name": driver.name,
+            "id_number": driver.id_number,
+            "sampled_at": sampled.isoformat(timespec="minutes"),
+            "result": "negative",
+        }
+        reading = _upload(
+            django_capture_on_commit_callbacks,
+            applicant,
+            enterprise,
+            DocumentKind.NUCLEIC_ACID_TEST,
+            truth,
+            request=draft,
+            driver=driver,
+            tested_at=sampled,
+        )
+        readings[age] = next(c for c in reading.checks if c["field"] == "sampled_at")
+        # The guard, at the same moment, with the one report of that age.
+        stale = guards.stale_health_proofs(draft)
+        assert (stale == []) == (readings[age]["status"] == "match"), age
+        reading.document.delete()
+    assert readings[40]["status"] == "match"
+    assert readings[50]["status"] == "mismatch" and readings[50]["reason"] == "too_old"
