@@ -1,7 +1,10 @@
 """Checks of what the machine read against what was filed: match, mismatch or unreadable.
 
-A check says "match" only when the value read equals the filed one after normalisation; a value
-read with low confidence that differs is "unreadable", never "match". ID numbers are kept
+A check says "match" only when the value read, valid exactly as read (nothing corrected), equals
+the filed one after normalisation, and an identifier only when it was read with confidence: a
+look-alike edit (0 for D, 8 for B) read unsurely is no proof of the filed value. A value that fails
+its check character is "unreadable", shown as read; a value read with low confidence that differs
+is "unreadable" too, never "match". ID numbers are kept
 masked in the checks (they are shown in lists and to the enterprise).
 """
 
@@ -56,19 +59,31 @@ def _confidence(extraction: Extraction, lines, name) -> float:
     return float(lines[index].get("confidence", 0))
 
 
+IDENTIFIERS = frozenset({"credit_code", "plate", "id_number"})
+
+
 def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=None):
     shown_filed = mask(filed) if mask else filed
     if not filed:
         return _check(name, UNREADABLE, reason="not_filed")
     if name not in extraction.fields:
+        # What failed its check is shown as read: never turned into a value, never a match.
+        raw = extraction.raw.get(name, "")
         return _check(
-            name, UNREADABLE, filed=shown_filed, reason=extraction.problems.get(name, "not_found")
+            name,
+            UNREADABLE,
+            read=mask(raw) if mask and raw else raw,
+            filed=shown_filed,
+            reason=extraction.problems.get(name, "not_found"),
         )
     read = extraction.fields[name]
     shown_read = mask(read) if mask else read
+    confident = _confidence(extraction, lines, name) >= CONFIDENT
     if normalise(read) == normalise(filed):
+        if name in IDENTIFIERS and not confident:
+            return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
         return _check(name, MATCH, shown_read, shown_filed)
-    if _confidence(extraction, lines, name) < CONFIDENT:
+    if not confident:
         return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
     if name in ("enterprise_name", "owner") and _one_character_apart(
         normalise(read), normalise(filed)

@@ -1,11 +1,10 @@
 """Fields of each kind of document, picked out of the lines the engine read.
 
 Identifiers are not taken from a bare pattern: every candidate goes through the project's
-validators (GB 32100 check character, GB 11643 check digit, plate rules). A character that
-cannot stand where it was read (``O`` in a plate or an ID number) is replaced by the one OCR
-usually confuses it with; a candidate that fails its check character is corrected only when
-exactly one likely misreading makes it valid. A correction never turns one valid identifier
-into another, so a document that carries a different plate or code reads as different.
+validators (GB 32100 check character, GB 11643 check digit, plate rules), exactly as read. Nothing
+is corrected: a one-character "correction" of a number that fails its check character is exactly
+how an edited document (…2541 filed as …2641) would be turned into the filed one. A candidate
+that fails is kept in ``raw`` (the text as read), so the check can show it as unreadable.
 """
 
 import datetime
@@ -20,29 +19,6 @@ from django.core.exceptions import ValidationError
 from ... import validators
 from ...models import DocumentKind, Vehicle
 
-# Characters OCR confuses with the ones an identifier may contain.
-_DIGIT_FOR = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"}
-_LETTER_FOR = {"0": "D", "8": "B", "2": "Z", "5": "S", "6": "G", "1": "T"}
-# Single misreadings tried when a credit code or ID number fails its check character.
-_CONFUSABLE = {
-    "0": "DQ8",
-    "D": "0",
-    "Q": "0",
-    "8": "B36",
-    "B": "8",
-    "6": "G85",
-    "G": "6",
-    "1": "7T",
-    "7": "1",
-    "T": "1",
-    "M": "N",
-    "N": "MH",
-    "H": "N",
-    "U": "W",
-    "W": "U",
-    "3": "8",
-    "5": "6",
-}
 _SEPARATORS = re.compile(r"[\s·•‧∙・]")
 _PLATE_RUN = re.compile(rf"[{validators.PROVINCES}][A-Z0-9]{{6,7}}")
 _ALNUM_RUN = re.compile(r"[0-9A-Z]{18,}")
@@ -69,6 +45,7 @@ class Extraction:
     fields: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)  # field -> index into the lines
     problems: dict = field(default_factory=dict)  # field -> reason code
+    raw: dict = field(default_factory=dict)  # field -> what was read where it failed its check
 
     def put(self, name, value, index):
         if value and name not in self.fields:
@@ -103,43 +80,38 @@ def _is_valid(validator, value) -> bool:
     return True
 
 
-def _single_corrections(value: str, validator) -> list[str]:
-    found = set()
-    for position, char in enumerate(value):
-        for other in _CONFUSABLE.get(char, ""):
-            candidate = value[:position] + other + value[position + 1 :]
-            if _is_valid(validator, candidate):
-                found.add(candidate)
-    return sorted(found)
-
-
 def _checked(value: str, validator) -> tuple[str | None, str]:
-    """``value`` if valid, else the one likely misreading that is valid, else (None, reason)."""
+    """``value`` if it is valid exactly as read, else (None, "checksum")."""
     if _is_valid(validator, value):
         return value, ""
-    corrections = _single_corrections(value, validator)
-    if len(corrections) == 1:
-        return corrections[0], ""
     return None, "checksum"
 
 
 def plate_candidates(text: str) -> list[str]:
-    """Valid plates in one line, in the order they appear."""
+    """Valid plates in one line, exactly as read, in the order they appear."""
+    return [plate for plate, valid in _plate_runs(text) if valid]
+
+
+def _plate_runs(text: str) -> list[tuple[str, bool]]:
+    """Every plate-like run in one line and whether it is a valid plate as read."""
     text = normalize_text(text).upper()
-    found = []
+    runs = []
     for match in _PLATE_RUN.finditer(text):
         run = match.group()
         for length in (8, 7):  # new-energy plates have one character more
-            if len(run) < length:
-                continue
-            chars = list(run[:length])
-            chars[1] = _LETTER_FOR.get(chars[1], chars[1])
-            chars[2:] = [{"O": "0", "I": "1"}.get(char, char) for char in chars[2:]]
-            plate = "".join(chars)
-            if _is_valid(validators.validate_plate, plate):
-                found.append(plate)
+            if len(run) >= length and _is_valid(validators.validate_plate, run[:length]):
+                runs.append((run[:length], True))
                 break
-    return found
+        else:
+            runs.append((run[:8], False))
+    return runs
+
+
+def _plate_candidates_or_failed(text: str) -> tuple[list[str], str]:
+    runs = _plate_runs(text)
+    return [plate for plate, valid in runs if valid], next(
+        (plate for plate, valid in runs if not valid), ""
+    )
 
 
 def _windows(text: str, length: int = 18):
@@ -149,36 +121,38 @@ def _windows(text: str, length: int = 18):
             yield run[start : start + length]
 
 
-def credit_code_candidates(text: str) -> tuple[list[str], bool]:
-    """Valid unified social credit codes in one line; and whether an 18-character run was seen
-    that no correction could make valid."""
-    found, failed = [], False
+def _identifier_candidates(text, looks_like, validator) -> tuple[list[str], str]:
+    """Valid identifiers among the 18-character runs of one line, exactly as read; and the
+    first run that looks like one but fails its check character ("" when none)."""
+    found, failed = [], ""
     for window in _windows(text):
-        code = "".join({"I": "1", "O": "0", "Z": "2", "S": "5"}.get(c, c) for c in window)
-        if not code[2:8].isdigit():
+        if not looks_like(window):
             continue
-        value, _reason = _checked(code, validators.validate_credit_code)
-        if value:
-            found.append(value)
-        else:
-            failed = True
+        if _is_valid(validator, window):
+            found.append(window)
+        elif not failed:
+            failed = window
     return found, failed
 
 
-def id_number_candidates(text: str) -> tuple[list[str], bool]:
-    found, failed = [], False
-    for window in _windows(text):
-        number = "".join(_DIGIT_FOR.get(c, c) for c in window[:17]) + (
-            window[17] if window[17] == "X" else _DIGIT_FOR.get(window[17], window[17])
-        )
-        if not re.fullmatch(r"\d{17}[\dX]", number):
-            continue
-        value, _reason = _checked(number, validators.validate_id_number)
-        if value:
-            found.append(value)
-        else:
-            failed = True
-    return found, failed
+def credit_code_candidates(text: str) -> tuple[list[str], str]:
+    """Valid unified social credit codes in one line; and the first 18-character run that
+    looks like one but fails its check character, as read ("" when none)."""
+    return _identifier_candidates(
+        text,
+        lambda window: sum(char.isdigit() for char in window[2:8]) >= 5,
+        validators.validate_credit_code,
+    )
+
+
+def id_number_candidates(text: str) -> tuple[list[str], str]:
+    """Valid resident ID numbers in one line; and the first run that looks like one but fails
+    its check digit, as read ("" when none)."""
+    return _identifier_candidates(
+        text,
+        lambda window: sum(char.isdigit() for char in window) >= 15,
+        validators.validate_id_number,
+    )
 
 
 # --- Labelled values --------------------------------------------------------------------------
@@ -207,21 +181,26 @@ def _labelled_or_anywhere(texts, labels, candidates_of):
     if labelled:
         order.remove(labelled[1])
         order.insert(0, labelled[1])
-    failed = False
+    failed, failed_index = "", None
     for index in order:
         found, bad = candidates_of(texts[index])
-        failed = failed or bad
+        if bad and not failed:
+            failed, failed_index = bad, index
         if found:
-            return found[0], index, failed
-    return None, None, failed
+            return found[0], index, "", None
+    return None, None, failed, failed_index
 
 
 def _identifier(result, texts, name, labels, candidates_of):
-    value, index, failed = _labelled_or_anywhere(texts, labels, candidates_of)
+    value, index, failed, failed_index = _labelled_or_anywhere(texts, labels, candidates_of)
     if value:
         result.put(name, value, index)
+    elif failed:
+        result.problem(name, "checksum")
+        result.raw.setdefault(name, failed)
+        result.evidence.setdefault(name, failed_index)
     else:
-        result.problem(name, "checksum" if failed else "not_found")
+        result.problem(name, "not_found")
 
 
 def _person_name(result, texts, labels=("姓名",)):
@@ -281,9 +260,7 @@ def _business_licence(result, texts):
 
 
 def _vehicle_licence(result, texts):
-    _identifier(
-        result, texts, "plate", ("号牌号码", "号牌"), lambda text: (plate_candidates(text), False)
-    )
+    _identifier(result, texts, "plate", ("号牌号码", "号牌"), _plate_candidates_or_failed)
     _enterprise_name(result, texts, ("所有人",))
     if "enterprise_name" in result.fields:
         result.fields["owner"] = result.fields.pop("enterprise_name")
@@ -353,8 +330,10 @@ EXTRACTORS = {
 }
 
 
-def extract(kind: str, texts: list[str]) -> Extraction:
-    """The fields of a document of ``kind`` from its lines (in reading order)."""
+def extract(kind: str, lines: list) -> Extraction:
+    """The fields of a document of ``kind`` from its lines (in reading order): the engine's
+    line dicts (text, box, confidence) or bare strings."""
+    texts = [line if isinstance(line, str) else line.get("text", "") for line in lines]
     normalised = [normalize_text(text) for text in texts]
     result = Extraction()
     extractor = EXTRACTORS.get(kind)
