@@ -96,12 +96,6 @@ def document_page(request, pk, page):
     documents.document_viewed.send(
         sender=Document, document=document, user=request.user, variant="page"
     )
-    return private_file_response(
-        handle,
-        content_type=documents.thumbnail_content_type(name),
-        filename=f"{label}{PurePosixPath(name).suffix}",
-        cache=cache,
-    )
     return response
 
 
@@ -134,6 +128,12 @@ def preview_response(document, page=None, *, cache=CACHE_STORED):
         logger.error("document %s: stored preview %s is missing", document.pk, name)
         raise Http404 from None
     label = f"thumbnail-{document.pk}" if page is None else f"document-{document.pk}-page-{page}"
+    return private_file_response(
+        handle,
+        content_type=documents.thumbnail_content_type(name),
+        filename=f"{label}{PurePosixPath(name).suffix}",
+        cache=cache,
+    )
 
 
 _PLACEHOLDER = (
