@@ -25,7 +25,9 @@ Contract (kept generic: spreadsheets, PDF pages, images and OCR all use it):
   otherwise ``ChildFailed`` with its text).
 * ``memory_bytes``: address space the child may add to what it inherited (``RLIMIT_AS`` is set
   to the size at fork plus this). Allocations beyond it fail, so Python raises ``MemoryError``
-  (reported as ``BoundExceeded("memory")``) or a C library aborts (``ChildFailed``).
+  (reported as ``BoundExceeded("memory")``) or a C library aborts: ``BoundExceeded("memory")``
+  too when the child had added three quarters of the allowance to its resident memory by then
+  (pdfium does this), else ``ChildFailed``.
 * ``cpu_seconds``: CPU time of the child (``RLIMIT_CPU``; the kernel sends SIGXCPU, then SIGKILL
   a second later): ``BoundExceeded("cpu")``.
 * ``wall_seconds``: the parent kills the child with SIGKILL when it has not answered by then:
@@ -66,6 +68,10 @@ _PRELUDE = struct.Struct("!Q")  # the child's resident memory (kB) before the wo
 _HEADER = struct.Struct("!cQ")  # kind of answer, length of the pickled payload
 _RESULT, _ERROR, _MEMORY, _TOO_BIG = b"R", b"E", b"M", b"B"
 _PR_SET_PDEATHSIG = 1
+# A child killed by one of these after it had added this share of its memory allowance to its
+# resident set died of the bound: C++ libraries abort (or crash) when an allocation fails.
+_ALLOCATION_DEATHS = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS)
+_NEAR_THE_BOUND = 0.75
 
 
 class SandboxError(Exception):
@@ -352,6 +358,12 @@ def run_bounded_measured(
         raise BoundExceeded("cpu", cpu_seconds, usage)
     if waiter.timed_out or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM):
         raise BoundExceeded("wall", wall_seconds, usage)
+    if (
+        os.WIFSIGNALED(status)
+        and os.WTERMSIG(status) in _ALLOCATION_DEATHS
+        and usage.added_rss_bytes >= _NEAR_THE_BOUND * memory_bytes
+    ):  # a C library (pdfium) that aborts when an allocation fails, near the bound
+        raise BoundExceeded("memory", memory_bytes, usage)
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
         raise ChildFailed(f"the child died of signal {name}", usage)
