@@ -7,11 +7,13 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from passes import access
 from passes.admin.dashboard import dashboard_view
 from passes.api.docs import OfflineRedocView
 from passes.health import healthz, readyz
 
 
+@access.public("the site's icon")
 def favicon(request):
     """Browsers ask every site for /favicon.ico; the admin's pages (which name no icon) get
     passdesk's instead of a 404."""

@@ -1,19 +1,13 @@
 from django.contrib import admin
 
 from .. import roles
-from ..models import Checkpoint, Office, PassType
+from ..models import Checkpoint, PassType
+from .mixins import PolicyScopedAdmin
 
 
-class OfficeScopedAdmin(admin.ModelAdmin):
-    """Officers of an office see and edit its rows only; a new row joins their office."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(roles.office_filter(request.user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "office":
-            kwargs["queryset"] = Office.objects.filter(roles.office_filter(request.user, "pk"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+class OfficeScopedAdmin(PolicyScopedAdmin):
+    """Officers of an office see and edit its rows only (the catalogue's policy; the office
+    choices are the offices' policy); a new row joins their office."""
 
     def save_model(self, request, obj, form, change):
         offices = roles.offices_of(request.user)

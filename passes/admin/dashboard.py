@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from .. import durations
+from .. import access, durations
 from ..checkpoint.route_figures import off_route_by_checkpoint
 from ..models import PassRequest
 from ..reporting import charts, dashboard
@@ -15,6 +15,7 @@ def can_see_dashboard(user):
     return user.is_active and user.is_staff and user.has_perm("passes.view_dashboard")
 
 
+@access.policy(access.AGGREGATES)
 def dashboard_view(request):
     if not can_see_dashboard(request.user):
         raise PermissionDenied

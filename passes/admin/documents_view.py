@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from .. import roles
-from ..documents import can_view_document, previews
+from .. import access, roles
+from ..documents import previews
 from ..documents.files import CACHE_NEVER, private_file_response
 from ..documents.ocr.presenting import matched_boxes
 from ..documents.views import preview_response
@@ -29,18 +29,14 @@ INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 def _document_for(request, pk):
     if not roles.can_review(request.user):
         raise PermissionDenied
-    document = get_object_or_404(
-        Document.objects.select_related("enterprise", "request__pass_type"), pk=pk
+    # Among the documents the reviewer may see: a draft's files stay the enterprise's until it
+    # is submitted, another office's are not there (404 both).
+    return get_object_or_404(
+        access.visible_documents(
+            request.user, Document.objects.select_related("enterprise", "request__pass_type")
+        ),
+        pk=pk,
     )
-    if not roles.can_see_enterprise_data(request.user, document.enterprise):
-        raise PermissionDenied
-    if not can_view_document(request.user, document):
-        raise Http404  # a draft's files stay the enterprise's until it is submitted
-    if document.request_id and not roles.works_for(
-        request.user, document.request.pass_type.office_id
-    ):
-        raise Http404  # a document of another office's request
-    return document
 
 
 def _recorded(request, document):
@@ -62,6 +58,7 @@ def _pages(document):
 
 
 def document_viewer(modeladmin):
+    @access.policy("documents")
     @xframe_options_sameorigin
     def view(request, pk):
         document = _document_for(request, pk)
@@ -93,6 +90,7 @@ def document_viewer(modeladmin):
 
 
 def document_file(modeladmin):
+    @access.policy("documents")
     @xframe_options_sameorigin
     def view(request, pk):
         document = _document_for(request, pk)
@@ -114,6 +112,7 @@ def document_file(modeladmin):
 
 
 def document_page(modeladmin):
+    @access.policy("documents")
     @xframe_options_sameorigin
     def view(request, pk, page):
         document = _document_for(request, pk)

@@ -5,18 +5,18 @@ from django.utils.translation import gettext_lazy
 from .. import audit
 from ..models import Driver, Enterprise, Membership, Vehicle
 from ..requests import workflow
-from .mixins import reason_required_message, run_for_each
+from .mixins import PolicyScopedAdmin, PolicyScopedInline, reason_required_message, run_for_each
 from .requests import ReasonActionForm
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(PolicyScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(PolicyScopedAdmin):
     list_display = (
         "name",
         "credit_code",
@@ -100,7 +100,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(PolicyScopedAdmin):
     list_display = ("plate", "vehicle_type", "enterprise", "licence_number")
     list_filter = ("vehicle_type",)
     search_fields = ("plate", "enterprise__name", "licence_number")
@@ -109,7 +109,7 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Driver)
-class DriverAdmin(admin.ModelAdmin):
+class DriverAdmin(PolicyScopedAdmin):
     list_display = ("name", "masked_id_number", "phone", "enterprise")
     search_fields = ("name", "phone", "enterprise__name")
     list_select_related = ("enterprise",)

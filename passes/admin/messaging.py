@@ -19,6 +19,7 @@ from ..documents.errors import UploadRejected
 from ..documents.inspection import inspect_upload
 from ..messaging import announcements, files
 from ..models import Announcement, AnnouncementAttachment, FaqEntry, ReplyTemplate
+from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
 WITHDRAW_NOTE = gettext_lazy(
     "Withdrawing takes the announcement out of the portal and stops messages not sent yet. "
@@ -46,7 +47,7 @@ class AttachmentForm(forms.ModelForm):
         return uploaded
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(PolicyScopedInline, admin.TabularInline):
     model = AnnouncementAttachment
     form = AttachmentForm
     extra = 1
@@ -87,7 +88,7 @@ class AnnouncementForm(forms.ModelForm):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(PolicyScopedAdmin):
     form = AnnouncementForm
     inlines = [AttachmentInline]
     list_display = (
@@ -273,7 +274,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
+class ReplyTemplateAdmin(PolicyScopedAdmin):
     list_display = ("title", "body", "position", "is_active")
     list_editable = ("position", "is_active")
     list_filter = ("is_active",)
@@ -284,7 +285,7 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(PolicyScopedAdmin):
     list_display = ("question", "topic", "position", "is_published", "updated_at")
     list_editable = ("position", "is_published")
     list_filter = ("topic", "is_published")

@@ -1,8 +1,11 @@
-"""Shared admin plumbing: running workflow functions as admin actions."""
+"""Shared admin plumbing: the access policy every model admin goes through, and running
+workflow functions as admin actions."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.http import Http404
 from django.utils.translation import gettext as _
 
+from .. import access
 from ..errors import WorkflowError
 
 
@@ -39,3 +42,46 @@ def reason_required_message():
         "Give a reason first: select the requests, type it in the reason box and run the "
         "action again."
     )
+
+
+class PolicyScopedAdmin(admin.ModelAdmin):
+    """Every model admin's base: its rows are the model's access policy's
+    (``passes.access.visible``), so the changelist, the change, history and delete pages, the
+    actions, exports, autocomplete and raw-id lookups all see the same rows; a row outside is a
+    404 (Django's "does not exist" redirect would differ from other routes). Foreign-key and
+    many-to-many choices are cut to the related model's policy too."""
+
+    @property
+    def access_policy(self):
+        return access.selectors.POLICY_OF_MODEL[self.model._meta.concrete_model]
+
+    def get_queryset(self, request):
+        return access.visible(super().get_queryset(request), request.user)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def _related_choices(self, db_field, request, kwargs):
+        related = db_field.remote_field.model
+        if "queryset" not in kwargs and access.selectors.condition_for(related) is not None:
+            kwargs["queryset"] = access.visible(related, request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        self._related_choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._related_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class PolicyScopedInline:
+    """Inlines: related choices cut to the policy (the parent page is scoped already)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        PolicyScopedAdmin._related_choices(self, db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        PolicyScopedAdmin._related_choices(self, db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

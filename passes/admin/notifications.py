@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from ..notifications import outbox
+from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -26,7 +27,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PolicyScopedAdmin):
     list_display = (
         "created_at",
         "event",
@@ -112,7 +113,7 @@ class NotificationAdmin(admin.ModelAdmin):
             )
 
 
-class WebhookDeliveryInline(admin.TabularInline):
+class WebhookDeliveryInline(PolicyScopedInline, admin.TabularInline):
     model = WebhookDelivery
     extra = 0
     can_delete = False
@@ -126,7 +127,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(PolicyScopedAdmin):
     list_display = ("url", "enterprise", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("url", "enterprise__name")
@@ -139,7 +140,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(PolicyScopedAdmin):
     list_display = ("created_at", "endpoint", "attempt", "response_status", "duration_ms")
     list_filter = ("response_status",)
     search_fields = ("endpoint__url", "endpoint__enterprise__name")
@@ -159,7 +160,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(PolicyScopedAdmin):
     list_display = ("user", "language", "email_enabled", "sms_enabled", "review_mode")
     list_filter = ("language", "review_mode", "email_enabled", "sms_enabled")
     search_fields = ("user__username", "user__email")

@@ -27,6 +27,7 @@ from ..requests import review
 from ..validators import normalize_plate
 from . import readings, review_messages, review_page
 from .exports import ExportMixin
+from .mixins import PolicyScopedAdmin
 
 Status = PassRequest.Status
 
@@ -142,7 +143,7 @@ class QueueChangeList(ChangeList):
 
 
 @admin.register(ReviewQueue)
-class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
+class ReviewQueueAdmin(ExportMixin, PolicyScopedAdmin):
     change_list_template = "admin/passes/reviewqueue/change_list.html"
     list_display = (
         "reference_col",
@@ -207,7 +208,6 @@ class ReviewQueueAdmin(ExportMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .filter(status__in=PassRequest.QUEUE_STATUSES)
-            .filter(roles.office_filter(request.user, "pass_type__office"))
             .with_vehicle_count()
             .annotate(has_unanswered=unanswered())
         )

@@ -9,9 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import roles
+from .. import access, roles
 from ..documents.ocr import services as ocr
-from ..models import Document
 
 
 def can_reread(user) -> bool:
@@ -20,11 +19,12 @@ def can_reread(user) -> bool:
 
 
 def reread_view(modeladmin):
+    @access.policy("documents")
     @require_POST
     def view(request, pk):
         if not can_reread(request.user):
             raise PermissionDenied
-        document = get_object_or_404(Document, pk=pk)
+        document = get_object_or_404(access.visible_documents(request.user), pk=pk)
         ocr.reread(document, by=request.user)
         messages.success(
             request,

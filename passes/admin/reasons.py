@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from ..models import DocumentView, ReturnReasonTemplate
-from .mixins import ReadOnlyAdminMixin
+from .mixins import PolicyScopedAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(ReturnReasonTemplate)
-class ReturnReasonTemplateAdmin(admin.ModelAdmin):
+class ReturnReasonTemplateAdmin(PolicyScopedAdmin):
     list_display = ("title", "text", "position", "is_active")
     list_editable = ("position", "is_active")
     list_filter = ("is_active",)
@@ -19,7 +19,7 @@ class ReturnReasonTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentView)
-class DocumentViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DocumentViewAdmin(ReadOnlyAdminMixin, PolicyScopedAdmin):
     list_display = ("viewed_at", "user", "document_name", "request_reference")
     list_select_related = ("user", "document__request")
     search_fields = ("user__username", "document__original_name", "document__request__reference")

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy
 from ..models import AuditEvent, Document, Pass, PassRequest, RequestItem
 from ..requests import workflow
 from .exports import ExportMixin
-from .mixins import ReadOnlyAdminMixin, reason_required_message, run_for_each
+from .mixins import (
+    PolicyScopedAdmin,
+    PolicyScopedInline,
+    ReadOnlyAdminMixin,
+    reason_required_message,
+    run_for_each,
+)
 
 
 class ReasonActionForm(ActionForm):
@@ -22,14 +28,14 @@ class ReasonActionForm(ActionForm):
     )
 
 
-class RequestItemInline(admin.TabularInline):
+class RequestItemInline(PolicyScopedInline, admin.TabularInline):
     model = RequestItem
     extra = 0
     raw_id_fields = ("vehicle",)
     filter_horizontal = ("drivers",)
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(PolicyScopedInline, admin.TabularInline):
     model = Document
     fk_name = "request"
     extra = 0
@@ -41,7 +47,7 @@ class DocumentInline(admin.TabularInline):
         return False
 
 
-class AuditEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class AuditEventInline(ReadOnlyAdminMixin, PolicyScopedInline, admin.TabularInline):
     model = AuditEvent
     fk_name = "request"
     extra = 0
@@ -50,7 +56,7 @@ class AuditEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(PassRequest)
-class PassRequestAdmin(ExportMixin, admin.ModelAdmin):
+class PassRequestAdmin(ExportMixin, PolicyScopedAdmin):
     """Every request, whatever its state: a read-only record. Decisions are taken on the review
     page (the review queue), which shows warnings and asks for confirmation."""
 
@@ -98,7 +104,7 @@ class PassRequestAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Pass)
-class PassAdmin(ExportMixin, admin.ModelAdmin):
+class PassAdmin(ExportMixin, PolicyScopedAdmin):
     change_list_template = "admin/passes/export_change_list.html"
     export_kind = "passes"
     show_full_result_count = False
@@ -135,7 +141,7 @@ class PassAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(PolicyScopedAdmin):
     list_display = ("original_name", "kind", "enterprise", "request", "content_type", "size")
     list_filter = ("kind", "content_type")
     search_fields = ("original_name", "sha256", "enterprise__name", "request__reference")
@@ -147,7 +153,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, PolicyScopedAdmin):
     list_display = (
         "created_at",
         "actor",

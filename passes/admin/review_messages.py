@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import roles
+from .. import access, roles
 from ..documents.errors import UploadRejected
 from ..errors import WorkflowError
 from ..messaging import files, text
@@ -25,12 +25,15 @@ def context_for(pass_request) -> dict:
 
 
 def reply_view(modeladmin):
+    @access.policy("messages")
     @require_POST
     def view(request, pk):
         if not roles.can_review(request.user):
             raise PermissionDenied
+        # Among the requests the reviewer may see: another office's is a 404, nothing written.
         pass_request = get_object_or_404(
-            PassRequest.objects.exclude(status=PassRequest.Status.DRAFT), pk=pk
+            access.visible_requests(request.user).exclude(status=PassRequest.Status.DRAFT),
+            pk=pk,
         )
         # The chosen templates, then the reviewer's own words, one paragraph each.
         body = text.with_templates(
@@ -62,6 +65,7 @@ def reply_view(modeladmin):
 
 
 def message_file_view(modeladmin):
+    @access.policy("messages")
     @require_GET
     def view(request, pk, message_id):
         if not roles.can_review(request.user):

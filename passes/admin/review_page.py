@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import audit, roles
+from .. import access, audit, roles
 from ..documents import previews
 from ..documents.ocr.presenting import summarize
 from ..errors import WorkflowError
@@ -76,12 +76,13 @@ def _parse_input(value):
     return timezone.make_aware(parsed)
 
 
-def load_request(pk):
+def load_request(pk, user):
+    """The request with what its page shows, among those ``user`` may see (else 404)."""
     items = RequestItem.objects.select_related("vehicle").prefetch_related("drivers")
     return get_object_or_404(
-        PassRequest.objects.select_related(
-            "enterprise", "pass_type", "assigned_reviewer"
-        ).prefetch_related("checkpoints", Prefetch("items", queryset=items.order_by("pk"))),
+        access.visible_requests(user, PassRequest.objects.all())
+        .select_related("enterprise", "pass_type", "assigned_reviewer")
+        .prefetch_related("checkpoints", Prefetch("items", queryset=items.order_by("pk"))),
         pk=pk,
     )
 
@@ -118,9 +119,7 @@ def review_view(modeladmin, request, object_id):
         pk = int(object_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    obj = load_request(pk)
-    if not roles.works_for(request.user, obj.pass_type.office_id):
-        raise Http404  # another office's request: as if it did not exist
+    obj = load_request(pk, request.user)  # another office's request: as if it did not exist
     items = list(obj.items.all())
     documents = documents_for(obj, request.user)
     for doc in documents:
@@ -222,10 +221,11 @@ def _run(request, operation, success):
 
 
 def claim_view(modeladmin):
+    @access.policy("requests")
     @require_POST
     def view(request, pk):
         _require_reviewer(request)
-        obj = get_object_or_404(PassRequest, pk=pk)
+        obj = get_object_or_404(access.visible_requests(request.user), pk=pk)
         _run(
             request,
             lambda: workflow.claim(obj, by=request.user),
@@ -239,14 +239,14 @@ def claim_view(modeladmin):
 def claim_next_view(modeladmin):
     """Claim the oldest unassigned request and open it: one click from the queue."""
 
+    @access.policy("requests")
     @require_POST
     def view(request):
         _require_reviewer(request)
-        candidates = (
-            PassRequest.objects.filter(status=Status.SUBMITTED, assigned_reviewer__isnull=True)
-            .filter(roles.office_filter(request.user, "pass_type__office"))
-            .order_by("submitted_at", "pk")
-        )
+        candidates = access.visible_requests(
+            request.user,
+            PassRequest.objects.filter(status=Status.SUBMITTED, assigned_reviewer__isnull=True),
+        ).order_by("submitted_at", "pk")
         for obj in candidates[:5]:
             try:
                 workflow.claim(obj, by=request.user)
@@ -263,11 +263,12 @@ def claim_next_view(modeladmin):
 
 
 def assign_view(modeladmin):
+    @access.policy("requests")
     @require_POST
     def view(request, pk):
         if not roles.can_assign(request.user):
             raise PermissionDenied
-        obj = get_object_or_404(PassRequest, pk=pk)
+        obj = get_object_or_404(access.visible_requests(request.user), pk=pk)
         reviewer = get_user_model().objects.filter(pk=request.POST.get("reviewer")).first()
         if reviewer is None:
             messages.error(request, _("Choose a reviewer."))
@@ -363,12 +364,13 @@ DECISIONS = {
 
 
 def decide_view(modeladmin):
+    @access.policy("requests")
     @require_POST
     def view(request, pk, decision):
         _require_reviewer(request)
         if decision not in DECISIONS:
             raise Http404
-        obj = get_object_or_404(PassRequest, pk=pk)
+        obj = get_object_or_404(access.visible_requests(request.user), pk=pk)
         if DECISIONS[decision](request, obj):
             return HttpResponseRedirect(_queue_url())
         return HttpResponseRedirect(_page_url(pk))
@@ -377,10 +379,13 @@ def decide_view(modeladmin):
 
 
 def mark_document_view(modeladmin):
+    @access.policy("documents")
     @require_POST
     def view(request, pk):
         _require_reviewer(request)
-        document = get_object_or_404(Document, pk=pk, request__isnull=False)
+        document = get_object_or_404(
+            access.visible_documents(request.user), pk=pk, request__isnull=False
+        )
         verdict = request.POST.get("verdict")
         if verdict not in DocumentReview.Verdict.values:
             raise Http404

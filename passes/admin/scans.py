@@ -3,11 +3,11 @@
 from django.contrib import admin
 
 from ..models import ScanEvent
-from .mixins import ReadOnlyAdminMixin
+from .mixins import PolicyScopedAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(ScanEvent)
-class ScanEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ScanEventAdmin(ReadOnlyAdminMixin, PolicyScopedAdmin):
     list_display = (
         "scanned_at",
         "verdict",

@@ -6,21 +6,17 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import roles
 from ..models import Office, PeerDeployment
 from ..signing import trust as trust_format
 from ..trust import pull
+from .mixins import PolicyScopedAdmin
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(PolicyScopedAdmin):
     list_display = ("name", "region_code", "created_at")
     search_fields = ("name", "region_code")
     filter_horizontal = ("staff",)
-
-    def get_queryset(self, request):
-        scope = roles.office_filter(request.user, "pk")
-        return super().get_queryset(request).filter(scope)
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -57,7 +53,7 @@ class PeerDeploymentForm(forms.ModelForm):
 
 
 @admin.register(PeerDeployment)
-class PeerDeploymentAdmin(admin.ModelAdmin):
+class PeerDeploymentAdmin(PolicyScopedAdmin):
     form = PeerDeploymentForm
     list_display = ("name", "url", "is_active", "sequence", "expires_at", "last_good_at", "state")
     list_filter = ("is_active",)

@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from .. import audit
 from ..models import PeerClaim
+from .mixins import PolicyScopedAdmin
 
 
 def _data(claim) -> dict:
@@ -20,7 +21,7 @@ def _data(claim) -> dict:
 
 
 @admin.register(PeerClaim)
-class PeerClaimAdmin(admin.ModelAdmin):
+class PeerClaimAdmin(PolicyScopedAdmin):
     list_display = ("value", "kind", "peer", "set_by_officer", "created_at")
     list_filter = ("kind", "set_by_officer", "peer")
     search_fields = ("value", "peer__name")

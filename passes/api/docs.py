@@ -7,8 +7,12 @@ fetching any other origin (the logo's ``onError`` then removes it)."""
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
+from .. import access
+
 
 class OfflineRedocView(SpectacularRedocView):
+    access_policy = access.PUBLIC
+    access_reason = "the API documentation"
     template_name = "api/redoc.html"
 
     @extend_schema(exclude=True)

@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .. import access
 from ..messaging import announcements, audience, files
 from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember
@@ -21,13 +22,16 @@ from .views_fleet import ERRORS, ID_PATTERN
 
 
 class AnnouncementViewSet(EnterpriseScoped, viewsets.GenericViewSet):
+    access_policy = "announcements"
     permission_classes = [IsAuthenticated, IsEnterpriseMember]
     serializer_class = outputs.AnnouncementOut
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         members_view = audience.for_member(self.enterprise, self.request.user)
-        return members_view.prefetch_related("attachments")
+        return access.visible_announcements(self.request.user, members_view).prefetch_related(
+            "attachments"
+        )
 
     @extend_schema(
         summary="List the office's announcements for your enterprise, newest first",

@@ -11,12 +11,15 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import access
 from . import inputs, outputs, tokens
 from .errors import InvalidCredentials, LockedOut
 from .throttles import AtomicScopedRateThrottle
 
 
 class ObtainTokenView(APIView):
+    access_policy = access.PUBLIC
+    access_reason = "sign-in for an API token (throttled)"
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [AtomicScopedRateThrottle]

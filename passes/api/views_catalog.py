@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from .. import access
 from ..models import Checkpoint, PassType
 from . import outputs_issued
 from .views_fleet import ERRORS, ID_PATTERN
@@ -17,10 +18,14 @@ from .views_fleet import ERRORS, ID_PATTERN
     ),
 )
 class PassTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    access_policy = "catalog"
     permission_classes = [IsAuthenticated]
     serializer_class = outputs_issued.PassTypeOut
     lookup_value_regex = ID_PATTERN
     queryset = PassType.objects.filter(is_active=True).order_by("name", "pk")
+
+    def get_queryset(self):
+        return access.visible(super().get_queryset(), self.request.user)
 
 
 @extend_schema_view(
@@ -30,7 +35,11 @@ class PassTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ),
 )
 class CheckpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    access_policy = "catalog"
     permission_classes = [IsAuthenticated]
     serializer_class = outputs_issued.CheckpointOut
     lookup_value_regex = ID_PATTERN
     queryset = Checkpoint.objects.filter(is_active=True).order_by("name", "pk")
+
+    def get_queryset(self):
+        return access.visible(super().get_queryset(), self.request.user)

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from .. import access
 from ..enterprises import bulk as bulk_fleet
 from ..enterprises import fleet
 from . import inputs, outputs, outputs_issued
@@ -32,6 +33,8 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 class FleetViewSet(EnterpriseScoped, viewsets.GenericViewSet):
     """List, create, show, change and delete; the services do the checking and auditing."""
+
+    access_policy = "fleet"
 
     permission_classes = [IsAuthenticated, IsEnterpriseMember]
     lookup_value_regex = ID_PATTERN
@@ -104,7 +107,7 @@ class VehicleViewSet(FleetViewSet):
     output_class = outputs.VehicleOut
 
     def get_queryset(self):
-        return fleet.vehicles_of(self.enterprise).order_by("plate", "id")
+        return access.visible_vehicles(self.request.user).order_by("plate", "id")
 
     def add(self, data):
         return fleet.create_vehicle(enterprise=self.enterprise, by=self.request.user, data=data)
@@ -138,7 +141,7 @@ class DriverViewSet(FleetViewSet):
     output_class = outputs.DriverOut
 
     def get_queryset(self):
-        return fleet.drivers_of(self.enterprise).order_by("name", "id")
+        return access.visible_drivers(self.request.user).order_by("name", "id")
 
     def add(self, data):
         return fleet.create_driver(enterprise=self.enterprise, by=self.request.user, data=data)

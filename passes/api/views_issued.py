@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import roles
+from .. import access, roles
 from ..errors import WorkflowError
 from ..issuing import listing, printing
 from ..requests import detail, renewal, workflow
@@ -40,6 +40,7 @@ class IsMemberOrStaff(BasePermission):
 
 
 class PassViewSet(viewsets.GenericViewSet):
+    access_policy = "passes"
     permission_classes = [IsAuthenticated, IsMemberOrStaff]
     lookup_field = "number"
     lookup_value_regex = "[0-9]{12}"
@@ -49,11 +50,8 @@ class PassViewSet(viewsets.GenericViewSet):
         return roles.enterprise_of(self.request.user)
 
     def get_queryset(self):
-        enterprise = self.enterprise
-        if enterprise is not None:
-            queryset = listing.passes_of(enterprise)
-        else:
-            queryset = listing.base_queryset()
+        # An enterprise's own passes; staff their offices' (another's is a 404, revoking too).
+        queryset = access.visible_passes(self.request.user, listing.base_queryset())
         return listing.with_pdf_ready(queryset).order_by("-issued_at", "-number")
 
     def get_serializer_class(self):

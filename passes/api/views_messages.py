@@ -15,10 +15,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import access
 from ..messaging import files
 from ..messaging.messages import MessageRateLimited, messages_of, post_message
 from ..models import PassRequest
-from ..requests import filing
 from . import downloads, inputs, outputs
 from .access import EnterpriseScoped, IsEnterpriseMember, IsReviewer
 from .errors import ApiError
@@ -26,6 +26,7 @@ from .views_fleet import ERRORS
 
 
 class _Conversation(APIView):
+    access_policy = "messages"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def requests(self):
@@ -75,7 +76,7 @@ class RequestMessagesView(EnterpriseScoped, _Conversation):
     permission_classes = [IsAuthenticated, IsEnterpriseMember]
 
     def requests(self):
-        return filing.requests_of(self.enterprise)
+        return access.visible_requests(self.request.user)
 
     @extend_schema(**LIST)
     def get(self, request, pk):
@@ -90,7 +91,8 @@ class ReviewMessagesView(_Conversation):
     permission_classes = [IsAuthenticated, IsReviewer]
 
     def requests(self):
-        return PassRequest.objects.exclude(status=PassRequest.Status.DRAFT)
+        # The reviewer's offices' filed requests: another office's conversation is a 404.
+        return access.visible_requests(self.request.user).exclude(status=PassRequest.Status.DRAFT)
 
     @extend_schema(**LIST)
     def get(self, request, pk):
@@ -103,6 +105,8 @@ class ReviewMessagesView(_Conversation):
 
 class MessageFileView(APIView):
     """A message's attachment, for the request's members and the office."""
+
+    access_policy = "messages"
 
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer, downloads.FileRenderer]

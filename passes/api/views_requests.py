@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import documents
+from .. import access, documents
 from ..models import PassRequest
 from ..requests import detail, filing, workflow
 from . import downloads, inputs, outputs
@@ -85,13 +85,14 @@ SUBMIT_SCHEMA = {**TRANSITION_SCHEMA, "request": inputs.SubmitIn}
     ),
 )
 class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
+    access_policy = "requests"
     permission_classes = [IsAuthenticated, IsEnterpriseMember]
     serializer_class = outputs.RequestDetailOut
     lookup_value_regex = ID_PATTERN
     throttle_scope = "uploads"
 
     def get_queryset(self):
-        queryset = filing.requests_of(self.enterprise).order_by("-created_at", "-pk")
+        queryset = access.visible_requests(self.request.user).order_by("-created_at", "-pk")
         if self.action == "list":
             return queryset.select_related("pass_type").with_vehicle_count()
         return queryset
@@ -107,7 +108,7 @@ class RequestViewSet(EnterpriseScoped, viewsets.GenericViewSet):
         return serializer.validated_data
 
     def _detail(self, pk, code=status.HTTP_200_OK):
-        pass_request = detail.load(filing.requests_of(self.enterprise), pk)
+        pass_request = detail.load(access.visible_requests(self.request.user), pk)
         if pass_request is None:
             raise NotFound()
         return Response(outputs.RequestDetailOut.represent(pass_request), status=code)

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import documents, roles
+from .. import access, documents
 from ..models import Document, PassRequest
 from ..requests import detail, renewal, workflow
 from . import downloads, inputs, outputs, outputs_issued
@@ -19,15 +19,14 @@ from .views_fleet import ERRORS, ID_PATTERN
 
 
 class ReviewViewSet(viewsets.GenericViewSet):
+    access_policy = "requests"
     permission_classes = [IsAuthenticated, IsReviewer]
     serializer_class = outputs.ReviewDetailOut
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
-        # Reviewers see what has been filed with the office, never an enterprise's drafts.
-        return PassRequest.objects.exclude(status=PassRequest.Status.DRAFT).filter(
-            roles.office_filter(self.request.user, "pass_type__office")
-        )
+        # Reviewers see what has been filed with their offices, never an enterprise's drafts.
+        return access.visible_requests(self.request.user).exclude(status=PassRequest.Status.DRAFT)
 
     def _input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -60,7 +59,8 @@ class ReviewViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         wanted = serializer.validated_data
         queryset = (
-            PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
+            self.get_queryset()
+            .filter(status__in=PassRequest.QUEUE_STATUSES)
             .select_related("pass_type", "enterprise", "assigned_reviewer")
             .order_by("submitted_at", "pk")
             .with_vehicle_count()

@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import access
 from ..signing import keys as signing_keys
 from ..trust import peers, publish
 from . import outputs, outputs_issued
@@ -27,6 +28,9 @@ class _Public(APIView):
 
 
 class TrustListView(_Public):
+    access_policy = access.PUBLIC
+    access_reason = "the signed trust list, published for peers"
+
     @extend_schema(
         summary="This deployment's signed trust list",
         description=(
@@ -49,6 +53,9 @@ class TrustListView(_Public):
 
 
 class VerificationKeysView(_Public):
+    access_policy = access.PUBLIC
+    access_reason = "public keys for offline checks"
+
     @extend_schema(
         summary="Keys and peer revocations for offline checks",
         description=(

@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import roles
+from .. import access, roles
 from ..api.errors import ApiError
 from . import decisions, fastscan, feed, offline_list, ratelimit, services
 from .serializers import (
@@ -73,6 +73,8 @@ class ScanView(APIView):
     """DRF's view, behind the lean path (``fastscan``) that answers the common token scan
     without DRF; whatever the lean path declines reaches this class unchanged."""
 
+    access_policy = "scans"
+
     authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
     permission_classes = [CanScan]
 
@@ -114,6 +116,8 @@ class DecisionView(APIView):
     """The inspector's decision on an off-route vehicle, by the scan's nonce (so a phone that
     scanned offline can send it after the scan's upload)."""
 
+    access_policy = "scans"
+
     authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
     permission_classes = [CanScan]
 
@@ -136,6 +140,8 @@ class ActivePassListView(APIView):
     """The signed list of the live passes of the inspector's offices (slow tags of number and
     plate, windows, routes; no number or plate in clear) that an inspector's phone copies to
     check passes offline."""
+
+    access_policy = "passes"
 
     authentication_classes = [ScanTokenAuthentication, SessionAuthentication]
     permission_classes = [CanScan]
@@ -176,6 +182,9 @@ class RevocationFeedView(APIView):
     """Public, like a certificate revocation list: pass numbers and status codes only, no
     names or plates, and the numbers are printed on the passes anyway. A checkpoint laptop
     syncs it without an inspector account; rate-limited per address."""
+
+    access_policy = access.PUBLIC
+    access_reason = "revoked pass numbers, published for every checkpoint and peer"
 
     authentication_classes = []
     permission_classes = [AllowAny]

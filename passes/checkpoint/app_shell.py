@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from .. import access
+
 SHELL_STATIC = (
     "passes/portal.css",
     "passes/portal.js",
@@ -81,6 +83,7 @@ def _shell_urls() -> list[str]:
     return [static(path) for path in SHELL_STATIC] + [reverse("passes:checkpoint-manifest")]
 
 
+@access.public("the inspector page's offline shell: static code")
 @require_GET
 def service_worker(request):
     shell = _shell_urls()
@@ -92,6 +95,7 @@ def service_worker(request):
     return response
 
 
+@access.public("the inspector page's web app manifest")
 @require_GET
 def manifest(request):
     page = reverse("passes:checkpoint")

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
-from .. import roles
+from .. import access, roles
 from ..models import Checkpoint, Decision, Verdict
 from . import public, ratelimit, verdicts
 from .serializers import MALFORMED_NUMBER
@@ -95,6 +95,7 @@ def _verdict_labels() -> dict:
     }
 
 
+@access.policy("catalog")
 @never_cache
 @ensure_csrf_cookie
 @login_required
@@ -142,6 +143,7 @@ def _rate_limited(request):
     )
 
 
+@access.public("the QR code's page: whoever holds the signed token may check it")
 @never_cache
 @require_GET
 def verify_token(request, token):
@@ -157,6 +159,7 @@ def verify_token(request, token):
     )
 
 
+@access.public("the verify form: a number and plate give valid or not, rate-limited")
 @never_cache
 @require_GET
 def verify_form(request):

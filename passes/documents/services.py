@@ -10,12 +10,11 @@ import datetime
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .. import audit, roles
+from .. import access, audit, roles
 from ..errors import WorkflowError
 from ..models import Document, DocumentKind, PassRequest
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
@@ -37,42 +36,16 @@ def _require_member(by, enterprise) -> None:
 # --- Who may -----------------------------------------------------------------------------------
 
 
-def _never_submitted(pass_request) -> bool:
-    """A draft (or a draft withdrawn before it was sent) is the enterprise's own business."""
-    Status = PassRequest.Status
-    return pass_request.status == Status.DRAFT or (
-        pass_request.status == Status.WITHDRAWN and pass_request.submitted_at is None
-    )
-
-
-# The same rule as ``_never_submitted``, for querysets.
-_UNSUBMITTED = Q(request__status=PassRequest.Status.DRAFT) | Q(
-    request__status=PassRequest.Status.WITHDRAWN, request__submitted_at__isnull=True
-)
-
-
 def can_view_document(user, document) -> bool:
-    """Members of the owning enterprise; reviewers and officers once the request it belongs to
-    has been submitted (the review side never sees drafts); nobody else."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if roles.is_member(user, document.enterprise_id):
-        return True
-    if not (roles.can_review(user) or roles.can_assign(user)):
-        return False
-    return document.request_id is None or not _never_submitted(document.request)
+    """Whether ``document`` (in hand) is in ``user``'s access policy: members of the owning
+    enterprise; reviewers and officers of its office once its request has been submitted (the
+    review side never sees drafts); nobody else. One indexed look-up by primary key."""
+    return access.visible_documents(user).filter(pk=document.pk).exists()
 
 
 def documents_visible_to(user):
-    """The documents ``user`` may see, as a queryset (for lists in the portal and the API)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Document.objects.none()
-    if roles.can_review(user) or roles.can_assign(user):
-        return Document.objects.exclude(_UNSUBMITTED)
-    enterprise = roles.enterprise_of(user)
-    if enterprise is None:
-        return Document.objects.none()
-    return Document.objects.filter(enterprise=enterprise)
+    """The documents ``user`` may see, as a queryset: ``access.visible_documents``."""
+    return access.visible_documents(user)
 
 
 def _require_editable(pass_request) -> None:

@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .. import documents
+from .. import access, documents
 from ..models import Document
 from ..models.documents import PreviewStatus
 from ..outages import storage_away
@@ -22,8 +22,15 @@ logger = logging.getLogger(__name__)
 
 
 def _document_or_404(request, pk):
-    document = Document.objects.select_related("enterprise", "request").filter(pk=pk).first()
-    if document is None or not documents.can_view_document(request.user, document):
+    # One look-up through the access policy: anyone else's document is a 404.
+    document = (
+        access.visible_documents(
+            request.user, Document.objects.select_related("enterprise", "request")
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if document is None:
         raise Http404
     return document
 
@@ -42,6 +49,7 @@ def download_name(document) -> str:
     return safe_name(document.original_name or f"document-{document.pk}", document.content_type)
 
 
+@access.policy("documents")
 @require_GET
 def document_file(request, pk):
     """The file itself: inline (reviewers preview it in the browser) or, with ``?download=1``,
@@ -72,6 +80,7 @@ def document_file(request, pk):
     return response
 
 
+@access.policy("documents")
 @require_GET
 def document_thumbnail(request, pk):
     """The stored thumbnail (JPEG; PNG when drawn before). Never drawn here: until a worker has
@@ -82,6 +91,7 @@ def document_thumbnail(request, pk):
     return preview_response(document)
 
 
+@access.policy("documents")
 @require_GET
 def document_page(request, pk, page):
     """The stored picture of page ``page`` (JPEG, ``PASSDESK_PREVIEW_WIDTH`` pixels wide; the

@@ -1,8 +1,9 @@
 """Downloading printable passes: one pass, or a request's combined PDF.
 
-Only members of the owning enterprise and staff who review requests get the file; everyone
-else, inspectors included, gets 404 (as if the pass did not exist); anonymous visitors are sent
-to sign in. The PDF is rendered on demand if the stored one is missing or stale.
+Only members of the owning enterprise and staff who review requests of its office get the file
+(``access``); everyone else, inspectors included, gets 404 (as if the pass did not exist);
+anonymous visitors are sent to sign in. The PDF is rendered on demand if the stored one is
+missing or stale.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .. import roles
+from .. import access
 from ..documents.files import CACHE_NEVER, private_file_response
 from ..models import Pass, PassRequest
 from . import rendering
@@ -28,25 +29,33 @@ def pdf_response(record):
     )
 
 
+@access.policy("passes")
 @require_GET
 @never_cache
 @login_required
 def pass_pdf(request, number):
-    pass_obj = get_object_or_404(Pass.objects.select_related("request__enterprise"), number=number)
-    if not roles.can_see_enterprise_data(request.user, pass_obj.request.enterprise):
+    if not access.can_download_passes(request.user):
         raise Http404
+    pass_obj = get_object_or_404(
+        access.visible_passes(request.user, Pass.objects.select_related("request__enterprise")),
+        number=number,
+    )
     return pdf_response(rendering.pass_pdf(pass_obj))
 
 
+@access.policy("requests")
 @require_GET
 @never_cache
 @login_required
 def request_passes_pdf(request, pk):
-    pass_request = get_object_or_404(
-        PassRequest.objects.select_related("enterprise", "pass_type"), pk=pk
-    )
-    if not roles.can_see_enterprise_data(request.user, pass_request.enterprise):
+    if not access.can_download_passes(request.user):
         raise Http404
+    pass_request = get_object_or_404(
+        access.visible_requests(
+            request.user, PassRequest.objects.select_related("enterprise", "pass_type")
+        ),
+        pk=pk,
+    )
     record = rendering.request_pdf(pass_request)
     if record is None:
         raise Http404

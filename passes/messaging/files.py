@@ -5,7 +5,7 @@ import logging
 
 from django.http import Http404
 
-from .. import roles
+from .. import access, roles
 from ..documents.files import private_file_response
 from ..models import AnnouncementAttachment, RequestMessage
 from . import audience
@@ -38,7 +38,7 @@ def attachment_or_404(user, announcement_id, pk) -> AnnouncementAttachment:
 
 def message_file_or_404(user, request_id, pk) -> RequestMessage:
     message = (
-        RequestMessage.objects.select_related("request")
+        access.visible_messages(user, RequestMessage.objects.select_related("request"))
         .filter(pk=pk, request_id=request_id)
         .exclude(file="")
         .first()

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, roles
+from .. import access, audit, roles
 from .. import notifications as ev
 from ..errors import WorkflowError
 from ..models import PassRequest, RequestMessage
@@ -39,11 +39,15 @@ def is_office(user) -> bool:
 
 
 def can_see_messages(user, pass_request) -> bool:
-    """Members of the request's enterprise; the office once the request has been filed (it
-    never sees an enterprise's drafts)."""
+    """Members of the request's enterprise; the office (reviewers and officers of the request's
+    office, ``access``) once the request has been filed: it never sees an enterprise's drafts."""
     if roles.is_member(user, pass_request.enterprise_id):
         return True
-    return is_office(user) and pass_request.status != PassRequest.Status.DRAFT
+    return (
+        is_office(user)
+        and pass_request.status != PassRequest.Status.DRAFT
+        and access.visible_requests(user).filter(pk=pass_request.pk).exists()
+    )
 
 
 def messages_of(pass_request):

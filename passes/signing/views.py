@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import access
 from . import keys as signing_keys
 
 _KEY = inline_serializer(
@@ -32,6 +33,8 @@ _KEYS = inline_serializer(
 
 
 class PublicKeysView(APIView):
+    access_policy = access.PUBLIC
+    access_reason = "the public keys that verify pass tokens"
     authentication_classes = []
     permission_classes = [AllowAny]
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ... import roles
+from ... import access, roles
 from ...enterprises import accounts
 from ...models import Document, DocumentKind, Membership
 from ..access import member_required
@@ -31,6 +31,7 @@ def _add_service_errors(form, error):
         form.add_error(None, error)
 
 
+@access.public("the sign-up form: it makes a new enterprise, shows none")
 @limit_posts("signup", per="ip")
 def signup(request):
     if request.user.is_authenticated:
@@ -54,6 +55,7 @@ def signup(request):
     return render(request, "passes/portal/signup.html", {"form": form})
 
 
+@access.policy("enterprises")
 @member_required
 def enterprise(request):
     enterprise = request.enterprise
@@ -80,6 +82,7 @@ def enterprise(request):
     )
 
 
+@access.policy("enterprises")
 @member_required
 def staff_add(request):
     enterprise = request.enterprise
@@ -109,6 +112,7 @@ def staff_add(request):
     return render(request, "passes/portal/staff_form.html", {"form": form})
 
 
+@access.policy("enterprises")
 @require_POST
 @member_required
 def staff_remove(request, membership_id):
@@ -131,6 +135,9 @@ def staff_remove(request, membership_id):
 class SignInView(LoginView):
     """Django's login, landing each role where its work is: an inspector (who acts for no
     enterprise and reviews nothing) goes to the checkpoint page, not the enterprise home."""
+
+    access_policy = access.PUBLIC
+    access_reason = "the sign-in form"
 
     def get_default_redirect_url(self):
         user = self.request.user

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
+from ... import access
 from ...api import tokens
 from ..access import member_required
 
@@ -22,6 +23,7 @@ def token_status(user) -> dict | None:
     }
 
 
+@access.policy(access.SELF)
 @require_POST
 @member_required
 def revoke_token(request):

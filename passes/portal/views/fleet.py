@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ... import access
 from ...enterprises import fleet
 from ...errors import WorkflowError
 from ...models import DocumentKind, Driver, Vehicle
@@ -75,6 +76,7 @@ def _search(kind, queryset, query):
     return queryset.filter(Q(name__icontains=query) | Q(phone__contains=query))
 
 
+@access.policy("fleet")
 @member_required
 def fleet_list(request, kind):
     kind = KINDS[kind]
@@ -126,17 +128,20 @@ def _safe_next(request):
     return ""
 
 
+@access.policy("fleet")
 @member_required
 def fleet_create(request, kind):
     return _save(request, KINDS[kind])
 
 
+@access.policy("fleet")
 @member_required
 def fleet_edit(request, kind, pk):
     kind = KINDS[kind]
     return _save(request, kind, owned(request, kind.model, pk=pk))
 
 
+@access.policy("fleet")
 @member_required
 @limit_posts("upload", per="user")
 def fleet_detail(request, kind, pk):
@@ -177,6 +182,7 @@ def fleet_detail(request, kind, pk):
     )
 
 
+@access.policy("fleet")
 @member_required
 def fleet_delete(request, kind, pk):
     kind = KINDS[kind]
@@ -192,6 +198,7 @@ def fleet_delete(request, kind, pk):
     return render(request, "passes/portal/fleet_delete.html", {"kind": kind, "obj": obj})
 
 
+@access.policy("fleet")
 @member_required
 def document_delete(request, kind, pk, document_id):
     """Remove a standing document of a vehicle or driver (not one filed on a request)."""

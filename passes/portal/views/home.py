@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
-from ... import roles
+from ... import access, roles
 from ...models import Pass, PassRequest
 
 EXPIRY_WARNING = datetime.timedelta(days=3)
@@ -40,6 +40,7 @@ def dashboard_context(enterprise):
     }
 
 
+@access.policy("requests")
 def home(request):
     enterprise = roles.enterprise_of(request.user)
     context = {"enterprise": enterprise}

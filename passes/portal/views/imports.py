@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 
+from ... import access
 from ...enterprises import fleet_import
 from ...models.imports import ImportJob
 from ..access import member_required, owned
@@ -11,6 +12,7 @@ from ..forms.fleet import ImportForm
 from ..ratelimit import limit_posts
 
 
+@access.policy("imports")
 @member_required
 @limit_posts("upload", per="user")
 def import_new(request):
@@ -33,6 +35,7 @@ def import_new(request):
     return render(request, "passes/portal/import_new.html", {"form": form, "recent": recent})
 
 
+@access.policy("imports")
 @member_required
 def import_detail(request, pk):
     job = owned(request, ImportJob, pk=pk)
@@ -54,12 +57,14 @@ def status_payload(job):
     }
 
 
+@access.policy("imports")
 @member_required
 def import_status(request, pk):
     job = owned(request, ImportJob, pk=pk)
     return JsonResponse(status_payload(job))
 
 
+@access.policy("imports")
 @member_required
 def import_template(request, kind, fmt):
     if kind not in ImportJob.Kind.values or fmt not in ("csv", "xlsx"):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ... import access
 from ...documents.errors import UploadRejected
 from ...errors import WorkflowError
 from ...messaging import announcements, audience, files
@@ -23,12 +24,14 @@ def _visible(request):
     return audience.for_member(request.enterprise, request.user)
 
 
+@access.policy("announcements")
 @member_required
 def announcement_list(request):
     page = Paginator(_visible(request), 20).get_page(request.GET.get("page"))
     return render(request, "passes/portal/announcement_list.html", {"page": page})
 
 
+@access.policy("announcements")
 @member_required
 def announcement_detail(request, pk):
     announcement = get_object_or_404(_visible(request).prefetch_related("attachments"), pk=pk)
@@ -36,6 +39,7 @@ def announcement_detail(request, pk):
     return render(request, "passes/portal/announcement_detail.html", {"announcement": announcement})
 
 
+@access.policy("announcements")
 @require_GET
 @member_required
 def announcement_file(request, pk, attachment_id):
@@ -48,6 +52,7 @@ def announcement_file(request, pk, attachment_id):
     )
 
 
+@access.public("the office's published answers")
 def faq(request):
     """Public: people ask questions before they have an account, too."""
     entries = FaqEntry.objects.filter(is_published=True)
@@ -69,6 +74,7 @@ def faq(request):
     )
 
 
+@access.policy("messages")
 @require_POST
 @member_required
 def message_post(request, pk):
@@ -107,6 +113,7 @@ def message_context(request, pass_request) -> dict:
     }
 
 
+@access.policy("messages")
 @require_GET
 @member_required
 def message_file(request, pk, message_id):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from ... import roles
+from ... import access, roles
 from ...models import NotificationPreference, WebhookEndpoint
 from ...notifications import webhooks
 from ...notifications.recipients import preference_of
@@ -44,6 +44,7 @@ class PreferenceForm(forms.ModelForm):
         return data
 
 
+@access.policy("preferences")
 @login_required
 def notification_settings(request):
     preference = preference_of(request.user)
@@ -76,6 +77,7 @@ class EndpointForm(forms.Form):
     description = forms.CharField(label=gettext_lazy("Description"), max_length=200, required=False)
 
 
+@access.policy("webhooks")
 @member_required
 def webhook_docs(request):
     """How deliveries look and how to verify their signature (docs/webhooks.md, for the
@@ -83,6 +85,7 @@ def webhook_docs(request):
     return render(request, "passes/notifications/webhook_docs.html")
 
 
+@access.policy("webhooks")
 @member_required
 def webhook_list(request):
     is_owner = roles.is_owner(request.user, request.enterprise)
@@ -116,6 +119,7 @@ def webhook_list(request):
     )
 
 
+@access.policy("webhooks")
 @member_required
 def webhook_detail(request, pk):
     endpoint = owned(request, WebhookEndpoint, pk=pk)
@@ -132,6 +136,7 @@ def webhook_detail(request, pk):
     )
 
 
+@access.policy("webhooks")
 @require_POST
 @member_required
 def webhook_action(request, pk, action):

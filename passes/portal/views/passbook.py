@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ... import durations
+from ... import access, durations
 from ...errors import WorkflowError
 from ...issuing import listing, printing
 from ...models import PassRequest
@@ -26,6 +26,7 @@ def _selected(request):
     return list(listing.passes_of(request.enterprise).filter(number__in=numbers))
 
 
+@access.policy("passes")
 @member_required
 def pass_list(request):
     state = request.GET.get("state", "")
@@ -59,6 +60,7 @@ def pass_list(request):
     )
 
 
+@access.policy("passes")
 @require_POST
 @member_required
 def pass_print(request):
@@ -81,6 +83,7 @@ def _back(request) -> str:
     return reverse("passes:pass-list")
 
 
+@access.policy("passes")
 @require_POST
 @member_required
 def pass_renew(request):
@@ -120,6 +123,7 @@ def pass_renew(request):
     return redirect("passes:request-list")
 
 
+@access.policy("requests")
 @member_required
 def request_submitted(request, pk):
     """What happens next, and how long a decision takes at the moment (the dashboard's median

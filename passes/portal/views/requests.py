@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ... import audit
+from ... import access, audit
 from ...errors import WorkflowError
 from ...models import AuditEvent, PassRequest
 from ...requests import workflow
@@ -16,6 +16,7 @@ from .messaging import message_context
 STATUS_LABELS = dict(PassRequest.Status.choices)
 
 
+@access.policy("requests")
 @member_required
 def request_list(request):
     queryset = PassRequest.objects.filter(enterprise=request.enterprise).select_related("pass_type")
@@ -81,6 +82,7 @@ def document_reasons(pass_request):
     return {int(k): v for k, v in raw.items() if str(k).isdigit()}, latest
 
 
+@access.policy("requests")
 @member_required
 def request_detail(request, pk):
     pass_request = owned(
@@ -125,6 +127,7 @@ def request_detail(request, pk):
     )
 
 
+@access.policy("requests")
 @member_required
 def request_withdraw(request, pk):
     pass_request = owned(request, PassRequest, pk=pk)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ... import access
 from ...errors import WorkflowError
 from ...models import Document, PassRequest
 from ..access import member_required, owned
@@ -55,6 +56,7 @@ def _store(request, pass_request, form, uploaded):
     )
 
 
+@access.policy("documents")
 @require_POST
 @member_required
 @limit_posts("upload", per="user")
@@ -102,6 +104,7 @@ def upload(request, pk):
     return redirect(reverse("passes:request-step", args=[pk, "documents"]))
 
 
+@access.policy("documents")
 @member_required
 def document_remove(request, pk, document_id):
     pass_request = owned(request, PassRequest, pk=pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ... import access
 from ...documents.ocr.presenting import summarize
 from ...errors import WorkflowError
 from ...models import PassRequest
@@ -106,6 +107,7 @@ def _add_errors(form, error):
         form.add_error(field if field in form.fields else None, errors)
 
 
+@access.policy("requests")
 @member_required
 def new_request(request):
     """Step 1 without a draft yet: choosing the pass type creates it."""
@@ -124,6 +126,7 @@ def new_request(request):
     return render(request, "passes/portal/wizard_type.html", _context(None, "type", form=form))
 
 
+@access.policy("requests")
 @member_required
 def resume(request, pk):
     pass_request, leave = _editable(request, pk)
@@ -132,6 +135,7 @@ def resume(request, pk):
     return redirect("passes:request-step", pk=pk, step=first_open_step(pass_request))
 
 
+@access.policy("requests")
 @member_required
 def step(request, pk, step):
     pass_request, leave = _editable(request, pk)
