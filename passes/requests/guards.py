@@ -214,9 +214,7 @@ def health_proof_error(pass_type, names) -> WorkflowError:
     return WorkflowError(
         _("Nucleic-acid test missing or older than %(age)s for: %(names)s.")
         % {
-            "age": durations.span(
-                datetime.timedelta(hours=pass_type.health_proof_max_age_hours)
-            ),
+            "age": durations.span(pass_type.health_proof_max_age_hours),  # hours
             "names": "、".join(names),
         },
         code="health_proof_stale",
