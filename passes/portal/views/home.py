@@ -1,15 +1,12 @@
 """The landing page: a dashboard for members, an introduction for everyone else."""
 
-import datetime
-
 from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
 from ... import access, roles
+from ...issuing.listing import EXPIRING_WITHIN
 from ...models import Pass, PassRequest
-
-EXPIRY_WARNING = datetime.timedelta(days=3)
 
 
 def dashboard_context(enterprise):
@@ -21,7 +18,7 @@ def dashboard_context(enterprise):
     ]
     now = timezone.now()
     expiring = (
-        Pass.objects.expiring(EXPIRY_WARNING, now)
+        Pass.objects.expiring(EXPIRING_WITHIN, now)  # as 我的通行证 counts them
         .filter(request__enterprise=enterprise)
         .select_related("request")
         .order_by("valid_until")[:20]
