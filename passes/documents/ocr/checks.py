@@ -9,6 +9,7 @@ masked in the checks (they are shown in lists and to the enterprise).
 """
 
 import datetime
+import re
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,6 +127,19 @@ def _vehicle_for(document):
     return None
 
 
+def _organisation(extraction, lines, name, filed):
+    """An organisation's name: a match when the filed name stands whole on the page (so the
+    line holding it is boxed), else what the label gave, compared as any name."""
+    if filed and name_on_page(lines, filed):
+        wanted = normalize_name(filed)
+        for index, line in enumerate(lines):
+            if wanted in normalize_name(line.get("text", "")):
+                extraction.evidence[name] = index
+                break
+        return _check(name, MATCH, filed, filed)
+    return _compare(extraction, lines, name, filed)
+
+
 def _business_licence(document, extraction, lines):
     enterprise = document.enterprise
     return [
@@ -136,7 +150,7 @@ def _business_licence(document, extraction, lines):
             enterprise.credit_code,
             normalise=validators.normalize_credit_code,
         ),
-        _compare(extraction, lines, "enterprise_name", enterprise.name),
+        _organisation(extraction, lines, "enterprise_name", enterprise.name),
     ]
 
 
@@ -150,7 +164,7 @@ def _vehicle_licence(document, extraction, lines):
             vehicle.plate if vehicle else "",
             normalise=validators.normalize_plate,
         ),
-        _compare(extraction, lines, "owner", document.enterprise.name),
+        _organisation(extraction, lines, "owner", document.enterprise.name),
     ]
     if vehicle is None:
         return checks
@@ -218,10 +232,65 @@ def _nucleic_acid_test(document, extraction, lines):
     return checks
 
 
+# What may stand right before an organisation's name found on the page: a label, or nothing.
+_NAME_LEAD_INS = ("名称", "所有人", "OWNER", "单位", "(盖章)", "盖章", ":", "章")
+# What, right after a name, makes it part of a longer one (a branch of the filed company).
+_LONGER_NAME = re.compile(r"^.{0,10}?(分公司|分厂|分部|分店|办事处|营业部)")
+
+
+def name_on_page(lines, name: str) -> bool:
+    """Whether the organisation ``name`` stands on the page as a whole name: in one line, or
+    across the boxes of one row, led in by a label or by nothing, and not the start of a
+    longer name (a branch). Names are found, not cut out: a label read in two pieces
+    (名　　称) or a value in the next cell does not matter."""
+    wanted = normalize_name(name)
+    if len(wanted) < 4:
+        return False
+    for text in _texts_and_rows(lines):
+        start = text.find(wanted)
+        while start >= 0:
+            before, after = text[:start], text[start + len(wanted) :]
+            led_in = not before or not _is_cjk(before[-1]) or before.endswith(_NAME_LEAD_INS)
+            if led_in and not _LONGER_NAME.match(after):
+                return True
+            start = text.find(wanted, start + 1)
+    return False
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def _texts_and_rows(lines):
+    """Each line's text, then each row's (the lines whose boxes share a band of the page,
+    left to right), all normalised."""
+    texts = [normalize_name(line.get("text", "")) for line in lines]
+    yield from texts
+    boxed = [
+        (line.get("page", 1), _band(line["box"]), min(x for x, _y in line["box"]), text)
+        for line, text in zip(lines, texts, strict=True)
+        if line.get("box")
+    ]
+    for page, (top, bottom), _left, _text in boxed:
+        row = sorted(
+            (left, text)
+            for other_page, (other_top, other_bottom), left, text in boxed
+            if other_page == page
+            and min(bottom, other_bottom) - max(top, other_top)
+            > 0.5 * min(bottom - top, other_bottom - other_top)
+        )
+        if len(row) > 1:
+            yield "".join(text for _left, text in row)
+
+
+def _band(box):
+    ys = [y for _x, y in box]
+    return min(ys), max(ys)
+
+
 def _names_present(document, extraction, lines):
     name = document.enterprise.name
-    texts = [normalize_name(line.get("text", "")) for line in lines]
-    if any(normalize_name(name) in text for text in texts):
+    if name_on_page(lines, name):
         return [_check("enterprise_name", MATCH, name, name)]
     if document.kind == DocumentKind.COMMITMENT_LETTER:
         return [_compare(extraction, lines, "enterprise_name", name)]

@@ -193,10 +193,11 @@ def read_document(document_id: int) -> DocumentReading | None:
     }
     if not lines:
         return _finish(document, status=Status.NOT_READ, reason="no_text", **base)
-    extraction = extract(document.kind, [line["text"] for line in lines])
-    for name, index in extraction.evidence.items():
-        lines[index].setdefault("fields", []).append(name)
+    extraction = extract(document.kind, lines)
     checks = run_checks(document, extraction, lines)
+    for name, index in extraction.evidence.items():  # the checks may point at a line too
+        if index is not None:
+            lines[index].setdefault("fields", []).append(name)
     return _finish(
         document,
         status=Status.READ,
