@@ -191,7 +191,7 @@ def test_pdf_pages_and_thumbnails_render_from_the_bucket(client, applicant, pdf_
     client.force_login(applicant)
     page = client.get(reverse("passes:document-page", args=[pdf_document.pk, 2]))
     assert page.status_code == 200
-    assert body(page).startswith(b"\x89PNG")
+    assert body(page).startswith(b"\xff\xd8")  # the stored page picture, JPEG
     thumbnail = client.get(reverse("passes:document-thumbnail", args=[pdf_document.pk]))
     assert body(thumbnail).startswith(b"\xff\xd8")  # JPEG
 
@@ -200,7 +200,9 @@ def test_pdf_pages_and_thumbnails_render_from_the_bucket(client, applicant, pdf_
 @pytest.mark.django_db(transaction=True)
 def test_removing_a_document_deletes_its_objects(applicant, pdf_document):
     documents.ensure_thumbnail(pdf_document)
-    assert len(bucket_keys()) == 2
+    pdf_document.refresh_from_db()
+    # The scan, its thumbnail and a picture of each page.
+    assert len(bucket_keys()) == 2 + pdf_document.page_count
     remove_document(pdf_document, by=applicant)
     assert bucket_keys() == []
 
