@@ -3,8 +3,7 @@ applicants are users with a Membership."""
 
 import time
 
-from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
@@ -117,19 +116,21 @@ def offices_of(user) -> frozenset | None:
     return ids or None
 
 
-def _first_office_id():
-    return Office.objects.order_by("pk").values_list("pk", flat=True).first()
+_first_office: list = []
 
 
-def office_filter(user, field: str = "office") -> Q:
-    """A queryset filter: rows of the offices ``user`` works for (everything when unscoped)."""
-    ids = offices_of(user)
-    if ids is None:
-        return Q()
-    scope = Q(**{f"{field}__in": ids})
-    if _first_office_id() in ids:
-        scope |= Q(**{f"{field}__isnull": True})
-    return scope
+@receiver(post_save, sender=Office)
+@receiver(post_delete, sender=Office)
+def _forget_first_office(**kwargs):
+    _first_office.clear()
+
+
+def first_office_id():
+    """The deployment's first office, whose are the rows naming no office (read once). What
+    a user may *see* is ``passes.access``'s: its selectors filter by these offices."""
+    if not _first_office:
+        _first_office.append(Office.objects.order_by("pk").values_list("pk", flat=True).first())
+    return _first_office[0]
 
 
 def works_for(user, office_id) -> bool:
@@ -137,7 +138,7 @@ def works_for(user, office_id) -> bool:
     ids = offices_of(user)
     if ids is None:
         return True
-    return (office_id if office_id is not None else _first_office_id()) in ids
+    return (office_id if office_id is not None else first_office_id()) in ids
 
 
 def require_office(user, office_id, message=None) -> None:

@@ -363,3 +363,20 @@ def test_out_of_scope_is_404_like_a_missing_object():
     # Their own office's pass: the same officer revokes it.
     own = b.objects["passes.pass"]
     assert officer.post(f"/api/v1/passes/{own.number}/revoke/", {"reason": "x"}).status_code == 200
+
+
+def test_the_dashboard_counts_the_officers_offices_only():
+    """Aggregates leak too: office 2's officer sees office 2's figures, not the deployment's."""
+    from passes.reporting import dashboard
+
+    a, b, _shared, superuser = access_world.build()
+    theirs = dashboard.figures(user=b.officer)
+    everyone = dashboard.figures(user=superuser)
+    by_status = {value: count for value, _label, count in theirs.by_status}
+    assert (by_status["approved"], by_status["submitted"], by_status["draft"]) == (1, 1, 0)
+    assert [row[0] for row in theirs.decisions_by_reviewer] == [b.reviewer.username]
+    assert theirs.backlog == 1 and everyone.backlog == 2
+    assert sum(count for _day, count in theirs.issued_per_day) == 1
+    page = _client(b.officer, "officer-b").get("/admin/passes/dashboard/")
+    assert page.status_code == 200
+    assert a.reviewer.username not in page.content.decode()

@@ -7,7 +7,7 @@ page, file view, export and list goes through; ``routes`` is how every URL decla
 policy answers it (``tests/test_access_routes.py`` walks them all). Out of scope is a 404.
 """
 
-from .routes import AGGREGATES, PUBLIC, SELF, policy, policy_of, public
+from .routes import PUBLIC, SELF, policy, policy_of, public
 from .scope import Scope, scope_of
 from .selectors import (
     POLICIES,
@@ -29,7 +29,6 @@ from .selectors import (
 )
 
 __all__ = [
-    "AGGREGATES",
     "POLICIES",
     "PUBLIC",
     "SELF",

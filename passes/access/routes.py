@@ -17,7 +17,6 @@ PUBLIC = "public"
 SELF = "self"
 MODEL_ADMIN = "model-admin"  # the admin site's autocomplete: the asked model admin's queryset
 SUPERUSERS = "superusers"  # third-party admins: no staff group holds a permission on them
-AGGREGATES = "aggregates"  # counts and sums, no row of any model (the officers' dashboard)
 
 # The admin site's own views, by name: none shows a row of any model.
 ADMIN_SITE_VIEWS = {
@@ -64,7 +63,7 @@ def policy(name: str):
     """Declare the policy (a name of ``selectors.POLICIES``, or ``SELF``) that scopes a view."""
     from .selectors import POLICIES
 
-    if name not in POLICIES and name not in (SELF, MODEL_ADMIN, AGGREGATES):
+    if name not in POLICIES and name not in (SELF, MODEL_ADMIN):
         raise ValueError(f"unknown access policy {name!r}")
     return lambda target: _mark(target, name)
 

@@ -3,11 +3,7 @@ permissions) in at most a few cached lookups, so the selectors stay one filter e
 
 from dataclasses import dataclass
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
-
 from .. import roles
-from ..models import Office
 
 NOBODY = "nobody"  # anonymous, inactive, or signed in with no enterprise and no staff role
 MEMBER = "member"  # acts for one enterprise
@@ -32,22 +28,6 @@ class Scope:
         return self.kind == STAFF and self.offices is not None
 
 
-_first_office: list = []
-
-
-@receiver(post_save, sender=Office)
-@receiver(post_delete, sender=Office)
-def _forget_first_office(**kwargs):
-    _first_office.clear()
-
-
-def first_office_id():
-    """The deployment's first office (rows with no office belong to it), read once."""
-    if not _first_office:
-        _first_office.append(Office.objects.order_by("pk").values_list("pk", flat=True).first())
-    return _first_office[0]
-
-
 def scope_of(user) -> Scope:
     """The scope of ``user`` (a ``Scope`` passes through, so selectors take either)."""
     if isinstance(user, Scope):
@@ -67,7 +47,7 @@ def scope_of(user) -> Scope:
     return Scope(
         STAFF,
         offices=offices,
-        first_office=offices is not None and first_office_id() in offices,
+        first_office=offices is not None and roles.first_office_id() in offices,
         reviews=reviews,
         scans=scans,
         user_id=user.pk,

@@ -2,7 +2,7 @@
 check a typed number and plate, and a scanned pass's route, with no network. The format is in
 ``passlist``; this module reads the database, keeps each pass's slow tag and signs with the
 office's current key. An inspector's list holds the passes of the inspector's offices only
-(``roles.office_filter``); staff of no office get the whole deployment's.
+(``access.visible_passes``); staff of no office get the whole deployment's.
 """
 
 import base64
@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.utils import timezone
 
-from .. import roles
+from .. import access
 from ..issuing import offline_tags
 from ..models import Pass, PassRequest
 from ..signing import keys as signing_keys
@@ -63,7 +63,7 @@ def build_payload(now: datetime.datetime | None = None, user=None) -> dict:
         valid_until__gt=now - RECENTLY_ENDED,
     )
     if user is not None:
-        passes = passes.filter(roles.office_filter(user, "request__pass_type__office"))
+        passes = access.visible_passes(user, passes)
     rows = list(
         passes.values_list(
             "pk",

@@ -6,15 +6,19 @@ import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from .. import access
 from ..models import Decision, ScanEvent, Verdict
 
 
-def off_route_by_checkpoint(days: int = 30, now=None) -> list[tuple[str, int, int, int, int]]:
+def off_route_by_checkpoint(
+    days: int = 30, now=None, user=None
+) -> list[tuple[str, int, int, int, int]]:
     """``(checkpoint name, off-route scans, let through, turned back, undecided)``, busiest
-    first, over the last ``days`` days."""
+    first, over the last ``days`` days (at the checkpoints ``user`` may see, when given)."""
     since = (now or timezone.now()) - datetime.timedelta(days=days)
+    scans = ScanEvent.objects.all() if user is None else access.visible_scans(user)
     rows = (
-        ScanEvent.objects.filter(verdict=Verdict.OFF_ROUTE, scanned_at__gte=since)
+        scans.filter(verdict=Verdict.OFF_ROUTE, scanned_at__gte=since)
         .values("checkpoint__name")
         .annotate(
             total=Count("pk"),

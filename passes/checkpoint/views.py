@@ -104,9 +104,9 @@ def inspector(request):
     if not roles.can_scan(request.user):
         raise PermissionDenied(_("Only checkpoint inspectors can use this page."))
     checkpoints = list(
-        Checkpoint.objects.filter(is_active=True)
-        .filter(roles.office_filter(request.user))
-        .values("id", "code", "name")
+        access.visible_checkpoints(request.user, Checkpoint.objects.filter(is_active=True)).values(
+            "id", "code", "name"
+        )
     )
     return render(
         request,

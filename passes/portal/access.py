@@ -1,5 +1,6 @@
-"""Who may use a portal page. Every object is looked up inside the member's enterprise, so
-another enterprise's ids answer 404, exactly like ids that do not exist."""
+"""Who may use a portal page. Every object is looked up through the access policy
+(``passes.access``: for a member, inside the member's enterprise), so another enterprise's ids
+answer 404, exactly like ids that do not exist."""
 
 from functools import wraps
 
@@ -7,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .. import roles
+from .. import access, roles
 
 
 def member_required(view):
@@ -26,6 +27,6 @@ def member_required(view):
 
 
 def owned(request, queryset_or_model, **lookup):
-    """The object with ``lookup`` that belongs to the member's enterprise, or 404."""
-    manager = getattr(queryset_or_model, "objects", queryset_or_model)
-    return get_object_or_404(manager.filter(enterprise=request.enterprise), **lookup)
+    """The object with ``lookup`` among those the member may see, or 404."""
+    queryset = getattr(queryset_or_model, "objects", queryset_or_model).all()
+    return get_object_or_404(access.visible(queryset, request.user), **lookup)

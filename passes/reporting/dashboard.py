@@ -24,6 +24,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from .. import access
 from ..documents.ocr.request_checks import machine_check_figures
 from ..models import AuditEvent, Enterprise, Pass, PassRequest
 
@@ -66,15 +67,43 @@ def _today_start(now):
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def requests_by_status():
-    counts = dict(PassRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
+@dataclass(frozen=True)
+class Rows:
+    """What the figures count: the rows a user may see (``access``), or the deployment's."""
+
+    requests: object
+    passes: object
+    events: object
+    enterprises: object
+
+
+def rows_for(user=None) -> Rows:
+    if user is None:
+        return Rows(
+            PassRequest.objects.all(),
+            Pass.objects.all(),
+            AuditEvent.objects.all(),
+            Enterprise.objects.all(),
+        )
+    return Rows(
+        access.visible_requests(user),
+        access.visible_passes(user),
+        access.visible_audit_events(user),
+        access.visible_enterprises(user),
+    )
+
+
+def requests_by_status(rows=None):
+    rows = rows or rows_for()
+    counts = dict(rows.requests.order_by().values_list("status").annotate(n=Count("pk")))
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
-def issued_per_day(now, days=30):
+def issued_per_day(now, days=30, rows=None):
     start = _today_start(now) - datetime.timedelta(days=days - 1)
+    passes = (rows or rows_for()).passes
     rows = dict(
-        Pass.objects.filter(issued_at__gte=start)
+        passes.filter(issued_at__gte=start)
         .annotate(day=TruncDate("issued_at", tzinfo=timezone.get_current_timezone()))
         .order_by()
         .values_list("day")
@@ -87,8 +116,8 @@ def issued_per_day(now, days=30):
     ]
 
 
-def backlog(now):
-    queue = PassRequest.objects.filter(status__in=PassRequest.QUEUE_STATUSES)
+def backlog(now, rows=None):
+    queue = (rows or rows_for()).requests.filter(status__in=PassRequest.QUEUE_STATUSES)
     edges = [now - datetime.timedelta(hours=h) for h, _label in BACKLOG_BUCKETS[:-1]]
     aggregate = queue.aggregate(
         total=Count("pk"),
@@ -104,8 +133,8 @@ def backlog(now):
     return aggregate["total"], aggregate["oldest"], buckets
 
 
-def median_decision_time(since):
-    decided = PassRequest.objects.filter(
+def median_decision_time(since, rows=None):
+    decided = (rows or rows_for()).requests.filter(
         decided_at__gte=since,
         submitted_at__isnull=False,
         status__in=[Status.APPROVED, Status.RETURNED, Status.REJECTED],
@@ -120,11 +149,10 @@ def median_decision_time(since):
     return datetime.timedelta(seconds=statistics.median(spans)) if spans else None
 
 
-def decisions_by_reviewer(since):
+def decisions_by_reviewer(since, rows=None):
+    events = (rows or rows_for()).events
     rows = (
-        AuditEvent.objects.filter(
-            action__in=DECISION_ACTIONS, created_at__gte=since, actor__isnull=False
-        )
+        events.filter(action__in=DECISION_ACTIONS, created_at__gte=since, actor__isnull=False)
         .order_by()
         .values("actor__username", "actor__first_name", "actor__last_name")
         .annotate(
@@ -152,30 +180,33 @@ def _person(first_name, last_name) -> str:
     return f"{first_name} {last_name}".strip()
 
 
-def key_enterprises_with_pass(now):
-    active = Pass.objects.in_force(now).filter(request__enterprise=OuterRef("pk"))
-    aggregate = Enterprise.objects.filter(is_key_enterprise=True).aggregate(
+def key_enterprises_with_pass(now, rows=None):
+    rows = rows or rows_for()
+    active = rows.passes.in_force(now).filter(request__enterprise=OuterRef("pk"))
+    aggregate = rows.enterprises.filter(is_key_enterprise=True).aggregate(
         total=Count("pk"), with_pass=Count("pk", filter=Exists(active))
     )
     return aggregate["total"], aggregate["with_pass"]
 
 
-def figures(now=None, days=30) -> Figures:
+def figures(now=None, days=30, user=None) -> Figures:
+    """The figures over the deployment, or over what ``user`` may see (their offices')."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
-    per_day = issued_per_day(now, days)
-    total, oldest, buckets = backlog(now)
-    key_total, key_with_pass = key_enterprises_with_pass(now)
+    rows = rows_for(user)
+    per_day = issued_per_day(now, days, rows)
+    total, oldest, buckets = backlog(now, rows)
+    key_total, key_with_pass = key_enterprises_with_pass(now, rows)
     return Figures(
-        by_status=requests_by_status(),
+        by_status=requests_by_status(rows),
         issued_today=per_day[-1][1],
         issued_per_day=per_day,
         backlog=total,
         backlog_oldest=oldest,
         backlog_buckets=buckets,
-        median_decision=median_decision_time(since),
-        decisions_by_reviewer=decisions_by_reviewer(since),
+        median_decision=median_decision_time(since, rows),
+        decisions_by_reviewer=decisions_by_reviewer(since, rows),
         key_total=key_total,
         key_with_pass=key_with_pass,
-        machine_check=machine_check_figures(since),
+        machine_check=machine_check_figures(since, rows.requests),
     )

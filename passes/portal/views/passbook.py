@@ -23,7 +23,9 @@ from ..access import member_required, owned
 
 def _selected(request):
     numbers = [n for n in request.POST.getlist("passes") if n.isdigit() and len(n) == 12]
-    return list(listing.passes_of(request.enterprise).filter(number__in=numbers))
+    return list(
+        access.visible_passes(request.user, listing.base_queryset()).filter(number__in=numbers)
+    )
 
 
 @access.policy("passes")
@@ -32,7 +34,7 @@ def pass_list(request):
     state = request.GET.get("state", "")
     if state not in listing.PassState.values:
         state = ""
-    queryset = listing.passes_of(request.enterprise)
+    queryset = access.visible_passes(request.user, listing.base_queryset())
     counts = listing.state_counts(queryset)
     shown = listing.filter_passes(queryset, state=state, plate=request.GET.get("q", "").strip())
     page = Paginator(shown.order_by("valid_until", "number"), 50).get_page(request.GET.get("page"))

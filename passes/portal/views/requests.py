@@ -19,7 +19,7 @@ STATUS_LABELS = dict(PassRequest.Status.choices)
 @access.policy("requests")
 @member_required
 def request_list(request):
-    queryset = PassRequest.objects.filter(enterprise=request.enterprise).select_related("pass_type")
+    queryset = access.visible_requests(request.user).select_related("pass_type")
     status = request.GET.get("status", "")
     if status in PassRequest.Status.values:
         queryset = queryset.filter(status=status)

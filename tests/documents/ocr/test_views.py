@@ -151,6 +151,10 @@ def test_only_officers_may_ask_for_a_re_read(
     client, reviewer, officer, mismatched, django_capture_on_commit_callbacks
 ):
     pass_request, _item, _wrong_plate = mismatched
+    # The review side acts on filed requests only (a draft's documents are a 404 to it).
+    PassRequest.objects.filter(pk=pass_request.pk).update(
+        status=PassRequest.Status.SUBMITTED, submitted_at=timezone.now()
+    )
     document = pass_request.documents.get()
     url = reverse("admin:passes_review_reread_document", args=[document.pk])
     client.force_login(reviewer)
