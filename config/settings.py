@@ -368,14 +368,48 @@ PASSDESK_NOTIFY_RETRY_CAP = env.float("PASSDESK_NOTIFY_RETRY_CAP", default=3600)
 # above CELERY_TASK_TIME_LIMIT: by then a live send has been killed by its time limit.
 PASSDESK_NOTIFY_SWEEP_AFTER = env.int("PASSDESK_NOTIFY_SWEEP_AFTER", default=120)
 PASSDESK_NOTIFY_SENDING_TIMEOUT = env.int("PASSDESK_NOTIFY_SENDING_TIMEOUT", default=300)
-PASSDESK_SMS_BACKEND = env.str(
-    "PASSDESK_SMS_BACKEND", default="passes.notifications.channels.sms.LoggingSmsBackend"
-)
+# logging | gateway | alibaba | tencent (or a dotted class path).
+PASSDESK_SMS_BACKEND = env.str("PASSDESK_SMS_BACKEND", default="logging")
 PASSDESK_SMS_GATEWAY_URL = env.str("PASSDESK_SMS_GATEWAY_URL", default="")
 PASSDESK_SMS_GATEWAY_TOKEN = env.str("PASSDESK_SMS_GATEWAY_TOKEN", default="")
 # JSON object sent to the gateway; "{phone}" and "{text}" in its string values are filled in.
 PASSDESK_SMS_GATEWAY_TEMPLATE = env.str("PASSDESK_SMS_GATEWAY_TEMPLATE", default="")
 PASSDESK_SMS_GATEWAY_TIMEOUT = env.float("PASSDESK_SMS_GATEWAY_TIMEOUT", default=10)
+# Alibaba Cloud / Tencent Cloud SMS (PASSDESK_SMS_BACKEND=alibaba|tencent): the AccessKey
+# ID/Secret (Tencent: SecretId/SecretKey), the registered signature (签名, without 【】), the
+# Tencent SmsSdkAppId; the endpoint and protocol only to point the SDK elsewhere (a local fake:
+# 127.0.0.1:8025 and http). Template codes are recorded in the admin (Message templates).
+PASSDESK_SMS_ACCESS_KEY_ID = env.str("PASSDESK_SMS_ACCESS_KEY_ID", default="")
+PASSDESK_SMS_ACCESS_KEY_SECRET = env.str("PASSDESK_SMS_ACCESS_KEY_SECRET", default="")
+PASSDESK_SMS_SIGN_NAME = env.str("PASSDESK_SMS_SIGN_NAME", default="")
+PASSDESK_SMS_SDK_APP_ID = env.str("PASSDESK_SMS_SDK_APP_ID", default="")
+PASSDESK_SMS_REGION = env.str("PASSDESK_SMS_REGION", default="")
+PASSDESK_SMS_ENDPOINT = env.str("PASSDESK_SMS_ENDPOINT", default="")
+PASSDESK_SMS_PROTOCOL = env.str("PASSDESK_SMS_PROTOCOL", default="https")
+PASSDESK_SMS_TIMEOUT = env.float("PASSDESK_SMS_TIMEOUT", default=10)
+# Template variables longer than this are cut (the providers refuse long "other" variables).
+PASSDESK_SMS_PARAM_MAX_LENGTH = env.int("PASSDESK_SMS_PARAM_MAX_LENGTH", default=35)
+# WeChat Official Account (服务号): template messages to people who bound their WeChat. Empty
+# app id: the channel is off. The bases only change to point at a local fake.
+PASSDESK_WECHAT_APP_ID = env.str("PASSDESK_WECHAT_APP_ID", default="")
+PASSDESK_WECHAT_APP_SECRET = env.str("PASSDESK_WECHAT_APP_SECRET", default="")
+PASSDESK_WECHAT_API_BASE = env.str("PASSDESK_WECHAT_API_BASE", default="https://api.weixin.qq.com")
+PASSDESK_WECHAT_OAUTH_BASE = env.str(
+    "PASSDESK_WECHAT_OAUTH_BASE", default="https://open.weixin.qq.com"
+)
+PASSDESK_WECHAT_TIMEOUT = env.float("PASSDESK_WECHAT_TIMEOUT", default=10)
+# Group robots: the hosts their webhook URLs may name, per platform (the SSRF guard allows
+# exactly these); a private or plain-HTTP host (a local fake) needs the two switches below.
+PASSDESK_WECOM_ROBOT_HOSTS = env.list("PASSDESK_WECOM_ROBOT_HOSTS", default=["qyapi.weixin.qq.com"])
+PASSDESK_DINGTALK_ROBOT_HOSTS = env.list(
+    "PASSDESK_DINGTALK_ROBOT_HOSTS", default=["oapi.dingtalk.com"]
+)
+PASSDESK_FEISHU_ROBOT_HOSTS = env.list(
+    "PASSDESK_FEISHU_ROBOT_HOSTS", default=["open.feishu.cn", "open.larksuite.com"]
+)
+PASSDESK_ROBOT_ALLOW_PRIVATE = env.bool("PASSDESK_ROBOT_ALLOW_PRIVATE", default=False)
+PASSDESK_ROBOT_REQUIRE_HTTPS = env.bool("PASSDESK_ROBOT_REQUIRE_HTTPS", default=True)
+PASSDESK_ROBOT_TIMEOUT = env.float("PASSDESK_ROBOT_TIMEOUT", default=10)
 # Webhooks may only call public HTTPS addresses unless these allow otherwise (tests, intranets).
 PASSDESK_WEBHOOK_ALLOW_PRIVATE = env.bool("PASSDESK_WEBHOOK_ALLOW_PRIVATE", default=False)
 PASSDESK_WEBHOOK_REQUIRE_HTTPS = env.bool("PASSDESK_WEBHOOK_REQUIRE_HTTPS", default=True)

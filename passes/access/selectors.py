@@ -23,6 +23,7 @@ from ..models import (
     Announcement,
     AnnouncementAttachment,
     AuditEvent,
+    ChatRobot,
     Checkpoint,
     Document,
     DocumentView,
@@ -30,6 +31,7 @@ from ..models import (
     Enterprise,
     FaqEntry,
     ImportJob,
+    MessageTemplate,
     Notification,
     NotificationPreference,
     Office,
@@ -45,6 +47,7 @@ from ..models import (
     Vehicle,
     WebhookDelivery,
     WebhookEndpoint,
+    WechatBinding,
 )
 from .scope import ALL, MEMBER, STAFF, scope_of
 
@@ -232,6 +235,29 @@ def deployment_q(user, prefix: str = "") -> Q:
     return Q() if scope.kind in (ALL, STAFF) else NOTHING
 
 
+def robots_q(user, prefix: str = "") -> Q:
+    """Group robots are the office's (their webhook URLs are credentials): staff of the office,
+    robots naming no office with the first office; never enterprises."""
+    scope = scope_of(user)
+    if scope.kind == ALL:
+        return Q()
+    if scope.kind == STAFF:
+        return _in_offices(scope, f"{prefix}office")
+    return NOTHING
+
+
+def wechat_bindings_q(user, prefix: str = "") -> Q:
+    """One's own WeChat binding; a driver's goes with the driver's enterprise."""
+    scope = scope_of(user)
+    if scope.kind == ALL or (scope.kind == STAFF and scope.offices is None):
+        return Q()
+    if scope.kind not in (MEMBER, STAFF) or not scope.user_id:
+        return NOTHING
+    return Q(**{f"{prefix}user_id": scope.user_id}) | (
+        Q(**{f"{prefix}driver__isnull": False}) & fleet_q(scope, f"{prefix}driver__")
+    )
+
+
 def _document_views_q(user, prefix=""):
     return documents_q(user, f"{prefix}document__")
 
@@ -265,6 +291,7 @@ DEPLOYMENT_MODELS = (
     FaqEntry,
     PeerDeployment,
     PeerClaim,
+    MessageTemplate,
 )
 POLICIES = {
     policy.name: policy
@@ -294,6 +321,8 @@ POLICIES = {
             "the deployment's, published ones for members",
         ),
         _policy("deployment", DEPLOYMENT_MODELS, deployment_q, "settings and texts, for staff"),
+        _policy("robots", [ChatRobot], robots_q, "the office's group robots, for its staff"),
+        _policy("wechat", [WechatBinding], wechat_bindings_q, "one's own; drivers' with the fleet"),
     )
 }
 CONDITIONS = {

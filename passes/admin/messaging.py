@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ..documents.errors import UploadRejected
 from ..documents.inspection import inspect_upload
-from ..messaging import announcements, files
-from ..models import Announcement, AnnouncementAttachment, FaqEntry, ReplyTemplate
+from ..messaging import announcements, delivery_report, files
+from ..models import Announcement, AnnouncementAttachment, FaqEntry, Notification, ReplyTemplate
+from ..models.notifications import Channel
 from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
 WITHDRAW_NOTE = gettext_lazy(
@@ -70,7 +71,18 @@ class AttachmentInline(PolicyScopedInline, admin.TabularInline):
 class AnnouncementForm(forms.ModelForm):
     class Meta:
         model = Announcement
-        fields = ["title", "body", "audience", "pass_type", "district", "publish_at"]
+        fields = ["title", "body", "audience", "pass_type", "district", "publish_at", "robots"]
+        widgets = {"robots": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        robots = self.fields.get("robots")
+        if robots is not None:
+            robots.queryset = robots.queryset.filter(is_active=True)
+            if self.instance.pk is None:
+                robots.initial = list(
+                    robots.queryset.filter(post_announcements=True).values_list("pk", flat=True)
+                )
 
     def clean(self):
         cleaned = super().clean()
@@ -105,23 +117,34 @@ class AnnouncementAdmin(PolicyScopedAdmin):
     search_fields = ("title", "body")
     date_hierarchy = "publish_at"
     actions = ["withdraw_selected"]
-    readonly_fields = ("state_col", "reach_summary", "attachment_links")
+    readonly_fields = ("state_col", "reach_summary", "channels_col", "attachment_links")
 
     def get_queryset(self, request):
         return announcements.with_reach(super().get_queryset(request).select_related("pass_type"))
 
     def get_fieldsets(self, request, obj=None):
-        main = ("title", "body", "audience", "pass_type", "district", "publish_at")
+        main = ("title", "body", "audience", "pass_type", "district", "publish_at", "robots")
         if obj is None:
             return [(None, {"fields": main})]
         return [
-            (None, {"fields": ("state_col", "reach_summary", *main, "attachment_links")}),
+            (
+                None,
+                {
+                    "fields": (
+                        "state_col",
+                        "reach_summary",
+                        "channels_col",
+                        *main,
+                        "attachment_links",
+                    )
+                },
+            ),
         ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        fixed = ("title", "body", "audience", "pass_type", "district", "publish_at")
+        fixed = ("title", "body", "audience", "pass_type", "district", "publish_at", "robots")
         if obj.delivery_started_at is None and not obj.is_withdrawn:
             fixed = ()  # still scheduled: it may be changed
         return (*self.readonly_fields, *fixed)
@@ -201,6 +224,48 @@ class AnnouncementAdmin(PolicyScopedAdmin):
             "opened": annotated.opened,
             "pending": announcements.pending_count(obj),
         }
+
+    @admin.display(description=gettext_lazy("by channel"))
+    def channels_col(self, obj):
+        """Per channel: waiting, accepted by the provider, failed and retrying, given up, and
+        the commonest reasons (what the provider answered)."""
+        report = delivery_report.channel_report(obj)
+        if not report:
+            return "—"
+        labels = dict(Channel.choices)
+        failures = dict(Notification.Failure.choices)
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("channel"),
+            _("waiting"),
+            _("sent"),
+            _("failed, retrying"),
+            _("given up"),
+            _("why"),
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    labels.get(entry["channel"], entry["channel"]),
+                    entry["waiting"],
+                    entry["sent"],
+                    entry["failed"],
+                    entry["dead"],
+                    format_html_join(
+                        "",
+                        "<div>{} ×{}: {}</div>",
+                        (
+                            (failures.get(r["failure"], r["failure"]), r["count"], r["error"])
+                            for r in entry.get("reasons", ())
+                        ),
+                    ),
+                )
+                for entry in report
+            ),
+        )
+        return format_html("<table>{}{}</table>", head, rows)
 
     @admin.display(description=gettext_lazy("attachments"))
     def attachment_links(self, obj):

@@ -1,12 +1,26 @@
-"""The outbox in the admin: find dead notifications and retry them; see webhook deliveries."""
+"""The outbox in the admin: find dead notifications and retry them; see webhook deliveries;
+the providers' message templates, the group robots and the WeChat bindings."""
 
+from urllib.parse import urlsplit
+
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
-from ..notifications import outbox
+from ..models import (
+    ChatRobot,
+    MessageTemplate,
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WechatBinding,
+)
+from ..notifications import kinds, outbox
+from ..notifications import robots as robot_services
 from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
 
@@ -37,9 +51,10 @@ class NotificationAdmin(PolicyScopedAdmin):
         "attempts",
         "next_attempt_at",
         "sent_at",
+        "failure",
         "short_error",
     )
-    list_filter = (StatusFilter, "channel", "event", "language")
+    list_filter = (StatusFilter, "failure", "channel", "event", "language")
     search_fields = ("address", "subject", "idempotency_key", "enterprise__name")
     date_hierarchy = "created_at"
     list_select_related = ("enterprise",)
@@ -56,11 +71,16 @@ class NotificationAdmin(PolicyScopedAdmin):
                     "dispatched_at",
                     "claimed_at",
                     "sent_at",
+                    "failure",
                     "last_error",
+                    "provider_ref",
                 )
             },
         ),
-        (gettext_lazy("Message"), {"fields": ("subject", "body_text", "body_html", "attachments")}),
+        (
+            gettext_lazy("Message"),
+            {"fields": ("subject", "body_text", "body_html", "template", "attachments")},
+        ),
         (
             gettext_lazy("Origin"),
             {
@@ -69,6 +89,7 @@ class NotificationAdmin(PolicyScopedAdmin):
                     "object_id",
                     "audit_event_id",
                     "webhook_endpoint",
+                    "chat_robot",
                     "event_uid",
                     "idempotency_key",
                     "created_at",
@@ -165,3 +186,203 @@ class NotificationPreferenceAdmin(PolicyScopedAdmin):
     list_filter = ("language", "review_mode", "email_enabled", "sms_enabled")
     search_fields = ("user__username", "user__email")
     raw_id_fields = ("user",)
+
+
+# --- The channels that reach people where they are (SMS providers, WeChat, group robots) ---------
+
+
+class MessageTemplateForm(forms.ModelForm):
+    kind = forms.ChoiceField(label=gettext_lazy("kind of message"), choices=kinds.KIND_CHOICES)
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["provider", "kind", "template_code", "field_map", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        provider, kind = cleaned.get("provider"), cleaned.get("kind")
+        field_map = cleaned.get("field_map") or {}
+        if kind not in kinds.KINDS:
+            return cleaned
+        params = set(kinds.KINDS[kind].params)
+        if not isinstance(field_map, dict) or any(
+            not isinstance(value, str) or value not in params for value in field_map.values()
+        ):
+            self.add_error(
+                "field_map",
+                _("Map each provider variable to one of this kind's parameters: %(params)s.")
+                % {"params": ", ".join(sorted(params)) or "—"},
+            )
+        elif provider == MessageTemplate.Provider.WECHAT and not field_map and params:
+            self.add_error(
+                "field_map",
+                _("A WeChat template names its own fields: map each to a parameter."),
+            )
+        elif provider == MessageTemplate.Provider.TENCENT and any(
+            not str(name).isdigit() for name in field_map
+        ):
+            self.add_error(
+                "field_map", _('Tencent Cloud variables are numbered: {"1": "reference"}.')
+            )
+        return cleaned
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(PolicyScopedAdmin):
+    """The template table: every kind of message with its parameters and the wording to
+    submit, and the codes the providers gave for them."""
+
+    form = MessageTemplateForm
+    list_display = ("kind_col", "provider", "template_code", "params_col", "is_active")
+    list_filter = ("provider", "is_active")
+    search_fields = ("kind", "template_code")
+    readonly_fields = ("params_col", "wording_col")
+    change_list_template = "admin/passes/messagetemplate/change_list.html"
+
+    @admin.display(description=gettext_lazy("kind of message"), ordering="kind")
+    def kind_col(self, obj):
+        kind = kinds.KINDS.get(obj.kind)
+        return kind.label if kind else obj.kind
+
+    @admin.display(description=gettext_lazy("parameters"))
+    def params_col(self, obj):
+        kind = kinds.KINDS.get(obj.kind) if obj else None
+        return ", ".join(kind.params) if kind and kind.params else "—"
+
+    @admin.display(description=gettext_lazy("wording to submit for approval"))
+    def wording_col(self, obj):
+        if obj is None or obj.kind not in kinds.KINDS:
+            return "—"
+        return kinds.wording_for(obj.kind, obj.provider)
+
+    def changelist_view(self, request, extra_context=None):
+        registered = {
+            (t.provider, t.kind): t.template_code for t in self.get_queryset(request).all()
+        }
+        table = [
+            {
+                "label": kind.label,
+                "name": kind.name,
+                "params": ", ".join(kind.params) or "—",
+                "alibaba": kinds.wording_for(kind.name, "alibaba"),
+                "tencent": kinds.wording_for(kind.name, "tencent"),
+                "codes": [
+                    (label, registered.get((provider, kind.name), ""))
+                    for provider, label in MessageTemplate.Provider.choices
+                ],
+            }
+            for kind in kinds.KINDS.values()
+        ]
+        return super().changelist_view(request, {**(extra_context or {}), "kinds_table": table})
+
+
+class ChatRobotForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=gettext_lazy("signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=gettext_lazy(
+            "DingTalk (SEC…) and Feishu: the robot's signing secret. WeCom has none. "
+            "Leave empty to keep the secret already saved."
+        ),
+    )
+
+    class Meta:
+        model = ChatRobot
+        fields = [
+            "name",
+            "platform",
+            "webhook_url",
+            "secret",
+            "office",
+            "post_announcements",
+            "post_passes_issued",
+            "post_daily_figures",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("secret") and self.instance.pk:
+            cleaned["secret"] = self.instance.secret
+        platform, url = cleaned.get("platform"), cleaned.get("webhook_url")
+        if platform and url:
+            problem = robot_services.vet(platform, url, cleaned.get("secret", ""))
+            if problem:
+                self.add_error("webhook_url", problem)
+        return cleaned
+
+
+@admin.register(ChatRobot)
+class ChatRobotAdmin(PolicyScopedAdmin):
+    form = ChatRobotForm
+    list_display = (
+        "name",
+        "platform",
+        "host_col",
+        "office",
+        "post_announcements",
+        "post_passes_issued",
+        "is_active",
+        "last_post_col",
+    )
+    list_filter = ("platform", "is_active", "office")
+    search_fields = ("name",)
+    actions = ["post_test_message"]
+
+    @admin.display(description=gettext_lazy("host"))
+    def host_col(self, obj):
+        return urlsplit(obj.webhook_url).netloc  # the key or token in the URL stays hidden
+
+    @admin.display(description=gettext_lazy("last post"))
+    def last_post_col(self, obj):
+        last = obj.notifications.order_by("-created_at").first()
+        if last is None:
+            return "—"
+        return f"{last.get_status_display()}: {last.last_error[:60]}".rstrip(": ")
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = obj.created_by or request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=gettext_lazy("Post a test message"), permissions=["change"])
+    def post_test_message(self, request, queryset):
+        ids = outbox.store([robot_services.test_row(robot) for robot in queryset])
+        transaction.on_commit(lambda: outbox.dispatch(ids))
+        self.message_user(
+            request,
+            _(
+                "%(count)d test messages queued; see Notifications (channel: group robot) for "
+                "the answer."
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WechatBinding)
+class WechatBindingAdmin(PolicyScopedAdmin):
+    list_display = ("holder_col", "openid_col", "kinds_col", "is_active", "bound_at")
+    list_filter = ("is_active",)
+    search_fields = ("user__username", "driver__name")
+    readonly_fields = ("app_id", "openid", "user", "driver", "kinds", "is_active", "bound_at")
+
+    @admin.display(description=gettext_lazy("bound to"))
+    def holder_col(self, obj):
+        return obj.user or obj.driver
+
+    @admin.display(description=gettext_lazy("openid"))
+    def openid_col(self, obj):
+        return f"{obj.openid[:6]}…"
+
+    @admin.display(description=gettext_lazy("messages chosen"))
+    def kinds_col(self, obj):
+        return ", ".join(
+            str(kinds.KINDS[name].label) for name in obj.kinds or () if name in kinds.KINDS
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -34,7 +34,13 @@ from ..models import (
 )
 from ..models.notifications import Channel
 from ..notifications import outbox, rendering
-from ..notifications.recipients import channels_of, key, preference_of, site_url
+from ..notifications.recipients import (
+    channels_of,
+    key,
+    preference_of,
+    site_url,
+    template_payload,
+)
 from . import audience
 from .text import clean
 
@@ -144,12 +150,23 @@ def start_delivery(pk: int) -> int:
     Announcement.objects.filter(pk=pk).update(
         enterprises_reached=len(enterprise_ids), members_addressed=members
     )
+    post_to_groups(announcement)
     size = max(1, settings.PASSDESK_ANNOUNCEMENT_BATCH_SIZE)
     batches = [enterprise_ids[i : i + size] for i in range(0, len(enterprise_ids), size)]
     for batch in batches:
         deliver_announcement_batch.delay(pk, batch)
     Announcement.objects.filter(pk=pk).update(delivery_finished_at=timezone.now())
     return len(batches)
+
+
+def post_to_groups(announcement) -> int:
+    """Queue the announcement's posts to the group robots chosen for it (once: the rows'
+    keys are unique). Returns how many were queued."""
+    from ..notifications import robots
+
+    ids = outbox.store(robots.announcement_rows(announcement, detail_url(announcement)))
+    outbox.dispatch(ids)
+    return len(ids)
 
 
 def _context(announcement, language) -> dict:
@@ -175,14 +192,16 @@ def person_rows(announcement, memberships) -> list[Notification]:
         user = membership.user
         preference = preference_of(user)
         language = rendering.normalise_language(preference.language)
-        channels = channels_of(user, preference)
+        channels = channels_of(user, preference, TEMPLATE)
         if not channels:
             continue
         if language not in rendered:
-            rendered[language] = rendering.render(
-                TEMPLATE, language, _context(announcement, language)
+            context = _context(announcement, language)
+            rendered[language] = (
+                rendering.render(TEMPLATE, language, context),
+                context,
             )
-        text = rendered[language]
+        text, context = rendered[language]
         for channel, address in channels:
             email = channel == Channel.EMAIL
             rows.append(
@@ -197,6 +216,9 @@ def person_rows(announcement, memberships) -> list[Notification]:
                     subject=text.subject,
                     body_text=text.text if email else text.sms[:SMS_LIMIT],
                     body_html=text.html if email else "",
+                    template=template_payload(
+                        TEMPLATE, channel, context, context["announcement_url"]
+                    ),
                     idempotency_key=key(EVENT, announcement.pk, None, f"u{user.pk}", channel),
                 )
             )
@@ -257,7 +279,7 @@ def deliver_batch(pk: int, enterprise_ids: list[int]) -> int:
         return 0
     memberships = Membership.objects.filter(
         enterprise_id__in=enterprise_ids, user__is_active=True
-    ).select_related("user", "user__notification_preference")
+    ).select_related("user", "user__notification_preference", "user__wechat_binding")
     rows = person_rows(announcement, memberships) + webhook_rows(announcement, enterprise_ids)
     ids = outbox.store(rows)
     outbox.dispatch(ids)

@@ -3,6 +3,7 @@
 from .api import IdempotencyKey
 from .audit import AuditEvent
 from .catalog import Checkpoint, DocumentKind, PassType
+from .channels import ChatRobot, MessageTemplate, WechatBinding
 from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
 from .imports import ImportJob
@@ -32,6 +33,7 @@ __all__ = [
     "ReplyTemplate",
     "RequestMessage",
     "AuditEvent",
+    "ChatRobot",
     "Checkpoint",
     "Document",
     "Decision",
@@ -44,6 +46,7 @@ __all__ = [
     "ImportJob",
     "IdempotencyKey",
     "Membership",
+    "MessageTemplate",
     "Notification",
     "OfflineTag",
     "Office",
@@ -64,5 +67,6 @@ __all__ = [
     "Vehicle",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WechatBinding",
     "Verdict",
 ]

@@ -63,6 +63,13 @@ class Announcement(models.Model):
         db_index=True,
         help_text=_("Now, or a later time: it is published and sent then."),
     )
+    robots = models.ManyToManyField(
+        "ChatRobot",
+        blank=True,
+        related_name="announcements",
+        verbose_name=_("group robots"),
+        help_text=_("Group chats the announcement is posted to, besides members' own channels."),
+    )
     delivery_started_at = models.DateTimeField(_("delivery started"), null=True, blank=True)
     delivery_finished_at = models.DateTimeField(_("delivery queued"), null=True, blank=True)
     enterprises_reached = models.PositiveIntegerField(_("enterprises addressed"), default=0)

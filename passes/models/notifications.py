@@ -25,6 +25,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("SMS")
     WEBHOOK = "webhook", _("Webhook")
+    WECHAT = "wechat", _("WeChat")
+    ROBOT = "robot", _("Group robot")
 
 
 class NotificationPreference(models.Model):
@@ -74,6 +76,14 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed, will retry")
         DEAD = "dead", _("Dead (gave up)")
 
+    class Failure(models.TextChoices):
+        """What the last failure asks for (``channels.DeliveryFailure.kind``)."""
+
+        RETRY = "retry", _("Retrying (outage or timeout)")
+        RATE_LIMITED = "rate_limited", _("Rate limited: waiting, not counted as an attempt")
+        GIVE_UP = "give_up", _("Given up: this message cannot be delivered")
+        CONFIGURATION = "configuration", _("Fix the configuration, then retry")
+
     DELIVERABLE = (Status.QUEUED, Status.FAILED)
 
     event = models.CharField(_("event"), max_length=40, db_index=True)
@@ -104,6 +114,14 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("webhook endpoint"),
     )
+    chat_robot = models.ForeignKey(
+        "ChatRobot",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("group robot"),
+    )
     address = models.CharField(_("address"), max_length=500)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
@@ -112,6 +130,10 @@ class Notification(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     # Pass ids whose PDFs the e-mail carries; rendered when sending, not inside the transaction.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # Template channels (provider SMS, WeChat): {"kind", "params", "url"} (notifications.kinds).
+    template = models.JSONField(_("template and parameters"), default=dict, blank=True)
+    # The provider's id of the accepted message (Alibaba BizId, Tencent SerialNo, WeChat msgid).
+    provider_ref = models.CharField(_("provider's message id"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
@@ -121,6 +143,9 @@ class Notification(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    failure = models.CharField(
+        _("what the failure asks for"), max_length=15, choices=Failure.choices, blank=True
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)

@@ -17,7 +17,7 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Notification
@@ -137,29 +137,37 @@ def deliver(pk: int) -> str:
     try:
         channel_for(notification.channel).send(notification)
     except DeliveryFailure as error:
-        return _failed(notification, str(error), permanent=error.permanent)
+        return _failed(notification, str(error), permanent=error.permanent, failure=error)
     except Exception as error:  # an unexpected bug: keep the row, retry, let the admin see it
         logger.exception("notification %s failed", pk)
         return _failed(notification, f"{type(error).__name__}: {error}", permanent=False)
     Notification.objects.filter(pk=pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+        status=Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error="", failure=""
     )
     return "sent"
 
 
-def _failed(notification, error: str, *, permanent: bool) -> str:
+def _failed(notification, error: str, *, permanent: bool, failure=None) -> str:
+    """A rate limit (``channels.RateLimited``) waits the time the provider asked for and does
+    not count as an attempt: a busy provider makes messages late, never dead."""
     now = timezone.now()
-    if permanent or notification.attempts >= max_attempts():
+    kind = getattr(failure, "kind", Notification.Failure.RETRY)
+    limited = kind == Notification.Failure.RATE_LIMITED
+    if permanent or (not limited and notification.attempts >= max_attempts()):
         Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-            status=Status.DEAD, last_error=error[:2000], claimed_at=None
+            status=Status.DEAD, last_error=error[:2000], claimed_at=None, failure=kind
         )
         logger.warning("notification %s is dead: %s", notification.pk, error)
         return "dead"
     delay = next_delay(notification.attempts)
+    if getattr(failure, "retry_after", None):
+        delay = max(1.0, float(failure.retry_after))
     due = now + datetime.timedelta(seconds=delay)
     Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
         status=Status.FAILED,
         last_error=error[:2000],
+        failure=kind,
+        attempts=F("attempts") - 1 if limited else F("attempts"),
         next_attempt_at=due,
         dispatched_at=due,
         claimed_at=None,

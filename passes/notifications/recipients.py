@@ -13,6 +13,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -30,7 +31,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.notifications import Channel
-from . import rendering
+from . import kinds, rendering
 
 # event -> [(audience, template name)]
 AUDIENCES = {
@@ -206,20 +207,39 @@ def preference_of(user) -> NotificationPreference:
         return NotificationPreference(user=user)
 
 
-def channels_of(user, preference) -> list[tuple[str, str]]:
-    """(channel, address) for each personal channel the member chose and can be reached on."""
+def channels_of(user, preference, kind: str | None = None) -> list[tuple[str, str]]:
+    """(channel, address) for each personal channel the member chose and can be reached on.
+    WeChat (the bound openid) only for the kinds of message the person chose there."""
     channels = []
     if preference.email_enabled and user.email:
         channels.append((Channel.EMAIL, user.email))
     if preference.sms_enabled and preference.sms_phone:
         channels.append((Channel.SMS, preference.sms_phone))
+    if kind and settings.PASSDESK_WECHAT_APP_ID:
+        binding = _wechat_binding(user)
+        if binding is not None and binding.is_active and kind in (binding.kinds or ()):
+            channels.append((Channel.WECHAT, binding.openid))
     return channels
+
+
+def _wechat_binding(user):
+    try:
+        return user.wechat_binding
+    except ObjectDoesNotExist:
+        return None
+
+
+def template_payload(kind: str, channel: str, context: dict, url: str = "") -> dict:
+    """The kind and parameters a template channel (provider SMS, WeChat) sends; {} for e-mail."""
+    if channel not in (Channel.SMS, Channel.WECHAT) or kind not in kinds.KINDS:
+        return {}
+    return kinds.template_payload(kind, context, url=url if channel == Channel.WECHAT else "")
 
 
 def members(enterprise) -> list:
     memberships = Membership.objects.filter(
         enterprise=enterprise, user__is_active=True
-    ).select_related("user", "user__notification_preference")
+    ).select_related("user", "user__notification_preference", "user__wechat_binding")
     return [membership.user for membership in memberships]
 
 
@@ -232,7 +252,7 @@ def immediate_reviewers() -> list:
             is_active=True,
             notification_preference__review_mode=NotificationPreference.ReviewMode.IMMEDIATE,
         )
-        .select_related("notification_preference")
+        .select_related("notification_preference", "wechat_binding")
     )
     return [user for user in users if roles.can_review(user)]
 
@@ -243,13 +263,14 @@ def person_rows(event, template, people, context, *, key_base, enterprise) -> li
     for user in people:
         preference = preference_of(user)
         language = rendering.normalise_language(preference.language)
-        channels = channels_of(user, preference)
+        channels = channels_of(user, preference, template)
         if not channels:
             continue
         if language not in rendered:
             rendered[language] = rendering.render(template, language, context)
         text = rendered[language]
         for channel, address in channels:
+            email = channel == Channel.EMAIL
             rows.append(
                 Notification(
                     event=event,
@@ -261,8 +282,11 @@ def person_rows(event, template, people, context, *, key_base, enterprise) -> li
                     channel=channel,
                     language=language,
                     subject=text.subject,
-                    body_text=text.text if channel == Channel.EMAIL else text.sms,
-                    body_html=text.html if channel == Channel.EMAIL else "",
+                    body_text=text.text if email else text.sms,
+                    body_html=text.html if email else "",
+                    template=template_payload(
+                        template, channel, context, context.get("request_url", "")
+                    ),
                     attachments=[p.pk for p in context.get("passes") or []]
                     if channel == Channel.EMAIL and event == ev.REQUEST_APPROVED
                     else [],
@@ -381,4 +405,8 @@ def build(
         )
     if event.startswith(WEBHOOK_PREFIXES) and subject.enterprise is not None:
         rows += webhook_rows(subject, key_base=(event, object_id, audit_event_id))
+    if event == ev.REQUEST_APPROVED:
+        from . import robots
+
+        rows += robots.pass_issued_rows(subject, key_base=(event, object_id, audit_event_id))
     return rows

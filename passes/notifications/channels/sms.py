@@ -1,9 +1,11 @@
 """SMS through a small backend interface.
 
-``PASSDESK_SMS_BACKEND`` names the backend class: the logging backend (default) writes messages
-to the log; the HTTP gateway backend POSTs JSON to a provider's gateway configured by
-``PASSDESK_SMS_GATEWAY_URL``, ``PASSDESK_SMS_GATEWAY_TOKEN`` and ``PASSDESK_SMS_GATEWAY_TEMPLATE``
-(a JSON object whose string values may contain ``{phone}`` and ``{text}``).
+``PASSDESK_SMS_BACKEND`` names the backend: ``logging`` (default) writes messages to the log;
+``gateway`` POSTs JSON to a gateway configured by ``PASSDESK_SMS_GATEWAY_URL``,
+``PASSDESK_SMS_GATEWAY_TOKEN`` and ``PASSDESK_SMS_GATEWAY_TEMPLATE`` (a JSON object whose string
+values may contain ``{phone}`` and ``{text}``); ``alibaba`` and ``tencent`` send the providers'
+approved templates through their SDKs (``sms_providers``). A dotted class path works too.
+Free-text backends send the rendered text; template backends the row's ``template``.
 """
 
 import json
@@ -31,6 +33,11 @@ def fit(text: str, limit: int = MAX_LENGTH) -> str:
 class SmsBackend:
     def send(self, phone: str, text: str) -> None:
         raise NotImplementedError
+
+    def send_notification(self, notification) -> str:
+        """Send one outbox row; returns the provider's message id, if it gives one."""
+        self.send(notification.address, fit(notification.body_text))
+        return ""
 
 
 class LoggingSmsBackend(SmsBackend):
@@ -86,12 +93,22 @@ class HttpGatewaySmsBackend(SmsBackend):
             )
 
 
+BACKENDS = {
+    "logging": "passes.notifications.channels.sms.LoggingSmsBackend",
+    "gateway": "passes.notifications.channels.sms.HttpGatewaySmsBackend",
+    "alibaba": "passes.notifications.channels.sms_providers.AlibabaSmsBackend",
+    "tencent": "passes.notifications.channels.sms_providers.TencentSmsBackend",
+}
+
+
 def get_backend() -> SmsBackend:
-    path = getattr(
-        settings, "PASSDESK_SMS_BACKEND", "passes.notifications.channels.sms.LoggingSmsBackend"
-    )
-    return import_string(path)()
+    path = getattr(settings, "PASSDESK_SMS_BACKEND", "") or "logging"
+    return import_string(BACKENDS.get(path, path))()
 
 
 def send(notification) -> None:
-    get_backend().send(notification.address, fit(notification.body_text))
+    from ...models import Notification
+
+    reference = get_backend().send_notification(notification)
+    if reference:
+        Notification.objects.filter(pk=notification.pk).update(provider_ref=reference[:100])
