@@ -22,6 +22,7 @@ urlpatterns = [
         name="document-page",
     ),
     path("", include("passes.checkpoint.urls")),
+    path("", include("passes.driver.urls")),
     path(
         "notifications/",
         views_notifications.notification_settings,

@@ -6,6 +6,7 @@ from .catalog import Checkpoint, DocumentKind, PassType
 from .channels import ChatRobot, MessageTemplate, WechatBinding
 from .documents import Document
 from .enterprises import Driver, Enterprise, Membership, Vehicle
+from .epass import DriverLink
 from .imports import ImportJob
 from .issued import OfflineTag, Pass, PassSerial
 from .messaging import (
@@ -36,6 +37,7 @@ __all__ = [
     "ChatRobot",
     "Checkpoint",
     "Document",
+    "DriverLink",
     "Decision",
     "DocumentReview",
     "DocumentView",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .. import audit, notifications, roles
+from ..epass import links as driver_links
 from ..errors import WorkflowError
 from ..issuing import numbering, rendering
 from ..models import Driver, Enterprise, Pass, PassRequest
@@ -316,6 +317,10 @@ def approve(
             data={"passes": [issued.number for issued in passes]},
         )
         _notify(notifications.REQUEST_APPROVED, locked, event, passes)
+        renewed = [issued for issued in passes if issued.item.renews_id]
+        fresh = [issued for issued in passes if not issued.item.renews_id]
+        for group, reason in ((fresh, driver_links.ISSUED), (renewed, driver_links.RENEWED)):
+            driver_links.pass_issued(group, reason=reason, enterprise_id=locked.enterprise_id)
         rendering.queue_rendering(locked)
     return passes
 
@@ -385,6 +390,7 @@ def revoke_pass(pass_obj, *, by, reason) -> Pass:
         notifications.queue_event(
             notifications.PASS_REVOKED, object_id=locked.pk, audit_event_id=event.pk
         )
+        driver_links.pass_revoked(locked, audit_event=event)
     return locked
 
 
@@ -452,6 +458,9 @@ def amend_pass_drivers(pass_obj, drivers, *, by, reason) -> Pass:
                 "old_drivers": sorted(old.drivers.values_list("pk", flat=True)),
                 "drivers": sorted(driver_ids),
             },
+        )
+        driver_links.pass_issued(
+            [new], reason=driver_links.AMENDED, enterprise_id=old.request.enterprise_id
         )
         revoke_pass(
             old,

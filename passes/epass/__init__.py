@@ -1,0 +1,1 @@
+"""The driver's e-pass: a personal link per driver and pass, sent by SMS (``links``)."""
