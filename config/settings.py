@@ -333,7 +333,7 @@ PASSDESK_OCR_ENABLED = env.bool(
     "PASSDESK_OCR_ENABLED",
     default=not env.bool("CELERY_TASK_ALWAYS_EAGER", default=not env.str("CELERY_BROKER_URL", "")),
 )
-PASSDESK_OCR_MAX_SIDE = env.int("PASSDESK_OCR_MAX_SIDE", default=1280)
+PASSDESK_OCR_MAX_SIDE = env.int("PASSDESK_OCR_MAX_SIDE", default=2000)
 PASSDESK_OCR_MAX_PAGES = env.int("PASSDESK_OCR_MAX_PAGES", default=3)
 PASSDESK_OCR_THREADS = env.int("PASSDESK_OCR_THREADS", default=1)
 # A reading that has not finished this long after the upload (worker down, queue jammed) is

@@ -48,7 +48,7 @@ def messages() -> dict:
         ),
         "live": _("Updated %(age)s ago, at %(time)s"),
         "offline": _("Offline: last updated %(age)s ago, at %(time)s. Shown as then known."),
-        "justNow": _("just now"),
+        "underMinute": _("less than 1 min"),
         "daysHours": _("%(days)s d %(hours)s h"),
         "hoursMinutes": _("%(hours)s h %(minutes)s min"),
         "minutes": _("%(minutes)s min"),

@@ -32,7 +32,7 @@
   // As passes.durations.elapsed and the inspector page write a time that has passed.
   function duration(ms) {
     var seconds = Math.max(0, Math.floor(ms / 1000));
-    if (seconds < 60) return words.justNow;
+    if (seconds < 60) return words.underMinute;
     var days = Math.floor(seconds / 86400), hours = Math.floor(seconds % 86400 / 3600);
     var minutes = Math.floor(seconds % 3600 / 60);
     if (days) return format(words.daysHours, { days: days, hours: hours });
