@@ -1065,6 +1065,23 @@ def make_samples(count: int = 520, *, seed: int = 2028, altered_share: float = 0
     return samples
 
 
+def make_sample(kind: str, method: str = "scan300", *, seed: int = 0, now=None) -> Sample:
+    """One unaltered document of ``kind`` captured by ``method`` (for tests and looking)."""
+    now = now or datetime.datetime.now(datetime.UTC).astimezone(
+        datetime.timezone(datetime.timedelta(hours=8))
+    )
+    rng = random.Random(f"one-{kind}-{method}-{seed}")
+    truth, extra = _truth(kind, rng, now)
+    filed = dict(truth)
+    if "id_number_masked" in truth:
+        filed["id_number"] = extra["id_number"]
+        del filed["id_number_masked"]
+    sheet = DRAW[kind](truth, rng, now)
+    card = kind in ("vehicle_licence", "driving_licence")
+    image, content_type = capture(sheet.finish(), method, rng, card=card)
+    return Sample(kind, method, truth, filed, image, False, extra, content_type)
+
+
 def preview(sample: Sample) -> Image.Image:
     """The sample's first page as a picture (for looking at the set)."""
     if sample.content_type == "application/pdf":

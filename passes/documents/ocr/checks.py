@@ -10,6 +10,7 @@ masked in the checks (they are shown in lists and to the enterprise).
 
 import datetime
 import re
+from difflib import SequenceMatcher
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,8 +21,10 @@ from ...models import DocumentKind, DocumentReading
 from .extract import Extraction, normalize_name, vehicle_type_of
 
 MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"
-# A differing value read below this confidence is put down to the scan, not to the document.
+# A differing value read below this confidence is put down to the scan, not to the document;
+# an identifier matches only when its least sure character reaches it.
 CONFIDENT = 0.8
+IDENTIFIERS = frozenset({"credit_code", "plate", "id_number"})
 
 FIELD_LABELS = {
     "credit_code": gettext_lazy("unified social credit code"),
@@ -45,7 +48,11 @@ REASONS = {
     "too_old": gettext_lazy("older than the pass type allows"),
     "after_upload": gettext_lazy("later than the upload"),
     "positive": gettext_lazy("the result is positive"),
-    "near_match": gettext_lazy("one character differs; please compare by eye"),
+    "near_match": gettext_lazy("a few characters differ; please compare by eye"),
+    "rare_character": gettext_lazy(
+        "a rare character differs or is missing, as the recogniser often reads it; please "
+        "compare by eye"
+    ),
 }
 
 
@@ -54,13 +61,16 @@ def _check(field, status, read="", filed="", reason=""):
 
 
 def _confidence(extraction: Extraction, lines, name) -> float:
+    """How sure the engine was of the line a field came from: for an identifier its least
+    sure character (one look-alike read unsurely is what matters), else the line's mean."""
     index = extraction.evidence.get(name)
     if index is None or index >= len(lines):
         return 0.0
-    return float(lines[index].get("confidence", 0))
-
-
-IDENTIFIERS = frozenset({"credit_code", "plate", "id_number"})
+    line = lines[index]
+    confidence = float(line.get("confidence", 0))
+    if name in IDENTIFIERS:
+        return min(confidence, float(line.get("lowest", confidence)))
+    return confidence
 
 
 def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=None):
@@ -86,18 +96,42 @@ def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=N
         return _check(name, MATCH, shown_read, shown_filed)
     if not confident:
         return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
-    if name in ("enterprise_name", "owner") and _one_character_apart(
-        normalise(read), normalise(filed)
-    ):
-        # One character of a long name (渌 read as 录) is as likely the engine as the document.
+    if name in ("enterprise_name", "owner") and _similar(normalise(read), normalise(filed)):
+        # A few characters of a long name (渌 read as 录) are as likely the engine as the
+        # document: the reviewer compares by eye.
         return _check(name, UNREADABLE, shown_read, shown_filed, "near_match")
+    if name == "name" and _rare_character_apart(normalise(read), normalise(filed)):
+        return _check(name, UNREADABLE, shown_read, shown_filed, "rare_character")
     return _check(name, MISMATCH, shown_read, shown_filed)
 
 
-def _one_character_apart(read: str, filed: str) -> bool:
-    if len(read) != len(filed) or len(filed) < 6:
+def _similar(read: str, filed: str) -> bool:
+    """Long names that differ in a few characters only (at least 80 % alike)."""
+    return len(filed) >= 6 and SequenceMatcher(None, read, filed).ratio() >= 0.8
+
+
+def is_common_character(char: str) -> bool:
+    """Whether ``char`` is one of GB 2312's 3,755 level-1 characters (the common ones the
+    recogniser knows well). Rarer ones (晟 渌 琛 垚 翀) are often read as a look-alike or
+    dropped."""
+    try:
+        encoded = char.encode("gb2312")
+    except UnicodeEncodeError:
         return False
-    return sum(a != b for a, b in zip(read, filed, strict=True)) == 1
+    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xD7
+
+
+def _rare_character_apart(read: str, filed: str) -> bool:
+    """A person's name read with one character different or missing, where the filed
+    character is a rare one: the recogniser, not the document (晟 read as 成, 垚 dropped)."""
+    if len(read) == len(filed):
+        differing = [b for a, b in zip(read, filed, strict=True) if a != b]
+        return len(differing) == 1 and not is_common_character(differing[0])
+    if len(read) + 1 == len(filed):
+        for position, char in enumerate(filed):
+            if filed[:position] + filed[position + 1 :] == read:
+                return not is_common_character(char)
+    return False
 
 
 def _id_check(extraction, lines, filed):
