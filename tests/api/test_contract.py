@@ -46,7 +46,9 @@ def _methods(callback) -> set[str] | None:
     """What a DRF route answers (None for a plain Django view: it cannot say)."""
     actions = getattr(callback, "actions", None)
     if actions:
-        return set(actions)
+        # DRF adds "head" to a viewset's actions the first time it answers a GET (its
+        # ``as_view`` mutates the dict): not a method the schema lists.
+        return set(actions) - {"head"}
     view_class = getattr(callback, "cls", None)
     if view_class is None:
         return None
