@@ -28,6 +28,13 @@ urlpatterns = [
         views_notifications.notification_settings,
         name="notification-settings",
     ),
+    path("notifications/wechat/bind/", views_notifications.wechat_bind, name="wechat-bind"),
+    path(
+        "notifications/wechat/callback/",
+        views_notifications.wechat_callback,
+        name="wechat-callback",
+    ),
+    path("notifications/wechat/unbind/", views_notifications.wechat_unbind, name="wechat-unbind"),
     path("notifications/webhooks/", views_notifications.webhook_list, name="webhook-list"),
     path(
         "notifications/webhooks/docs/",

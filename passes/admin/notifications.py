@@ -277,6 +277,9 @@ class MessageTemplateAdmin(PolicyScopedAdmin):
 
 
 class ChatRobotForm(forms.ModelForm):
+    webhook_url = forms.URLField(
+        label=gettext_lazy("webhook URL"), max_length=500, assume_scheme="https"
+    )
     secret = forms.CharField(
         label=gettext_lazy("signing secret"),
         required=False,

@@ -178,7 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
         if scripted is not None and status == 200 and _looks_ok(answer):
             status, answer = scripted  # a scripted outage replaces a good answer only
         self._record(provider, body, data, status, answer)
-        self._answer(status, answer)
+        # Tencent Cloud answers plain application/json; its SDK reads errors only then.
+        kind = "application/json" if provider == "tencent" else "application/json;charset=utf-8"
+        self._answer(status, answer, kind)
 
     # --- routing ----------------------------------------------------------------------------
 

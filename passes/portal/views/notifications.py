@@ -4,15 +4,18 @@ owners manage them). Thin views over ``passes.notifications.webhooks``."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ... import access, roles
 from ...models import NotificationPreference, WebhookEndpoint
-from ...notifications import webhooks
-from ...notifications.recipients import preference_of
+from ...notifications import kinds, webhooks, wechat
+from ...notifications.channels import DeliveryFailure
+from ...notifications.recipients import preference_of, site_url
 from ..access import member_required, owned
 
 SECRET_SESSION_KEY = "passdesk_new_webhook_secret"
@@ -44,13 +47,37 @@ class PreferenceForm(forms.ModelForm):
         return data
 
 
+class WechatKindsForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Send me on WeChat"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(name, kinds.KINDS[name].label) for name in kinds.MEMBER_KINDS],
+    )
+
+
 @access.policy("preferences")
 @login_required
 def notification_settings(request):
     preference = preference_of(request.user)
     reviewer = roles.can_review(request.user)
-    form = PreferenceForm(request.POST or None, instance=preference, reviewer=reviewer)
-    if request.method == "POST" and form.is_valid():
+    binding = wechat.binding_of(request.user)
+    wechat_post = request.method == "POST" and "wechat_kinds" in request.POST
+    form = PreferenceForm(
+        request.POST if request.method == "POST" and not wechat_post else None,
+        instance=preference,
+        reviewer=reviewer,
+    )
+    wechat_form = WechatKindsForm(
+        request.POST if wechat_post else None,
+        initial={"kinds": binding.kinds if binding else []},
+    )
+    if wechat_post and binding is not None and wechat_form.is_valid():
+        binding.kinds = wechat_form.cleaned_data["kinds"]
+        binding.save(update_fields=["kinds"])
+        messages.success(request, _("Your WeChat messages are saved."))
+        return redirect("passes:notification-settings")
+    if request.method == "POST" and not wechat_post and form.is_valid():
         form.save()
         messages.success(request, _("Your notification settings are saved."))
         return redirect("passes:notification-settings")
@@ -61,8 +88,62 @@ def notification_settings(request):
             "form": form,
             "has_email": bool(request.user.email),
             "enterprise": roles.enterprise_of(request.user),
+            "wechat_enabled": wechat.enabled(),
+            "wechat_binding": binding,
+            "wechat_form": wechat_form,
         },
     )
+
+
+@access.policy(access.SELF)
+@login_required
+def wechat_bind(request):
+    """Start binding the signed-in person's WeChat: on to the Official Account's web
+    authorisation (to be opened inside WeChat), which comes back to ``wechat_callback``."""
+    if not wechat.enabled():
+        messages.error(request, _("WeChat messages are not set up for this office."))
+        return redirect("passes:notification-settings")
+    url = wechat.start_binding(
+        request.session,
+        redirect_uri=site_url(reverse("passes:wechat-callback")),
+        user=request.user,
+    )
+    return HttpResponseRedirect(url)
+
+
+@access.public(
+    "WeChat's return from the web authorisation: binds only whom this browser's own "
+    "session started the binding for"
+)
+def wechat_callback(request):
+    pending = request.session.get(wechat.SESSION_KEY) or {}
+    try:
+        binding = wechat.finish_binding(
+            request.session,
+            code=request.GET.get("code", ""),
+            state=request.GET.get("state", ""),
+        )
+    except wechat.WechatError:
+        messages.error(request, _("Your WeChat could not be bound. Please start again."))
+        return redirect(pending.get("next") or "passes:notification-settings")
+    except DeliveryFailure:
+        messages.error(request, _("WeChat could not be reached. Please try again later."))
+        return redirect(pending.get("next") or "passes:notification-settings")
+    messages.success(
+        request, _("Your WeChat is bound: messages will come from the office's Official Account.")
+    )
+    if binding.driver_id:
+        return redirect(pending.get("next") or "/")
+    return redirect("passes:notification-settings")
+
+
+@access.policy(access.SELF)
+@require_POST
+@login_required
+def wechat_unbind(request):
+    if wechat.unbind(request.user):
+        messages.success(request, _("Your WeChat is no longer bound; no more WeChat messages."))
+    return redirect("passes:notification-settings")
 
 
 class EndpointForm(forms.Form):
