@@ -1,8 +1,10 @@
 """``/api/v1/passes/``: issued passes. An enterprise sees its own; reviewers and officers see
 all (with an ``enterprise`` filter). Each pass carries its signed token and QR payload, so a
 client can print or verify without decoding a PDF. Officers revoke and amend drivers; the
-enterprise renews (续期) and prints a selection as one PDF."""
+enterprise renews (续期), prints a selection as one PDF, and manages its drivers' e-pass links
+(``driver-links/``: list, send a new link by SMS, hand one over, withdraw)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,11 +16,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .. import access, roles
+from ..epass import links as driver_links
 from ..errors import WorkflowError
 from ..issuing import listing, printing
 from ..requests import detail, renewal, workflow
 from ..signing.keys import current_signer
 from . import downloads, inputs, outputs, outputs_issued
+from . import driver_links as links_io
 from .errors import ApiError
 from .views_fleet import ERRORS
 
@@ -180,6 +184,74 @@ class PassViewSet(viewsets.GenericViewSet):
         return Response(
             {"requests": outputs.RequestDetailOut(requests, many=True).data}, status=201
         )
+
+    # --- Drivers' e-pass links (the enterprise's own passes) ----------------------------------
+
+    def _links_pass(self):
+        if self.enterprise is None:
+            raise PermissionDenied(
+                _("Only the pass's enterprise manages its drivers' e-pass links.")
+            )
+        return self.get_object()
+
+    def _links(self, pass_obj, status=200):
+        data = {"links": links_io.rows(driver_links.links_of(pass_obj), timezone.now())}
+        return Response(links_io.DriverLinksOut(data).data, status=status)
+
+    @staticmethod
+    def _sending(call):
+        """A send refused for the SMS budget is a 429, as any rate limit."""
+        try:
+            return call()
+        except WorkflowError as error:
+            if error.code == "too_many_sends":
+                raise ApiError(error.message, code=error.code, status_code=429) from error
+            raise
+
+    @extend_schema(
+        summary="List the drivers' e-pass links of a pass (the enterprise's own)",
+        responses={200: links_io.DriverLinksOut, **ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="driver-links")
+    def driver_links(self, request, number=None):
+        return self._links(self._links_pass())
+
+    @extend_schema(
+        summary="Send drivers a new e-pass link by SMS (it replaces the one sent before)",
+        request=links_io.DriverIdsIn,
+        responses={200: links_io.DriverLinksOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="driver-links/send")
+    def driver_links_send(self, request, number=None):
+        pass_obj = self._links_pass()
+        wanted = self._input(links_io.DriverIdsIn).get("drivers")
+        self._sending(lambda: driver_links.resend(pass_obj, wanted, by=request.user))
+        return self._links(pass_obj)
+
+    @extend_schema(
+        summary="Hand a driver a new e-pass link in person (answered once, not sent)",
+        request=links_io.DriverIdIn,
+        responses={201: links_io.HandoverOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="driver-links/handover")
+    def driver_links_handover(self, request, number=None):
+        pass_obj = self._links_pass()
+        driver = self._input(links_io.DriverIdIn)["driver"]
+        url = self._sending(lambda: driver_links.handover(pass_obj, driver, by=request.user))
+        data = {"driver": driver, "link": url, "expires_at": pass_obj.valid_until}
+        return Response(links_io.HandoverOut(data).data, status=201)
+
+    @extend_schema(
+        summary="Withdraw drivers' e-pass links: they open nothing any more",
+        request=links_io.DriverIdsIn,
+        responses={200: links_io.DriverLinksOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="driver-links/withdraw")
+    def driver_links_withdraw(self, request, number=None):
+        pass_obj = self._links_pass()
+        wanted = self._input(links_io.DriverIdsIn).get("drivers")
+        driver_links.withdraw(pass_obj, wanted, by=request.user)
+        return self._links(pass_obj)
 
     def get_object(self):
         obj = self.get_queryset().filter(number=self.kwargs["number"]).first()

@@ -36,8 +36,9 @@ var STATE = /\\/state$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
+    // The browser's HTTP cache may answer: the page has just fetched the same files.
     return cache.addAll(SHELL.concat([HOME]).map(function (url) {
-      return new Request(url, { credentials: "same-origin", cache: "reload" });
+      return new Request(url, { credentials: "same-origin" });
     }));
   }).then(function () { return self.skipWaiting(); }));
 });

@@ -324,13 +324,7 @@ def handover(pass_obj, driver_id, *, by) -> str:
     (driver,) = _drivers_on(pass_obj, [driver_id])
     _allow_send(pass_obj, driver)
     with transaction.atomic():
-        link, token = _mint(
-            DriverLink.objects.filter(pass_obj=pass_obj, driver=driver).first(),
-            pass_obj,
-            driver.pk,
-            now,
-        )
-        link.save()
+        url = fresh_link(pass_obj, driver.pk, now=now)
         audit.record(
             "epass.handover",
             actor=by,
@@ -338,6 +332,19 @@ def handover(pass_obj, driver_id, *, by) -> str:
             request=pass_obj.request,
             data={"drivers": [driver.pk]},
         )
+    return url
+
+
+def fresh_link(pass_obj, driver_id: int, *, now=None) -> str:
+    """A new link for (pass, driver), replacing the old one; no check, no SMS, no audit: the
+    hand-over's core, and the demo's (``manage.py demo`` prints one driver's link)."""
+    link, token = _mint(
+        DriverLink.objects.filter(pass_obj=pass_obj, driver_id=driver_id).first(),
+        pass_obj,
+        driver_id,
+        now or timezone.now(),
+    )
+    link.save()
     return link_url(token)
 
 

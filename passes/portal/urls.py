@@ -5,6 +5,7 @@ from django.urls import path
 from .views import (
     accounts,
     api_access,
+    driver_links,
     fleet,
     home,
     imports,
@@ -87,4 +88,9 @@ urlpatterns = [
     path("my-passes/", passbook.pass_list, name="pass-list"),
     path("my-passes/print/", passbook.pass_print, name="pass-print"),
     path("my-passes/renew/", passbook.pass_renew, name="pass-renew"),
+    path(
+        "my-passes/<str:number>/drivers/",
+        driver_links.driver_links,
+        name="pass-driver-links",
+    ),
 ]

@@ -174,3 +174,53 @@ def test_a_withdrawn_link_leaves_nothing_on_the_phone(phone, live_server, settin
     assert page.locator("#ep-list [data-f=plate]", has_text="湘B12345").count() == 0
     stored = page.evaluate("() => localStorage.getItem('passdesk.epass')")
     assert "湘B12345" not in stored and "湘B67890" in stored
+
+
+def weigh(finished) -> tuple[int, list[str]]:
+    """Bytes that came over the network (headers and encoded bodies), and what they were; a
+    response the service worker answered from its copy cost nothing."""
+    total, lines = 0, []
+    for request in finished:
+        response = request.response()
+        if response is None or response.from_service_worker:
+            continue
+        sizes = request.sizes()
+        size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        total += size
+        origin = "worker" if request.service_worker else "page"
+        lines.append(f"{size:7d}  {origin:6s} {request.url.split('/', 3)[-1][:60]}")
+    return total, lines
+
+
+def test_page_weight_on_first_load_and_refresh(phone, live_server, settings):
+    """The figures of docs/epass.md: printed with ``-s``; the budgets keep the page small."""
+    settings.PASSDESK_PUBLIC_BASE_URL = live_server.url
+    issued = make_pass(plate="湘B12345", driver_names=("李小明",))
+    links.pass_issued([issued])
+    page, context = phone
+    finished = []
+    context.on("requestfinished", lambda request: finished.append(request))
+
+    page.goto(sms_link(issued, issued.drivers.get()))
+    card(page, "valid")
+    page.locator("html[data-offline-ready=true]").wait_for()
+    page.wait_for_timeout(1000)
+    first, first_lines = weigh(finished)
+
+    finished.clear()
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # the page's refresh
+    page.wait_for_timeout(1000)
+    refresh, refresh_lines = weigh(finished)
+
+    finished.clear()
+    page.reload()
+    card(page, "valid")
+    page.wait_for_timeout(1000)
+    reload, reload_lines = weigh(finished)
+
+    print("\nfirst load:", first, *first_lines, sep="\n")
+    print("\nrefresh (state JSON):", refresh, *refresh_lines, sep="\n")
+    print("\nreload (worker in charge):", reload, *reload_lines, sep="\n")
+    assert 0 < refresh < 6_000
+    assert 0 < reload < 20_000
+    assert 0 < first < 80_000

@@ -16,6 +16,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from passes.demo import data as demo_data
+from passes.demo import epass as demo_epass
 from passes.demo import seed as demo_seed
 from passes.models import Enterprise, Pass, PassRequest
 from passes.signing.trust import grouped_fingerprint
@@ -104,6 +105,7 @@ class Command(BaseCommand):
                 f"DEBUG={settings.DEBUG}",
                 f"Trust list: {base}/api/v1/trust/  ·  key fingerprint (for peers): "
                 f"{grouped_fingerprint(fingerprint)}",
+                demo_epass.summary_line(),
                 "",
             ]
         )

@@ -10,6 +10,7 @@
   var words = config.messages;
   var STORE = "passdesk.epass";
   var REFRESH_MS = 60000;
+  var FRESH_MS = 30000;
   var BEIJING = 8 * 3600 * 1000; // China keeps UTC+8 all year
   var FIELDS = ["plate", "pass_type", "number", "valid_from_text", "valid_until_text", "route",
     "route_detail", "checkpoints", "driver_name", "driver_id", "enterprise"];
@@ -158,7 +159,11 @@
     }
     var empty = document.getElementById("ep-empty");
     if (empty && cards.length) empty.hidden = true;
-    cards.forEach(refresh);
+    // A card drawn from the server this very moment needs no refresh; a kept copy (this page
+    // from the worker, other passes from storage) is refreshed at once.
+    cards.forEach(function (card) {
+      if (now - card.data.checked_at_ms > FRESH_MS || card.el !== first) refresh(card);
+    });
   }
 
   start();
