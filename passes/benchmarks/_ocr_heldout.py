@@ -535,11 +535,11 @@ def draw_driving_licence(truth, rng, now) -> Sheet:
     sheet.text(44, 9.6, "Driving License of the People's Republic of China", 1.6, anchor="ms")
     sheet.text(4, 15, "证号", size)
     sheet.text(12, 15, truth["id_number"], size * 1.05, value=True)
-    birth = datetime.date(
-        int(truth["id_number"][6:10]),
-        int(truth["id_number"][10:12]),
-        int(truth["id_number"][12:14]),
-    )
+    number = truth["id_number"]
+    try:  # an edited number may carry no real date: the licence still prints one
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        birth = datetime.date(1980, 1, 1) + datetime.timedelta(days=rng.randrange(8000))
     first = now.date() - datetime.timedelta(days=rng.randrange(800, 5000))
     rows = [
         (

@@ -186,10 +186,11 @@ def _seed_enterprise(spec, officer):
 def _scan(kind, fields, *, seed, pdf=False):
     title, lines = data.SCAN_TEXT[kind]
     lines = [line.format(**fields) for line in lines]
+    photo = kind == "driving_licence"  # only a licence of a person carries a photo
     if pdf:
-        content = make_scan_pdf(title, lines, seed=seed, size=DOCUMENT_SIZE)
+        content = make_scan_pdf(title, lines, seed=seed, size=DOCUMENT_SIZE, photo=photo)
         return SimpleUploadedFile(f"{title}.pdf", content, content_type="application/pdf")
-    return make_scan_file(title, lines, name=f"{title}.jpg", seed=seed, size=SCAN_SIZE)
+    return make_scan_file(title, lines, name=f"{title}.jpg", seed=seed, size=SCAN_SIZE, photo=photo)
 
 
 def _attach_standing(enterprise, applicant, kind, fields, *, vehicle=None, driver=None, pdf=False):

@@ -32,7 +32,7 @@ FIELD_LABELS = {
     "plate": gettext_lazy("plate"),
     "owner": gettext_lazy("owner"),
     "vehicle_type": gettext_lazy("vehicle type"),
-    "name": gettext_lazy("name"),
+    "name": gettext_lazy("Name"),  # a person's: 姓名, not the 名称 of an organisation
     "id_number": gettext_lazy("ID number"),
     "licence_class": gettext_lazy("licence class"),
     "sampled_at": gettext_lazy("sampling time"),

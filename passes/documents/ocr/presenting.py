@@ -116,6 +116,7 @@ def matched_boxes(document) -> list[dict]:
     if not _has_reading(document) or document.reading.status != DocumentReading.Status.READ:
         return []
     statuses = {check["field"]: check["status"] for check in document.reading.checks}
+    by_field = {check["field"]: check for check in document.reading.checks}
     boxes = []
     for line in document.reading.lines:
         fields = line.get("fields") or []
@@ -136,6 +137,21 @@ def matched_boxes(document) -> list[dict]:
                 "height": round((max(ys) - min(ys)) * 100, 2),
                 "status": worst,
                 "fields": fields,
+                # What was read and what was filed, so the box itself says why it is red.
+                "notes": [_box_note(by_field[name]) for name in fields if name in by_field],
             }
         )
     return boxes
+
+
+def _box_note(check: dict) -> str:
+    values = {
+        "field": FIELD_LABELS.get(check["field"], check["field"]),
+        "read": check.get("read") or "—",
+        "filed": check.get("filed") or "—",
+    }
+    if check["status"] == MATCH:
+        return str(_("%(field)s: read %(read)s, as filed") % values)
+    note = str(_("%(field)s: read %(read)s, filed %(filed)s") % values)
+    reason = REASONS.get(check.get("reason"))
+    return f"{note} ({reason})" if reason else note

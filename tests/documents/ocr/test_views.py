@@ -145,6 +145,12 @@ def test_reviewer_sees_reading_beside_filed_value_mismatch_first_and_boxes(
         reverse("admin:passes_review_document_viewer", args=[document.pk])
     ).content.decode()
     assert "ocr-box ocr-box-mismatch" in viewer and "ocr-box ocr-box-match" in viewer
+    # The red box says what was read and what was filed.
+    red = viewer[viewer.index("ocr-box ocr-box-mismatch") :]
+    title = red[red.index('title="') : red.index("></span>")]
+    assert wrong in title and item.vehicle.plate in title
+    # No green "no warnings" box above the machine's red one.
+    assert "pd-okbox" not in page
 
 
 def test_only_officers_may_ask_for_a_re_read(
