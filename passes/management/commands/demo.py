@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from config.celery import app as celery_app
+from passes.demo import channels as demo_channels
 from passes.demo import data as demo_data
 from passes.demo import epass as demo_epass
 from passes.demo import seed as demo_seed
@@ -48,8 +49,14 @@ class Command(BaseCommand):
             "--no-serve", action="store_true", help="Set up and seed, then stop (no web server)."
         )
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on (8000).")
+        parser.add_argument(
+            "--fakes-port",
+            type=int,
+            default=8025,
+            help="Port of the SMS/WeChat/group-robot provider fakes started when serving (8025).",
+        )
 
-    def handle(self, *args, no_serve=False, port=8000, **options):
+    def handle(self, *args, no_serve=False, port=8000, fakes_port=8025, **options):
         # The demo runs tasks in-process whatever broker the environment names.
         celery_app.conf.task_always_eager = True
         verbosity = options.get("verbosity", 1)
@@ -67,10 +74,18 @@ class Command(BaseCommand):
         self.stdout.write(
             "Seeding the demo data (the first run draws the scans; give it a moment)…"
         )
+        fakes = None
+        if not no_serve:
+            # The channels travel for real, to provider fakes inside this process.
+            fakes = demo_channels.start(fakes_port)
         logins = demo_seed.seed()
         self.stdout.write(self._summary(base, logins, keys.trust_fingerprint))
         if no_serve:
             return
+        self.stdout.write(
+            f"Channels: SMS (Alibaba Cloud SDK), WeChat and WeCom/DingTalk/Feishu robots go to "
+            f"local provider fakes; what they received: {fakes.base_url}/\n"
+        )
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
     def _summary(self, base, logins, fingerprint) -> str:
