@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "document.replace": gettext_lazy("Document replaced"),
     "document.accepted": gettext_lazy("Document accepted"),
     "document.flagged": gettext_lazy("Document flagged"),
+    "document.machine_read": gettext_lazy("Document read by machine"),
+    "document.reread": gettext_lazy("Document read again by machine"),
     "pass.revoke": gettext_lazy("Pass revoked"),
     "pass.expire": gettext_lazy("Pass expired"),
     "pass.amend": gettext_lazy("Pass drivers changed"),
@@ -43,16 +45,25 @@ ACTION_LABELS = {
     "enterprise.register": gettext_lazy("Enterprise registered"),
     "enterprise.verified": gettext_lazy("Enterprise verified"),
     "enterprise.suspended": gettext_lazy("Enterprise suspended"),
+    "enterprise.pending": gettext_lazy("Enterprise set back to pending verification"),
     "enterprise.key_flag": gettext_lazy("Key enterprise mark changed"),
     "enterprise.staff_add": gettext_lazy("Staff account added"),
     "enterprise.staff_remove": gettext_lazy("Staff account removed"),
+    "signing_key.create": gettext_lazy("Signing key created"),
+    "signing_key.rotate": gettext_lazy("Signing key rotated"),
     "signing_key.register": gettext_lazy("Signing key registered"),
+    "trust_key.create": gettext_lazy("Trust-list key created"),
+    "api.token_revoke": gettext_lazy("API token revoked"),
     "signing_key.withdraw": gettext_lazy("Signing key withdrawn"),
     "peer.trust_list_accepted": gettext_lazy("Peer's trust list accepted"),
     "peer.trust_list_refused": gettext_lazy("Peer's trust list refused"),
     "peer.claim_set": gettext_lazy("Peer's region code or key id set by an officer"),
     "peer.claim_removed": gettext_lazy("Peer's region code or key id removed by an officer"),
     "webhook.create": gettext_lazy("Webhook added"),
+    "webhook.rotate_secret": gettext_lazy("Webhook secret renewed"),
+    "webhook.delete": gettext_lazy("Webhook deleted"),
+    "wechat.bind": gettext_lazy("WeChat bound"),
+    "wechat.unbind": gettext_lazy("WeChat unbound"),
     "announcement.change": gettext_lazy("Announcement changed"),
     "announcement.publish": gettext_lazy("Announcement published"),
     "announcement.withdraw": gettext_lazy("Announcement withdrawn"),
@@ -65,6 +76,18 @@ def action_label(action: str) -> str:
     if label is not None:
         return str(label)
     return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def status_label(code: str) -> str:
+    """A state as people read it (a request's, a pass's or an enterprise's), not its code."""
+    if not code:
+        return ""
+    from .models import Enterprise, Pass, PassRequest
+
+    for choices in (PassRequest.Status, Pass.Status, Enterprise.Verification):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code
 
 
 def actor_name(user) -> str:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from . import (  # noqa: F401
+    audit_trail,
     catalog,
     enterprises,
     queue,

@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import audit
 from ..models import Driver, Enterprise, Membership, Vehicle
-from ..requests import workflow
-from .mixins import PolicyScopedAdmin, PolicyScopedInline, reason_required_message, run_for_each
-from .requests import ReasonActionForm
+from . import enterprise_verify
+from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
 
 class MembershipInline(PolicyScopedInline, admin.TabularInline):
@@ -22,39 +23,60 @@ class EnterpriseAdmin(PolicyScopedAdmin):
         "credit_code",
         "contact_name",
         "contact_phone",
-        "verification_status",
+        "verification_col",
         "is_key_enterprise",
         "created_at",
     )
     list_filter = ("verification_status", "is_key_enterprise")
     search_fields = ("name", "credit_code", "contact_name", "contact_phone")
-    # Verification and the key flag change only through the audited actions below.
-    readonly_fields = ("verification_status", "is_key_enterprise", "verified_at", "created_at")
+    # Verification changes on its own page (the licence beside the filed data), the key flag
+    # through the audited actions below.
+    readonly_fields = ("verification_col", "is_key_enterprise", "verified_at", "created_at")
+    fields = (
+        "name",
+        "credit_code",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "verification_col",
+        "verified_at",
+        "is_key_enterprise",
+        "created_at",
+    )
     inlines = [MembershipInline]
-    action_form = ReasonActionForm
-    actions = ["verify_selected", "suspend_selected", "mark_key", "unmark_key"]
+    actions = ["mark_key", "unmark_key"]
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/verify/",
+                self.admin_site.admin_view(enterprise_verify.verify_view(self)),
+                name="passes_enterprise_verify",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=gettext_lazy("verification"), ordering="verification_status")
+    def verification_col(self, obj):
+        """The state, and the way to the page where it is decided (licence beside the data)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        link = reverse("admin:passes_enterprise_verify", args=[obj.pk])
+        words = (
+            _("Check the licence and verify")
+            if obj.verification_status == Enterprise.Verification.PENDING
+            else _("Licence and history")
+        )
+        return format_html(
+            '<span class="pd-ver pd-ver-{}">{}</span> · <a href="{}" class="pd-verify-link">{}</a>',
+            obj.verification_status,
+            obj.get_verification_status_display(),
+            link,
+            words,
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.action(
-        description=gettext_lazy("Suspend selected enterprises (reason required)"),
-        permissions=["verify"],
-    )
-    def suspend_selected(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, reason_required_message(), messages.ERROR)
-            return
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda enterprise: workflow.set_enterprise_verification(
-                enterprise, status=Enterprise.Verification.SUSPENDED, by=request.user, reason=reason
-            ),
-            _("%(count)d enterprises suspended."),
-        )
 
     def _set_key(self, request, queryset, value):
         changed = 0
@@ -79,21 +101,6 @@ class EnterpriseAdmin(PolicyScopedAdmin):
     @admin.action(description=gettext_lazy("Unmark key enterprise"), permissions=["verify"])
     def unmark_key(self, request, queryset):
         self._set_key(request, queryset, False)
-
-    @admin.action(
-        description=gettext_lazy("Verify selected enterprises"),
-        permissions=["verify"],
-    )
-    def verify_selected(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda enterprise: workflow.set_enterprise_verification(
-                enterprise, status=Enterprise.Verification.VERIFIED, by=request.user
-            ),
-            _("%(count)d enterprises verified."),
-        )
 
     def has_verify_permission(self, request):
         return request.user.has_perm("passes.verify_enterprise")

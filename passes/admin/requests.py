@@ -4,10 +4,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import audit
+from ..documents.ocr.presenting import summarize
 from ..models import AuditEvent, Document, Pass, PassRequest, RequestItem
 from ..requests import workflow
 from .exports import ExportMixin
@@ -51,8 +53,23 @@ class AuditEventInline(ReadOnlyAdminMixin, PolicyScopedInline, admin.TabularInli
     model = AuditEvent
     fk_name = "request"
     extra = 0
-    fields = ("created_at", "actor", "action", "from_status", "to_status", "reason")
+    fields = ("created_at", "actor_col", "action_col", "change_col", "reason")
     readonly_fields = fields
+    ordering = ("created_at", "pk")
+
+    @admin.display(description=gettext_lazy("by"))
+    def actor_col(self, obj):
+        return audit.actor_name(obj.actor)
+
+    @admin.display(description=gettext_lazy("what happened"))
+    def action_col(self, obj):
+        return audit.action_label(obj.action)
+
+    @admin.display(description=gettext_lazy("state"))
+    def change_col(self, obj):
+        if not obj.to_status or obj.to_status == obj.from_status:
+            return ""
+        return audit.status_label(obj.to_status)
 
 
 @admin.register(PassRequest)
@@ -142,32 +159,68 @@ class PassAdmin(ExportMixin, PolicyScopedAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(PolicyScopedAdmin):
-    list_display = ("original_name", "kind", "enterprise", "request", "content_type", "size")
+    """A scan as a reviewer sees it: its first page (opening the viewer), what the machine read
+    against what was filed, and where it belongs; never its storage paths, whose links would
+    lead nowhere (files leave only through the permission-checked views)."""
+
+    list_display = ("original_name", "kind", "enterprise", "request", "machine_col", "uploaded_at")
     list_filter = ("kind", "content_type")
     search_fields = ("original_name", "sha256", "enterprise__name", "request__reference")
-    list_select_related = ("enterprise", "request")
-    readonly_fields = [field.name for field in Document._meta.fields]
+    list_select_related = ("enterprise", "request", "reading")
+    fields = (
+        "preview_col",
+        "machine_col",
+        "kind",
+        "original_name",
+        "enterprise",
+        "request",
+        "vehicle",
+        "driver",
+        "tested_at",
+        "uploaded_by_col",
+        "uploaded_at",
+        "content_type",
+        "size",
+        "page_count",
+        "sha256",
+        "preview_status",
+        "preview_reason",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description=gettext_lazy("scanned page"))
+    def preview_col(self, obj):
+        viewer = reverse("admin:passes_review_document_viewer", args=[obj.pk])
+        page = reverse("admin:passes_review_document_page", args=[obj.pk, 1])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="pd-doc-preview">'
+            '<img src="{}" alt="{}" class="pd-doc-preview-img"></a><br>'
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            viewer,
+            page,
+            obj.original_name,
+            viewer,
+            _("Open in the viewer (zoom, rotate, every page)"),
+        )
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, PolicyScopedAdmin):
-    list_display = (
-        "created_at",
-        "actor",
-        "action",
-        "request",
-        "pass_obj",
-        "enterprise",
-        "from_status",
-        "to_status",
-    )
-    list_filter = ("action",)
-    search_fields = ("request__reference", "pass_obj__number", "enterprise__name", "reason")
-    list_select_related = ("actor", "request", "pass_obj", "enterprise")
-    date_hierarchy = "created_at"
+    @admin.display(description=gettext_lazy("machine check"))
+    def machine_col(self, obj):
+        summary = summarize(obj)
+        lines = format_html_join(
+            "",
+            "<li>{}</li>",
+            ((str(line.text),) for line in summary.lines),
+        )
+        return format_html(
+            '<span class="pd-machine-{}">{}</span>{}',
+            summary.outcome or summary.status,
+            summary.label,
+            format_html('<ul class="pd-machine-lines">{}</ul>', lines) if summary.lines else "",
+        )
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("passes.view_auditevent")
+    @admin.display(description=gettext_lazy("uploaded by"))
+    def uploaded_by_col(self, obj):
+        return audit.actor_name(obj.uploaded_by) if obj.uploaded_by_id else "—"

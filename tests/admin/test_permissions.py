@@ -125,35 +125,33 @@ def test_reviewer_cannot_edit_enterprises_or_pass_types(client, reviewer):
     assert response.status_code == 403
 
 
-def test_reviewer_cannot_run_officer_actions(client, reviewer):
+def test_reviewer_sees_the_verification_page_but_cannot_verify(client, reviewer):
     enterprise = factories.EnterpriseFactory(verification_status="pending")
+    url = reverse("admin:passes_enterprise_verify", args=[enterprise.pk])
     client.force_login(reviewer)
-    response = client.post(
-        reverse("admin:passes_enterprise_changelist"),
-        {"action": "verify_selected", "_selected_action": [enterprise.pk]},
-    )
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="decision"' not in page.content.decode()
+    assert client.post(url, {"decision": "verify"}).status_code == 403
     enterprise.refresh_from_db()
     assert enterprise.verification_status == Enterprise.Verification.PENDING
-    assert response.status_code in (200, 302)
 
 
 def test_officer_suspends_with_a_reason_and_flags_key_enterprises(client, officer):
     enterprise = factories.EnterpriseFactory()
     client.force_login(officer)
-    url = reverse("admin:passes_enterprise_changelist")
-    client.post(url, {"action": "suspend_selected", "_selected_action": [enterprise.pk]})
+    verify = reverse("admin:passes_enterprise_verify", args=[enterprise.pk])
+    page = client.post(verify, {"decision": "suspend", "reason": " "})
+    assert "Give the reason for suspending" in page.content.decode()
     enterprise.refresh_from_db()
     assert enterprise.verification_status == Enterprise.Verification.VERIFIED  # no reason given
-    client.post(
-        url,
-        {"action": "suspend_selected", "_selected_action": [enterprise.pk], "reason": "伪造材料"},
-    )
+    client.post(verify, {"decision": "suspend", "reason": "伪造材料"})
+    url = reverse("admin:passes_enterprise_changelist")
     client.post(url, {"action": "mark_key", "_selected_action": [enterprise.pk]})
     enterprise.refresh_from_db()
     assert enterprise.verification_status == Enterprise.Verification.SUSPENDED
     assert enterprise.is_key_enterprise
-    actions = list(enterprise.audit_events.values_list("action", flat=True))
-    assert actions == ["enterprise.suspended", "enterprise.key_flag"]
+    actions = list(enterprise.audit_events.values_list("action", "reason"))
+    assert actions == [("enterprise.suspended", "伪造材料"), ("enterprise.key_flag", "")]
 
 
 def test_reviewer_cannot_assign_but_officer_can(client, reviewer, other_reviewer, officer):
