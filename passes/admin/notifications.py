@@ -300,9 +300,8 @@ class ChatRobotForm(forms.ModelForm):
             "office",
             "post_announcements",
             "post_passes_issued",
-            "post_daily_figures",
             "is_active",
-        ]
+        ]  # post_daily_figures: kept for the daily-figures post, not sent yet
 
     def clean(self):
         cleaned = super().clean()
