@@ -8,5 +8,5 @@ class PassesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from .api import tokens  # noqa: F401 - revokes API tokens on password change
+        from .api import credentials  # noqa: F401 - revokes API tokens on password change
         from .web import login_limits  # noqa: F401 - connects the failed-sign-in counter

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .errors import WorkflowError
-from .models import Enterprise, Membership, Office
+from .models import Enterprise, Membership, Office, sqlrows
 
 REVIEWERS_GROUP = "Reviewers"
 OFFICERS_GROUP = "Officers"
@@ -20,16 +20,35 @@ def _membership(user) -> Membership | None:
     (as ``user.membership`` is): every API call asks who the caller acts for."""
     if not getattr(user, "is_authenticated", False):
         return None
-    relation = Membership._meta.get_field("user").remote_field
-    if not relation.is_cached(user):
-        found = Membership.objects.select_related("enterprise").filter(user_id=user.pk).first()
-        if found is not None:
-            found.user = user
-        relation.set_cached_value(user, found)  # None: ``user.membership`` raises, as before
+    if not Membership._meta.get_field("user").remote_field.is_cached(user):
+        cache_membership(
+            user, Membership.objects.select_related("enterprise").filter(user_id=user.pk).first()
+        )
     try:
         return user.membership
     except Membership.DoesNotExist:
         return None
+
+
+def cache_membership(user, membership: Membership | None) -> None:
+    """Remember ``membership`` (None: the user has none) as ``user.membership`` and the user as
+    its ``user``, where the ORM's ``select_related`` keeps them: the checks here then ask
+    nothing more, and ``user.membership`` raises ``DoesNotExist`` for None as the ORM's would.
+    The one place that writes this cache, for every read that brings the membership with other
+    rows (the API token's holder, the actors of a request's history)."""
+    if membership is not None:
+        sqlrows.cache_related(membership, "user", user)
+    sqlrows.cache_related(user, "membership", membership)
+
+
+def cache_permissions(user, permissions) -> None:
+    """Keep ``permissions`` (``app_label.codename`` strings) where Django's ModelBackend keeps
+    a user's permissions after its first check (``user._perm_cache``, its private name), so
+    that ``has_perm`` asks nothing more: the API token lookup reads them in its own statement,
+    where ModelBackend would spend two more queries. Superusers are left to ModelBackend: they
+    hold every permission, not only the assigned ones."""
+    if not user.is_superuser:
+        user._perm_cache = set(permissions)
 
 
 def enterprise_of(user) -> Enterprise | None:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import access
-from . import inputs, outputs, tokens
+from . import credentials, inputs, outputs
 from .errors import InvalidCredentials, LockedOut
 from .throttles import AtomicScopedRateThrottle
 
@@ -46,7 +46,7 @@ class ObtainTokenView(APIView):
             raise InvalidCredentials()
         # A token is a sign-in: axes resets the failure count, Django records last_login.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        token = tokens.issue_token(user)
+        token = credentials.issue_token(user)
         return Response({"token": token.key})
 
     @extend_schema(
@@ -55,7 +55,7 @@ class ObtainTokenView(APIView):
         responses={204: None, 401: outputs.ErrorOut},
     )
     def delete(self, request):
-        tokens.revoke_tokens(request.user, reason="revoked_by_user")
+        credentials.revoke_tokens(request.user, reason="revoked_by_user")
         return Response(status=204)
 
     def _deleting(self) -> bool:
@@ -63,7 +63,7 @@ class ObtainTokenView(APIView):
 
     def get_authenticators(self):
         if self._deleting():
-            return [tokens.ExpiringTokenAuthentication()]
+            return [credentials.ExpiringTokenAuthentication()]
         return super().get_authenticators()
 
     def get_permissions(self):

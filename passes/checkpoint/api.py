@@ -6,21 +6,18 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, roles
+from .. import access
 from ..api.errors import ApiError
 from . import decisions, fastscan, feed, offline_list, ratelimit, services
+from .authentication import CanScan, ScanTokenAuthentication
 from .serializers import (
     DecisionInputSerializer,
     DecisionOutputSerializer,
@@ -30,43 +27,6 @@ from .serializers import (
     decision_output,
     scan_output,
 )
-from .tokens import token_user
-
-
-class ScanTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication that also answers "may this user scan?" in the same query:
-    one round trip instead of three (token, user permissions, group permissions) on the
-    busiest endpoint. Same tokens, same errors, same header."""
-
-    model = Token
-
-    def authenticate_credentials(self, key):
-        user = token_user(key)
-        if user is None:
-            raise AuthenticationFailed(_("Invalid token."))
-        if not user.is_active:
-            raise AuthenticationFailed(_("User inactive or deleted."))
-        return (user, Token(key=key, user=user))
-
-
-class ScanTokenScheme(OpenApiAuthenticationExtension):
-    """The schema shows the scan endpoint's token as what it is: the usual API token."""
-
-    target_class = ScanTokenAuthentication
-    name = "scanTokenAuth"
-
-    def get_security_definition(self, auto_schema):
-        return build_bearer_security_scheme_object(
-            header_name="Authorization", token_prefix=self.target.keyword
-        )
-
-
-class CanScan(BasePermission):
-    """Inspectors: the ``passes.scan_pass`` permission (group Inspectors)."""
-
-    def has_permission(self, request, view):
-        known = getattr(request.user, "passdesk_can_scan", None)
-        return known if known is not None else roles.can_scan(request.user)
 
 
 class ScanView(APIView):

@@ -9,7 +9,6 @@ returns the first scan, even when two uploads race (a unique constraint decides)
 import datetime
 import time
 from dataclasses import dataclass, field
-from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,14 +16,13 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from ..models import Checkpoint, Pass, ScanEvent, Verdict
+from ..models import Checkpoint, Pass, ScanEvent, Verdict, sqlrows
 from ..models.scans import RAW_CODE_MAX_LENGTH
 from ..signing import tokens as signing
 from ..signing.keys import server_keyring
 from ..signing.passlist import is_well_formed_number, normalize_number
 from ..trust import peers
 from ..validators import normalize_plate
-from .sql import hot_cursor, quote
 from .summary import PassView, load_pass
 from .verdicts import (
     NO_SUCH_PASS,
@@ -246,38 +244,10 @@ _INSERTED = (
 )
 
 
-@cache
-def _inserted_fields() -> list:
-    return [ScanEvent._meta.get_field(name) for name in _INSERTED]
-
-
-@cache
-def _insert_sql() -> str:
-    meta = ScanEvent._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERTED)
-    marks = ", ".join(["%s"] * len(_INSERTED))
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted model identifiers; values are parameters
-        f"RETURNING {quote(meta.pk.column)}"
-    )
-
-
 def _insert(scan: ScanEvent) -> None:
-    """One prepared INSERT ... RETURNING (the ORM's save() cost 1 ms of Python per scan); the
-    values go through each field's own conversion, as save() would."""
-    connection = transaction.get_connection()
-    if not connection.features.can_return_columns_from_insert:
-        scan.save()
-        return
-    values = [
-        field.get_db_prep_save(getattr(scan, field.attname), connection)
-        for field in _inserted_fields()
-    ]
-    with hot_cursor() as cursor:
-        cursor.execute(_insert_sql(), values)
-        scan.pk = cursor.fetchone()[0]
-    scan._state.adding = False
-    scan._state.db = connection.alias
+    """One prepared INSERT (``sqlrows.insert``): the ORM's save() cost more Python than the
+    statement on the busiest endpoint, and nobody listens to a scan's save signals."""
+    sqlrows.insert(scan, _INSERTED)
 
 
 def _first_with_nonce(inspector, nonce) -> ScanEvent | None:

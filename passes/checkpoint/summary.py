@@ -1,25 +1,24 @@
 """What a scan shows about a pass: everything an inspector compares with the truck, and a
 masked version for the public page (no full driver names, ID numbers or phone numbers).
 
-The scan endpoint is the busiest in the system, and on the 2-core target machine building ORM
-queries cost more CPU than running them (select_related over four tables plus two prefetches:
-about 8 ms of Python per scan, against 0.3 ms for the same SQL written out). So a pass is read
-here with two plain SQL statements, table and column names taken from the models' ``_meta``:
-one row for the pass and what it hangs from, one UNION for its drivers and checkpoints. The
-same loader serves the API, the replay path and the public page, so every test covers it.
+The scan endpoint is the busiest in the system, and building this read through the ORM
+(select_related over four tables plus two prefetches) cost several times the CPU of running
+it. So a pass is read here in one round trip of plain SQL built with ``models.sqlrows``:
+the pass row with what it hangs from, and its drivers and checkpoints, in one UNION.
+``load_pass_orm`` is the same read through the ORM (``tests/test_sql_parity.py`` holds the two
+to one answer). The same loader serves the API, the replay path and the public page.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.db import connection
 from django.utils import timezone
 
 from ..models import Checkpoint, Driver, Enterprise, Pass, PassRequest, PassType, Vehicle
+from ..models.sqlrows import column, prepared_cursor, table
 from ..validators import mask_id_number
 from .plates import plate_colour
-from .sql import hot_cursor
 
 
 @dataclass
@@ -54,36 +53,30 @@ class PassView:
         return tuple(code for code, _name in self.checkpoints)
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _col(model, name) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
-
-
 @cache
 def _pass_sql(key: str) -> str:
     p, r, e, t, v = "p", "r", "e", "t", "v"
     return (
-        f"SELECT {p}.{_col(Pass, 'id')}, {p}.{_col(Pass, 'number')}, {p}.{_col(Pass, 'plate')}, "  # noqa: S608 - quoted model identifiers; values are parameters
-        f"{p}.{_col(Pass, 'status')}, {p}.{_col(Pass, 'valid_from')}, "
-        f"{p}.{_col(Pass, 'valid_until')}, {p}.{_col(Pass, 'revoked_at')}, "
-        f"{p}.{_col(Pass, 'request')}, {v}.{_col(Vehicle, 'vehicle_type')}, "
-        f"{e}.{_col(Enterprise, 'name')}, {t}.{_col(PassType, 'name')}, "
-        f"{r}.{_col(PassRequest, 'cargo_description')}, "
-        f"{r}.{_col(PassRequest, 'cargo_category')}, {r}.{_col(PassRequest, 'origin')}, "
-        f"{r}.{_col(PassRequest, 'destination')}, {r}.{_col(PassRequest, 'route_description')}, "
-        f"{t}.{_col(PassType, 'route_bound')}, {p}.{_col(Pass, 'revocation_reason')} "
-        f"FROM {_table(Pass)} {p} "
-        f"JOIN {_table(PassRequest)} {r} ON {r}.{_col(PassRequest, 'id')} = "
-        f"{p}.{_col(Pass, 'request')} "
-        f"JOIN {_table(Enterprise)} {e} ON {e}.{_col(Enterprise, 'id')} = "
-        f"{r}.{_col(PassRequest, 'enterprise')} "
-        f"JOIN {_table(PassType)} {t} ON {t}.{_col(PassType, 'id')} = "
-        f"{r}.{_col(PassRequest, 'pass_type')} "
-        f"JOIN {_table(Vehicle)} {v} ON {v}.{_col(Vehicle, 'id')} = {p}.{_col(Pass, 'vehicle')} "
-        f"WHERE {p}.{_col(Pass, key)} = %s"
+        f"SELECT {p}.{column(Pass, 'id')}, {p}.{column(Pass, 'number')}, "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"{p}.{column(Pass, 'plate')}, "
+        f"{p}.{column(Pass, 'status')}, {p}.{column(Pass, 'valid_from')}, "
+        f"{p}.{column(Pass, 'valid_until')}, {p}.{column(Pass, 'revoked_at')}, "
+        f"{p}.{column(Pass, 'request')}, {v}.{column(Vehicle, 'vehicle_type')}, "
+        f"{e}.{column(Enterprise, 'name')}, {t}.{column(PassType, 'name')}, "
+        f"{r}.{column(PassRequest, 'cargo_description')}, "
+        f"{r}.{column(PassRequest, 'cargo_category')}, {r}.{column(PassRequest, 'origin')}, "
+        f"{r}.{column(PassRequest, 'destination')}, "
+        f"{r}.{column(PassRequest, 'route_description')}, "
+        f"{t}.{column(PassType, 'route_bound')}, {p}.{column(Pass, 'revocation_reason')} "
+        f"FROM {table(Pass)} {p} "
+        f"JOIN {table(PassRequest)} {r} ON {r}.{column(PassRequest, 'id')} = "
+        f"{p}.{column(Pass, 'request')} "
+        f"JOIN {table(Enterprise)} {e} ON {e}.{column(Enterprise, 'id')} = "
+        f"{r}.{column(PassRequest, 'enterprise')} "
+        f"JOIN {table(PassType)} {t} ON {t}.{column(PassType, 'id')} = "
+        f"{r}.{column(PassRequest, 'pass_type')} "
+        f"JOIN {table(Vehicle)} {v} ON {v}.{column(Vehicle, 'id')} = {p}.{column(Pass, 'vehicle')} "
+        f"WHERE {p}.{column(Pass, key)} = %s"
     )
 
 
@@ -94,17 +87,18 @@ def _people_and_places_sql(key: str) -> str:
     drivers = Pass.drivers.through
     stops = PassRequest.checkpoints.through
     return (
-        f"SELECT 'd', d.{_col(Driver, 'name')}, d.{_col(Driver, 'id_number')} "  # noqa: S608 - quoted model identifiers; values are parameters
-        f"FROM {_table(Driver)} d JOIN {_table(drivers)} pd "
-        f"ON pd.{_col(drivers, 'driver')} = d.{_col(Driver, 'id')} "
-        f"JOIN {_table(Pass)} dp ON dp.{_col(Pass, 'id')} = pd.{_col(drivers, 'pass')} "
-        f"WHERE dp.{_col(Pass, key)} = %s "
+        f"SELECT 'd', d.{column(Driver, 'name')}, d.{column(Driver, 'id_number')} "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"FROM {table(Driver)} d JOIN {table(drivers)} pd "
+        f"ON pd.{column(drivers, 'driver')} = d.{column(Driver, 'id')} "
+        f"JOIN {table(Pass)} dp ON dp.{column(Pass, 'id')} = pd.{column(drivers, 'pass')} "
+        f"WHERE dp.{column(Pass, key)} = %s "
         "UNION ALL "
-        f"SELECT 'c', c.{_col(Checkpoint, 'code')}, c.{_col(Checkpoint, 'name')} "
-        f"FROM {_table(Checkpoint)} c JOIN {_table(stops)} rc "
-        f"ON rc.{_col(stops, 'checkpoint')} = c.{_col(Checkpoint, 'id')} "
-        f"JOIN {_table(Pass)} cp ON cp.{_col(Pass, 'request')} = rc.{_col(stops, 'passrequest')} "
-        f"WHERE cp.{_col(Pass, key)} = %s"
+        f"SELECT 'c', c.{column(Checkpoint, 'code')}, c.{column(Checkpoint, 'name')} "
+        f"FROM {table(Checkpoint)} c JOIN {table(stops)} rc "
+        f"ON rc.{column(stops, 'checkpoint')} = c.{column(Checkpoint, 'id')} "
+        f"JOIN {table(Pass)} cp "
+        f"ON cp.{column(Pass, 'request')} = rc.{column(stops, 'passrequest')} "
+        f"WHERE cp.{column(Pass, key)} = %s"
     )
 
 
@@ -115,8 +109,8 @@ _PASS_COLUMNS = 18
 @cache
 def _load_sql(key: str) -> str:
     """One round trip for everything a scan shows: the pass row ('p', 18 columns, two NULLs)
-    and its drivers and checkpoints ('d'/'c', 18 NULLs, two values). Each round trip cost the
-    busiest endpoint CPU on both sides of the socket."""
+    and its drivers and checkpoints ('d'/'c', 18 NULLs, two values): every round trip costs
+    the busiest endpoint CPU on both sides of the socket."""
     nulls = ", ".join(["NULL"] * _PASS_COLUMNS)
     pass_sql = (
         _pass_sql(key)
@@ -162,7 +156,7 @@ def _view(row) -> PassView:
 def load_pass(*, number: str | None = None, pk: int | None = None) -> PassView | None:
     """The pass with this number (or id), with its drivers and checkpoints, or None."""
     key, value = ("number", number) if number is not None else ("id", pk)
-    with hot_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_load_sql(key), [value, value, value])
         rows = cursor.fetchall()
     view = next((_view(row[1:]) for row in rows if row[0] == "p"), None)
@@ -174,6 +168,43 @@ def load_pass(*, number: str | None = None, pk: int | None = None) -> PassView |
     view.drivers.sort()
     view.checkpoints.sort(key=lambda checkpoint: checkpoint[1])
     return view
+
+
+def load_pass_orm(*, number: str | None = None, pk: int | None = None) -> PassView | None:
+    """``load_pass`` through the ORM: the reference its plain SQL is held to."""
+    found = (
+        Pass.objects.select_related("vehicle", "request__enterprise", "request__pass_type")
+        .prefetch_related("drivers", "request__checkpoints")
+        .filter(**({"number": number} if number is not None else {"pk": pk}))
+        .first()
+    )
+    if found is None:
+        return None
+    request = found.request
+    return PassView(
+        pk=found.pk,
+        number=found.number,
+        plate=found.plate,
+        status=found.status,
+        valid_from=found.valid_from,
+        valid_until=found.valid_until,
+        revoked_at=found.revoked_at,
+        vehicle_type=found.vehicle.vehicle_type,
+        enterprise=request.enterprise.name,
+        pass_type=request.pass_type.name,
+        cargo_description=request.cargo_description or "",
+        cargo_category=request.cargo_category,
+        origin=request.origin or "",
+        destination=request.destination or "",
+        route=request.route_description or "",
+        route_bound=request.pass_type.route_bound,
+        revocation_reason=found.revocation_reason or "",
+        drivers=sorted((driver.name, driver.id_number) for driver in found.drivers.all()),
+        checkpoints=sorted(
+            ((stop.code, stop.name) for stop in request.checkpoints.all()),
+            key=lambda checkpoint: checkpoint[1],
+        ),
+    )
 
 
 def mask_name(name: str) -> str:

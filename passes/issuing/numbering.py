@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from ..errors import PassNumbersExhausted
 from ..models import Pass, PassSerial
+from ..models.sqlrows import column, table
 
 SERIAL_DIGITS = 6
 MAX_SERIAL = 10**SERIAL_DIGITS - 1
@@ -41,13 +42,12 @@ def allocate_pass_numbers(count: int, region_code: str | None = None) -> list[st
 def _advance(region_code: str, count: int) -> int | None:
     """Move the region's counter on by ``count``; its new value, or None when there is no
     counter row or it would pass ``MAX_SERIAL``."""
-    table = connection.ops.quote_name(PassSerial._meta.db_table)
-    column = connection.ops.quote_name(PassSerial._meta.get_field("last_serial").column)
-    region = connection.ops.quote_name(PassSerial._meta.get_field("region_code").column)
+    serial = column(PassSerial, "last_serial")
+    region = column(PassSerial, "region_code")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {column} = {column} + %s "  # noqa: S608 - identifiers from model metadata; values are parameters
-            f"WHERE {region} = %s AND {column} + %s <= %s RETURNING {column}",
+            f"UPDATE {table(PassSerial)} SET {serial} = {serial} + %s "  # noqa: S608 - identifiers from model metadata; values are parameters
+            f"WHERE {region} = %s AND {serial} + %s <= %s RETURNING {serial}",
             [count, region_code, count, MAX_SERIAL],
         )
         row = cursor.fetchone()

@@ -1,14 +1,30 @@
-"""Rows read in plain SQL, as the model instances the ORM would have built.
+"""The one kit for the statements passdesk writes by hand, and the one place that fills the
+ORM's private caches from them.
 
-For the few reads that run on every request's hot path (a request's detail, the passes a PDF
-prints), compiling the same ORM query again on every call cost several times more CPU than
-running it. Their statements are written once from the models' metadata (quoted identifiers,
-``%s`` parameters: the same SQL on PostgreSQL and SQLite); this module turns the rows into
-instances through ``Model.from_db`` with the ORM's own value converters, and puts related rows
-where ``prefetch_related`` would.
+A few reads run on every request's hot path (a request's detail, the passes a PDF prints, the
+API token's holder, the pass a scan shows, the signing keys' version). For them, building the
+same ORM query again on every call cost more CPU than running it, so their SQL is written once
+from the models' metadata (quoted identifiers, ``%s`` parameters: the same SQL on PostgreSQL
+and SQLite) with the helpers below. This module turns their rows into instances through
+``Model.from_db`` with the ORM's own value converters, and puts related rows where
+``select_related`` and ``prefetch_related`` would, so serializers and model methods read them
+the same way.
+
+Rules for a hand-written read: it is built with this kit; it has an ORM twin beside it (a
+function named ``..._orm`` that returns the same thing through the ORM), and
+``tests/test_sql_parity.py`` compares the two, row by row and value by value, on PostgreSQL.
+Writes into Django's private state happen here only (``prefetched``, ``cache_related``,
+``insert``, ``prepared_cursor``), each with its reason, plus ``roles.cache_permissions`` for
+ModelBackend's permission cache.
 """
 
-from django.db import connection
+from contextlib import contextmanager
+from functools import cache
+
+from django.db import connection, transaction
+
+# psycopg's prepare_threshold that no statement reaches: see ``prepared_cursor``.
+_NEVER = 2**31 - 1
 
 
 def quote(name: str) -> str:
@@ -100,6 +116,103 @@ def prefetched(instance, name: str, rows: list) -> None:
     queryset._result_cache = rows
     queryset._prefetch_done = True
     instance._prefetched_objects_cache[name] = queryset
+
+
+def cache_related(instance, name: str, value) -> None:
+    """Keep ``value`` (an instance or None) where ``select_related`` keeps the related object
+    ``name`` of ``instance`` (a foreign key, or either side of a one-to-one): reading
+    ``instance.<name>`` then asks nothing more, and None on a reverse one-to-one raises
+    ``DoesNotExist`` as the ORM's would. For rows read together by a hand-written statement."""
+    instance._meta.get_field(name).set_cached_value(instance, value)
+
+
+@contextmanager
+def prepared_cursor():
+    """A cursor whose statements are prepared on the server from their first use (psycopg 3
+    on PostgreSQL), on Django's own connection: same transaction, same autocommit. Elsewhere
+    (SQLite in tests) Django's ordinary cursor runs the same SQL, so the suite covers the
+    statements on both databases. Parameters use ``%s`` in both cases.
+
+    For the scan endpoint's statements: planning a join costs more than running it, and a
+    scan runs the same few statements every time. With ``DATABASE_PREPARED_STATEMENTS`` Django
+    prepares its own queries from their second use; these ask for it explicitly, and still get
+    it when that setting is off (Django then leaves psycopg's preparation off and binds
+    parameters client-side). Behind a transaction-pooling PgBouncer, prepared statements need
+    PgBouncer 1.21 or later with ``max_prepared_statements`` set."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        raw = connection.connection
+        if isinstance(raw, psycopg.Connection):
+            if raw.prepare_threshold is None:
+                # None switches preparing off altogether, even on request; a threshold no query
+                # reaches keeps psycopg from preparing anything else (Django's own queries).
+                raw.prepare_threshold = _NEVER
+            # One cursor per connection (Django's connections are per thread), kept on the
+            # connection wrapper so that it goes when the connection does.
+            cursor = getattr(connection, "_passdesk_prepared_cursor", None)
+            if cursor is None or cursor.cursor.closed or cursor.cursor.connection is not raw:
+                cursor = _PreparedCursor(psycopg.Cursor(raw))
+                connection._passdesk_prepared_cursor = cursor
+            with connection.wrap_database_errors:
+                yield cursor
+            return
+    with connection.cursor() as cursor:
+        yield cursor
+
+
+class _PreparedCursor:
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def execute(self, sql, params):
+        return self.cursor.execute(sql, params, prepare=True)
+
+    def fetchone(self):
+        return self.cursor.fetchone()
+
+    def fetchall(self):
+        return self.cursor.fetchall()
+
+
+def insert(instance, names: tuple[str, ...]) -> None:
+    """Save a new ``instance`` with one prepared ``INSERT ... RETURNING`` of the fields
+    ``names`` (the others take their database defaults), each value through its field's own
+    conversion as ``save()`` would; where the database cannot return the new id, ``save()``.
+    No signals are sent: for rows nobody listens to, on a path where ``save()``'s Python cost
+    more than the statement. The instance is then what ``save()`` leaves: its primary key set,
+    no longer "adding"."""
+    database = transaction.get_connection()
+    if not database.features.can_return_columns_from_insert:
+        instance.save()
+        return
+    model = type(instance)
+    values = [
+        field.get_db_prep_save(getattr(instance, field.attname), database)
+        for field in _fields(model, names)
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_sql(model, names), values)
+        instance.pk = cursor.fetchone()[0]
+    # What Model.save() records once the row exists (Django keeps it in ``_state``).
+    instance._state.adding = False
+    instance._state.db = database.alias
+
+
+@cache
+def _fields(model, names: tuple[str, ...]) -> list:
+    return [model._meta.get_field(name) for name in names]
+
+
+@cache
+def _insert_sql(model, names: tuple[str, ...]) -> str:
+    targets = ", ".join(quote(field.column) for field in _fields(model, names))
+    marks = ", ".join(["%s"] * len(names))
+    return (
+        f"INSERT INTO {table(model)} ({targets}) VALUES ({marks}) "  # noqa: S608 - quoted model identifiers; values are parameters
+        f"RETURNING {quote(model._meta.pk.column)}"
+    )
 
 
 def _instance(model, names, converters, values):

@@ -1,20 +1,23 @@
 """A pass request with everything its detail shows, read in plain SQL.
 
 The API answers every transition with the request's detail, and the enterprise and the
-reviewer read it again: six times in a request's life. Through the ORM's prefetches a detail
-cost about 6.6 ms of CPU, of which 0.6 ms was running the eight statements: the rest was
-compiling the same queries again on every call and the prefetch machinery. The statements here
-are built once per database from the models' metadata and read through ``sqlrows``; the rows
-land where the ORM's prefetch puts them (related managers' querysets, related-object caches),
-so serializers and model methods read them the same way and anything that filters further
-still gets a correctly filtered query.
+reviewer read it again: several times in a request's life. Through the ORM's prefetches most
+of a detail's CPU went into compiling the same queries again on every call and the prefetch
+machinery, not into running them. The statements here are built once per database from the
+models' metadata with ``models.sqlrows``; the rows land where the ORM's prefetch puts them
+(``sqlrows.prefetched``, ``sqlrows.cache_related``, ``roles.cache_membership``), so serializers
+and model methods read them the same way and anything that filters further still gets a
+correctly filtered query. ``load_orm`` is the same read through the ORM's prefetches
+(``tests/test_sql_parity.py`` holds the two to one answer).
 """
 
 from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Prefetch
 
+from .. import roles
 from ..models import (
     AuditEvent,
     Checkpoint,
@@ -29,6 +32,7 @@ from ..models import (
     sqlrows,
 )
 from ..models.sqlrows import column, columns, quote, table
+from .workflow import STATES_WITH_PASSES
 
 RELATED = ("checkpoints", "items", "documents", "audit_events", "passes")
 
@@ -53,6 +57,28 @@ def load_many(queryset) -> list[PassRequest]:
     return found
 
 
+def load_orm(queryset, pk) -> PassRequest | None:
+    """``load`` through the ORM's prefetches: the reference its plain SQL is held to."""
+    return (
+        queryset.select_related("pass_type", "enterprise", "assigned_reviewer")
+        .prefetch_related(
+            "checkpoints",
+            Prefetch(
+                "items", queryset=RequestItem.objects.select_related("vehicle").order_by("pk")
+            ),
+            "items__drivers",
+            Prefetch("documents", queryset=Document.objects.select_related("reading")),
+            Prefetch(
+                "audit_events",
+                queryset=AuditEvent.objects.select_related("actor", "actor__membership"),
+            ),
+            "passes__drivers",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def attach(pass_requests: list[PassRequest]) -> None:
     """Read the checkpoints, items with vehicles and drivers, documents with their machine
     reading, audit events with their actors, and passes with drivers of ``pass_requests``."""
@@ -66,7 +92,7 @@ def attach(pass_requests: list[PassRequest]) -> None:
             found["checkpoints"][request_id].append(checkpoint)
         items = {}
         for item, vehicle in _rows(cursor, "items", ids, [RequestItem, Vehicle]):
-            RequestItem.vehicle.field.set_cached_value(item, vehicle)
+            sqlrows.cache_related(item, "vehicle", vehicle)
             found["items"][item.request_id].append(item)
             items[item.pk] = item
         item_drivers = {pk: [] for pk in items}
@@ -74,36 +100,32 @@ def attach(pass_requests: list[PassRequest]) -> None:
             for item_id, driver in _rows(cursor, "item_drivers", ids, [Driver]):
                 item_drivers[item_id].append(driver)
         for document, reading in _rows(cursor, "documents", ids, [Document, DocumentReading]):
-            Document.reading.related.set_cached_value(document, reading)
+            sqlrows.cache_related(document, "reading", reading)
             found["documents"][document.request_id].append(document)
         for event, actor, membership in _rows(
             cursor, "audit_events", ids, [AuditEvent, get_user_model(), Membership]
         ):
             if actor is not None:
-                Membership.user.field.remote_field.set_cached_value(actor, membership)
-                if membership is not None:
-                    Membership.user.field.set_cached_value(membership, actor)
-            AuditEvent.actor.field.set_cached_value(event, actor)
+                roles.cache_membership(actor, membership)
+            sqlrows.cache_related(event, "actor", actor)
             found["audit_events"][event.request_id].append(event)
         passes = {}
-        # Passes are issued only by approval, and no transition leaves APPROVED: a request in
-        # any other state has none, and most details (every one a filing or a claim answers
-        # with) skip the statement.
-        approved = [pk for pk in ids if by_id[pk].status == PassRequest.Status.APPROVED]
-        for (issued,) in _rows(cursor, "passes", approved, [Pass]) if approved else ():
+        # Most details (every one a filing or a claim answers with) are of requests that hold
+        # no pass yet: the workflow says which states can, and the statement is skipped.
+        with_passes = [pk for pk in ids if by_id[pk].status in STATES_WITH_PASSES]
+        for (issued,) in _rows(cursor, "passes", with_passes, [Pass]) if with_passes else ():
             found["passes"][issued.request_id].append(issued)
             passes[issued.pk] = issued
         pass_drivers = {pk: [] for pk in passes}
         if passes:
-            for pass_id, driver in _rows(cursor, "pass_drivers", approved, [Driver]):
+            for pass_id, driver in _rows(cursor, "pass_drivers", with_passes, [Driver]):
                 pass_drivers[pass_id].append(driver)
     for request_id, pass_request in by_id.items():
         for name in RELATED:
             rows = found[name][request_id]
             if name != "checkpoints":
-                reverse = type(rows[0])._meta.get_field("request") if rows else None
                 for row in rows:
-                    reverse.set_cached_value(row, pass_request)
+                    sqlrows.cache_related(row, "request", pass_request)
             sqlrows.prefetched(pass_request, name, rows)
     for item_id, item in items.items():
         sqlrows.prefetched(item, "drivers", item_drivers[item_id])

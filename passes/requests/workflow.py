@@ -31,6 +31,7 @@ from .guards import (
 Status = PassRequest.Status
 
 __all__ = [
+    "STATES_WITH_PASSES",
     "TRANSITIONS",
     "WorkflowError",
     "allowed_actions",
@@ -63,6 +64,11 @@ TRANSITIONS = {
     "resubmit": ({Status.RETURNED}, Status.SUBMITTED),
     "withdraw": ({Status.DRAFT, Status.SUBMITTED, Status.RETURNED}, Status.WITHDRAWN),
 }
+
+# Passes are issued by "approve" alone (an amendment replaces a pass of an approved request),
+# and no transition leaves the state it ends in: a request in any other state holds no pass,
+# and readers may skip looking (``detail`` does, for most of the details the API answers).
+STATES_WITH_PASSES = frozenset({TRANSITIONS["approve"][1]})
 
 
 def allowed_actions(pass_request) -> list[str]:

@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import threading
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -27,7 +28,7 @@ from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -35,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import Office, SigningKey
+from ..models.sqlrows import column, table
 from .tokens import Keyring, PublicKeyInfo, Signer, key_id_for, raw_public_key, sign_claims
 
 logger = logging.getLogger(__name__)
@@ -312,19 +314,33 @@ def _shared_cache():
     return None if isinstance(cache, LocMemCache | DummyCache) else cache
 
 
-def _table_version() -> tuple:
+def table_version() -> tuple:
     """A fingerprint of the key table that changes with every create, retire and withdraw:
-    one aggregate over a table of a handful of rows. Plain SQL: it runs on every scan, and
-    building the same aggregate through the ORM costs more than the query itself."""
+    one aggregate over a table of a handful of rows. Plain SQL (``models.sqlrows``): it runs
+    on every scan without a shared cache, and building the same aggregate through the ORM
+    costs more than the query itself. ``table_version_orm`` is its ORM twin."""
     with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL)
+        cursor.execute(_version_sql())
         return tuple(cursor.fetchone())
 
 
-_VERSION_SQL = (
-    f"SELECT COUNT(*), MAX(created_at), MAX(retired_at), MAX(withdrawn_at) "  # noqa: S608
-    f"FROM {SigningKey._meta.db_table}"
-)
+@cache
+def _version_sql() -> str:
+    latest = ", ".join(
+        f"MAX({column(SigningKey, name)})" for name in ("created_at", "retired_at", "withdrawn_at")
+    )
+    return f"SELECT COUNT(*), {latest} FROM {table(SigningKey)}"  # noqa: S608 - quoted model identifiers
+
+
+def table_version_orm() -> tuple:
+    """``table_version`` through the ORM: the reference its SQL is held to."""
+    found = SigningKey.objects.aggregate(
+        count=Count("pk"),
+        created=Max("created_at"),
+        retired=Max("retired_at"),
+        withdrawn=Max("withdrawn_at"),
+    )
+    return (found["count"], found["created"], found["retired"], found["withdrawn"])
 
 
 def keys_version() -> tuple:
@@ -342,7 +358,7 @@ def keys_version() -> tuple:
                 return ("cache", version)
         except Exception:  # noqa: BLE001 - the cache is down: the database decides
             logger.warning("signing keys: shared cache unreachable, checking the table")
-    return ("table", *_table_version())
+    return ("table", *table_version())
 
 
 def _bump_version() -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from passes.api.tokens import token_holder
+from passes.api.credentials import token_holder
 from passes.models import AuditEvent
 from tests import factories
 from tests.api_support import API, assert_error

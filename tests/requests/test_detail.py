@@ -6,20 +6,16 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from passes.api import outputs
 from passes.models import (
-    AuditEvent,
-    Document,
     DocumentKind,
     DocumentReading,
     PassRequest,
-    RequestItem,
 )
-from passes.requests import detail
+from passes.requests import detail, workflow
 from tests import factories
 from tests.factories.issuing import issued_passes, member_of, staff
 from tests.factories.review import add_document
@@ -29,23 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def _orm_detail(pk):
     """The detail as the ORM's prefetches read it (what the API did before)."""
-    return (
-        PassRequest.objects.select_related("pass_type", "enterprise", "assigned_reviewer")
-        .prefetch_related(
-            "checkpoints",
-            Prefetch(
-                "items", queryset=RequestItem.objects.select_related("vehicle").order_by("pk")
-            ),
-            "items__drivers",
-            Prefetch("documents", queryset=Document.objects.select_related("reading")),
-            Prefetch(
-                "audit_events",
-                queryset=AuditEvent.objects.select_related("actor", "actor__membership"),
-            ),
-            "passes__drivers",
-        )
-        .get(pk=pk)
-    )
+    return detail.load_orm(PassRequest.objects.all(), pk)
 
 
 @pytest.fixture
@@ -113,6 +93,14 @@ def test_a_request_not_yet_approved_skips_the_passes_statement(approved):
         outputs.RequestDetailOut(loaded).data
         == outputs.RequestDetailOut(_orm_detail(submitted.pk)).data
     )
+
+
+def test_no_transition_leaves_a_state_that_holds_passes():
+    """The rule ``detail`` skips the passes statement by: passes come with approval only, and
+    nothing moves a request out of the states that hold them."""
+    assert {PassRequest.Status.APPROVED} == workflow.STATES_WITH_PASSES
+    for action, (sources, _target) in workflow.TRANSITIONS.items():
+        assert not sources & workflow.STATES_WITH_PASSES, action
 
 
 def test_a_loaded_relation_still_filters_by_its_own_request(approved):

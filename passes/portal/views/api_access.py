@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
 from ... import access
-from ...api import tokens
+from ...api import credentials
 from ..access import member_required
 
 
@@ -18,8 +18,8 @@ def token_status(user) -> dict | None:
         return None
     return {
         "created": token.created,
-        "expires": tokens.expires_at(token),
-        "expired": tokens.is_expired(token),
+        "expires": credentials.expires_at(token),
+        "expired": credentials.is_expired(token),
     }
 
 
@@ -27,7 +27,7 @@ def token_status(user) -> dict | None:
 @require_POST
 @member_required
 def revoke_token(request):
-    if tokens.revoke_tokens(request.user, reason="revoked_by_user"):
+    if credentials.revoke_tokens(request.user, reason="revoked_by_user"):
         messages.success(
             request, _("Your API token was revoked. Programs using it must sign in again.")
         )

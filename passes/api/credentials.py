@@ -1,5 +1,6 @@
-"""API tokens: DRF's ``Token`` (the contract clients already use: ``Authorization: Token <key>``
-from ``POST /api/v1/auth/token/``), with a lifetime and revocation.
+"""API credentials: DRF's ``Token`` (the contract clients already use: ``Authorization: Token
+<key>`` from ``POST /api/v1/auth/token/``), with a lifetime and revocation. (The signed tokens
+in a pass's QR code are another thing: ``signing.tokens``.)
 
 A token older than ``PASSDESK_API_TOKEN_LIFETIME_DAYS`` is refused (and deleted); asking for
 a token again gives a fresh one. A token is revoked by its holder (``DELETE`` on the token
@@ -27,7 +28,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
-from .. import audit
+from .. import audit, roles
 from ..models import Enterprise, Membership, sqlrows
 from ..models.sqlrows import column, columns, quote, table
 
@@ -120,19 +121,23 @@ def token_holder(key: str):
         return None
     (user, membership, enterprise), position = sqlrows.from_row(row, _HOLDER_MODELS)
     if membership is not None:
-        membership.enterprise = enterprise
-        membership.user = user
-    # Where ``roles`` looks for it (None: ``user.membership`` raises, as the ORM's would).
-    Membership._meta.get_field("user").remote_field.set_cached_value(user, membership)
+        sqlrows.cache_related(membership, "enterprise", enterprise)
+    roles.cache_membership(user, membership)
     fresh = bool(row[position])
-    permissions = row[position + 1] if len(row) > position + 1 else None
-    if permissions is not None and not user.is_superuser:
-        # ModelBackend's own per-user cache (superusers are left to it: they hold every
-        # permission, not only the assigned ones).
-        user._perm_cache = set(permissions)
+    if len(row) > position + 1 and row[position + 1] is not None:
+        roles.cache_permissions(user, row[position + 1])
     token = Token.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
     token.user = user
     return user, token, fresh
+
+
+def token_holder_orm(key: str):
+    """``token_holder`` through the ORM: the reference its plain SQL is held to (the holder's
+    permissions come from ModelBackend's own queries when first asked)."""
+    token = Token.objects.select_related("user__membership__enterprise").filter(key=key).first()
+    if token is None:
+        return None
+    return token.user, token, token.created >= oldest_valid_creation()
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
@@ -151,7 +156,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         return user, token
 
 
-@receiver(pre_save, sender=get_user_model(), dispatch_uid="passes.api.tokens.password_change")
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="passes.api.credentials.password_change")
 def _revoke_on_password_change(sender, instance, update_fields=None, **kwargs):
     """A new password ends every API session made with the old one."""
     if instance.pk is None or (update_fields is not None and "password" not in update_fields):
