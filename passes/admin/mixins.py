@@ -4,7 +4,6 @@ workflow functions as admin actions."""
 from django.contrib import admin, messages
 from django.http import Http404
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from .. import access
 from ..errors import WorkflowError
@@ -36,13 +35,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-def reason_required_message():
-    return _(
-        "Give a reason first: select the requests, type it in the reason box and run the "
-        "action again."
-    )
 
 
 class PolicyScopedAdmin(admin.ModelAdmin):

@@ -1,9 +1,8 @@
 """Pass requests, passes, documents and the audit trail in the admin."""
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
-from django.urls import reverse
+from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,23 +10,13 @@ from django.utils.translation import gettext_lazy
 from .. import audit
 from ..documents.ocr.presenting import summarize
 from ..models import AuditEvent, Document, Pass, PassRequest, RequestItem
-from ..requests import workflow
+from . import revocation
 from .exports import ExportMixin
 from .mixins import (
     PolicyScopedAdmin,
     PolicyScopedInline,
     ReadOnlyAdminMixin,
-    reason_required_message,
-    run_for_each,
 )
-
-
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        required=False,
-        widget=forms.TextInput(attrs={"size": 40}),
-    )
 
 
 class RequestItemInline(PolicyScopedInline, admin.TabularInline):
@@ -125,12 +114,11 @@ class PassAdmin(ExportMixin, PolicyScopedAdmin):
     change_list_template = "admin/passes/export_change_list.html"
     export_kind = "passes"
     show_full_result_count = False
-    list_display = ("number", "plate", "request", "valid_from", "valid_until", "status")
+    list_display = ("number", "plate", "enterprise_col", "valid_from", "valid_until", "status")
     list_filter = ("status",)
     search_fields = ("number", "plate", "request__reference", "request__enterprise__name")
-    list_select_related = ("request",)
-    readonly_fields = [field.name for field in Pass._meta.fields] + ["drivers"]
-    action_form = ReasonActionForm
+    list_select_related = ("request__enterprise",)
+    readonly_fields = ["revoke_col"] + [field.name for field in Pass._meta.fields] + ["drivers"]
     actions = ["revoke_selected"]
 
     def has_add_permission(self, request):
@@ -142,19 +130,38 @@ class PassAdmin(ExportMixin, PolicyScopedAdmin):
     def has_revoke_permission(self, request):
         return request.user.has_perm("passes.revoke_pass")
 
-    @admin.action(description=gettext_lazy("Revoke selected passes"), permissions=["revoke"])
-    def revoke_selected(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, reason_required_message(), messages.ERROR)
-            return
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda obj: workflow.revoke_pass(obj, by=request.user, reason=reason),
-            _("%(count)d passes revoked."),
+    def get_urls(self):
+        own = [
+            path(
+                "revoke/",
+                self.admin_site.admin_view(revocation.revoke_view(self)),
+                name="passes_pass_revoke",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=gettext_lazy("enterprise"), ordering="request__enterprise__name")
+    def enterprise_col(self, obj):
+        return obj.request.enterprise.name
+
+    @admin.display(description=gettext_lazy("revoke"))
+    def revoke_col(self, obj):
+        if obj is None or obj.status == Pass.Status.REVOKED:
+            return "—"
+        return format_html(
+            '<a href="{}" class="button pd-danger-link" id="pd-revoke-one">{}</a>',
+            revocation.revoke_url([obj.pk]),
+            _("Revoke this pass…"),
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if self.has_revoke_permission(request) else fields[1:]
+
+    @admin.action(description=gettext_lazy("Revoke selected passes…"), permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        """To the confirmation page, which names each pass and asks for the reason."""
+        return HttpResponseRedirect(revocation.revoke_url(queryset.values_list("pk", flat=True)))
 
 
 @admin.register(Document)

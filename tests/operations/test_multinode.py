@@ -221,9 +221,13 @@ def test_the_whole_flow_across_two_web_nodes_and_two_workers(site, tmp_path):
     changelist = reverse("admin:passes_pass_changelist")
     form = (
         f"csrfmiddlewaretoken={csrf_token(staff, a, changelist)}&action=revoke_selected"
-        f"&_selected_action={issued.pk}&reason=lost&index=0"
+        f"&_selected_action={issued.pk}&index=0"
     )
     response, _ = staff.request(a, "POST", changelist, form, "application/x-www-form-urlencoded")
+    assert response.status == 302  # to the confirmation page, which asks for the reason
+    confirm = f"{reverse('admin:passes_pass_revoke')}?ids={issued.pk}"
+    form = f"csrfmiddlewaretoken={csrf_token(staff, a, confirm)}&ids={issued.pk}&reason=lost"
+    response, _ = staff.request(a, "POST", confirm, form, "application/x-www-form-urlencoded")
     assert response.status == 302
     issued.refresh_from_db()
     assert issued.status == Pass.Status.REVOKED
