@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from .. import access, audit, roles
 from ..errors import WorkflowError
-from ..models import Document, DocumentKind, PassRequest
+from ..models import Document, DocumentKind, PassRequest, sqlrows
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 from .errors import UploadRejected
 from .inspection import InspectedUpload, inspect_upload
@@ -257,6 +257,44 @@ def _save_new(document: Document, uploaded_file, inspected: InspectedUpload) -> 
         raise
 
 
+def _document_for(inspected: InspectedUpload, *, by, tested_at, **where) -> Document:
+    """A new document row for an inspected upload, placed where ``where`` says (enterprise,
+    request, kind, and the item, driver or vehicle it belongs to)."""
+    return Document(
+        **where,
+        original_name=inspected.name,
+        sha256=inspected.sha256,
+        content_type=inspected.content_type,
+        size=inspected.size,
+        page_count=inspected.page_count,
+        tested_at=tested_at,
+        uploaded_by=by,
+    )
+
+
+class _NewFile:
+    """A new document's stored file, which must go again unless the row pointing at it
+    commits: on any failure, ``discard()`` in the caller's ``except`` removes it."""
+
+    def __init__(self):
+        self.name = None
+        self.committed = False
+
+    def save(self, document: Document, uploaded_file, inspected: InspectedUpload) -> None:
+        _save_new(document, uploaded_file, inspected)
+        self.name = document.file.name
+        # The first commit hook of the new row: from then on the file must stay, even when a
+        # later hook fails.
+        transaction.on_commit(self._committed)
+
+    def _committed(self) -> None:
+        self.committed = True
+
+    def discard(self) -> None:
+        if self.name and not self.committed:
+            _delete_files([self.name], Document.file.field.storage)
+
+
 def _refuse_raced(error, request, inspected: InspectedUpload, *, exclude_pk=None) -> None:
     """After the database refused the row and the transaction rolled back: when the same file
     raced in from another upload past ``_duplicate_check``, refuse it naming that file."""
@@ -306,31 +344,25 @@ def attach_document(
     )
     tested_at = _clean_tested_at(kind, tested_at)
     inspected = inspect_upload(uploaded_file)  # outside the transaction: it may take a moment
-    stored = None
-    committed = []
+    new_file = _NewFile()
     try:
         with transaction.atomic():
             if request is not None:
                 request = _lock_request(request)
                 _require_editable(request)
             _duplicate_check(request, inspected)
-            document = Document(
+            document = _document_for(
+                inspected,
+                by=by,
+                tested_at=tested_at,
                 enterprise=enterprise,
                 request=request,
                 item=item,
                 driver=driver,
                 vehicle=vehicle,
                 kind=kind,
-                original_name=inspected.name,
-                sha256=inspected.sha256,
-                content_type=inspected.content_type,
-                size=inspected.size,
-                page_count=inspected.page_count,
-                tested_at=tested_at,
-                uploaded_by=by,
             )
-            _save_new(document, uploaded_file, inspected)
-            stored = document.file.name
+            new_file.save(document, uploaded_file, inspected)
             audit.record(
                 "document.upload",
                 actor=by,
@@ -338,16 +370,12 @@ def attach_document(
                 enterprise=enterprise,
                 data=_upload_data(document),
             )
-            # First hook: from here on the row is committed and its file must stay.
-            transaction.on_commit(lambda: committed.append(True))
             _after_commit(_queue_thumbnail, document.pk)
             # The new document's reading is known (None with OCR off): the answer's machine
             # check shows it without reading it back.
-            Document.reading.related.set_cached_value(document, schedule_reading(document))
+            sqlrows.cache_related(document, "reading", schedule_reading(document))
     except BaseException as error:
-        # The row was rolled back with the transaction; the file it pointed at must go too.
-        if stored and not committed:
-            _delete_files([stored], Document.file.field.storage)
+        new_file.discard()
         _refuse_raced(error, request, inspected)
         raise
     return document
@@ -418,8 +446,7 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             % {"name": inspected.name},
             "unchanged",
         )
-    stored_new = None
-    committed = []
+    new_file = _NewFile()
     try:
         with transaction.atomic():
             locked = Document.objects.select_for_update(of=("self",)).get(pk=old.pk)
@@ -430,24 +457,19 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
             _duplicate_check(request, inspected, exclude_pk=locked.pk)
             old_names = [locked.file.name, locked.thumbnail.name, *locked.preview_pages]
             old_data = _upload_data(locked)
-            replacement = Document(
+            replacement = _document_for(
+                inspected,
+                by=by,
+                tested_at=tested_at,
                 enterprise=old.enterprise,
                 request=request,
                 item_id=locked.item_id,
                 driver_id=locked.driver_id,
                 vehicle_id=locked.vehicle_id,
                 kind=locked.kind,
-                original_name=inspected.name,
-                sha256=inspected.sha256,
-                content_type=inspected.content_type,
-                size=inspected.size,
-                page_count=inspected.page_count,
-                tested_at=tested_at,
-                uploaded_by=by,
             )
             locked.delete()
-            _save_new(replacement, uploaded_file, inspected)
-            stored_new = replacement.file.name
+            new_file.save(replacement, uploaded_file, inspected)
             audit.record(
                 "document.replace",
                 actor=by,
@@ -455,14 +477,11 @@ def replace_document(document, *, uploaded_file, by, tested_at=None) -> Document
                 enterprise=old.enterprise,
                 data={**_upload_data(replacement), "replaced": old_data},
             )
-            storage = replacement.file.storage
-            transaction.on_commit(lambda: committed.append(True))
-            _after_commit(_delete_files, old_names, storage)
+            _after_commit(_delete_files, old_names, replacement.file.storage)
             _after_commit(_queue_thumbnail, replacement.pk)
             schedule_reading(replacement)
     except BaseException as error:
-        if stored_new and not committed:
-            _delete_files([stored_new], Document.file.field.storage)
+        new_file.discard()
         _refuse_raced(error, old.request, inspected, exclude_pk=old.pk)
         raise
     return replacement

@@ -9,6 +9,9 @@ A vehicle or driver that is on a valid pass or on a request under review cannot 
 draft (remove it there first) or on past requests and passes, which keep it for the record.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -106,40 +109,40 @@ def create_vehicle(*, enterprise, by, data) -> Vehicle:
 
 def update_vehicle(vehicle, *, by, data) -> Vehicle:
     """Change some of a vehicle's fields (only the keys present in ``data``)."""
-    roles.require_member(by, vehicle.enterprise)
-    data = {key: value for key, value in data.items() if key in VEHICLE_FIELDS}
-    cleaned = _clean_vehicle(vehicle.enterprise, data, instance=vehicle)
+    return _update(vehicle, by=by, data=data, kind=_VEHICLE)
+
+
+def _update(obj, *, by, data, kind: "_Kind"):
+    """The one way a vehicle or driver changes: cleaned like a new one, refused while its
+    identity is in use (``_refuse_identity_change``), saved with the changed fields only and
+    audited with old and new values; a clash with another row is the kind's duplicate error."""
+    roles.require_member(by, obj.enterprise)
+    data = {key: value for key, value in data.items() if key in kind.fields}
+    cleaned = kind.clean(obj.enterprise, data, instance=obj)
     changes = {
-        name: [getattr(vehicle, name), value]
+        name: [getattr(obj, name), value]
         for name, value in cleaned.items()
-        if getattr(vehicle, name) != value
+        if getattr(obj, name) != value
     }
     if not changes:
-        return vehicle
-    if "plate" in changes:
-        _refuse_identity_change(
-            "vehicle",
-            _("Vehicle %(plate)s") % {"plate": vehicle.plate},
-            RequestItem.objects.filter(vehicle=vehicle),
-            Pass.objects.filter(vehicle=vehicle),
-        )
+        return obj
+    if any(name in changes for name in kind.identity):
+        _refuse_identity_change(kind.name, kind.label(obj), *kind.uses(obj))
     try:
         with transaction.atomic():
             for name, (_old, new) in changes.items():
-                setattr(vehicle, name, new)
-            vehicle.save(update_fields=list(changes))
+                setattr(obj, name, new)
+            obj.save(update_fields=list(changes))
             audit.record(
-                "vehicle.update",
+                f"{kind.name}.update",
                 actor=by,
-                enterprise=vehicle.enterprise,
-                data={"vehicle": vehicle.pk, "plate": vehicle.plate, "changes": changes},
+                enterprise=obj.enterprise,
+                data=kind.audit_data(obj, changes),
             )
     except IntegrityError:
-        vehicle.refresh_from_db()
-        raise ValidationError(
-            {"plate": _("Your fleet already has a vehicle with plate %(plate)s.") % cleaned}
-        ) from None
-    return vehicle
+        obj.refresh_from_db()
+        raise ValidationError(kind.duplicate(cleaned)) from None
+    return obj
 
 
 def _references(items, passes) -> tuple[str, list[str]]:
@@ -322,40 +325,7 @@ def create_driver(*, enterprise, by, data) -> Driver:
 
 def update_driver(driver, *, by, data) -> Driver:
     """Change some of a driver's fields (only the keys present in ``data``)."""
-    roles.require_member(by, driver.enterprise)
-    data = {key: value for key, value in data.items() if key in DRIVER_FIELDS}
-    cleaned = _clean_driver(driver.enterprise, data, instance=driver)
-    changes = {
-        name: [getattr(driver, name), value]
-        for name, value in cleaned.items()
-        if getattr(driver, name) != value
-    }
-    if not changes:
-        return driver
-    if "id_number" in changes or "name" in changes:
-        _refuse_identity_change(
-            "driver",
-            _("Driver %(name)s") % {"name": driver.name},
-            RequestItem.objects.filter(drivers=driver),
-            Pass.objects.filter(drivers=driver),
-        )
-    try:
-        with transaction.atomic():
-            for name, (_old, new) in changes.items():
-                setattr(driver, name, new)
-            driver.save(update_fields=list(changes))
-            audit.record(
-                "driver.update",
-                actor=by,
-                enterprise=driver.enterprise,
-                data={"driver": driver.pk, "name": driver.name, "changes": _masked(changes)},
-            )
-    except IntegrityError:
-        driver.refresh_from_db()
-        raise ValidationError(
-            {"id_number": _("A driver with this ID number is already registered.")}
-        ) from None
-    return driver
+    return _update(driver, by=by, data=data, kind=_DRIVER)
 
 
 def delete_driver(driver, *, by) -> None:
@@ -398,3 +368,58 @@ __all__ = [
     "update_vehicle",
     "vehicles_of",
 ]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between changing a vehicle and changing a driver."""
+
+    name: str  # the audit action's and the refusal code's prefix
+    fields: tuple[str, ...]
+    clean: Callable
+    identity: tuple[str, ...]  # fields that may not change while the row is in use
+    label: Callable  # obj -> how a refusal names it
+    uses: Callable  # obj -> (request items, passes) that carry it
+    audit_data: Callable  # (obj, changes) -> the audit event's data
+    duplicate: Callable  # cleaned -> the ValidationError's messages
+
+
+_VEHICLE = _Kind(
+    name="vehicle",
+    fields=VEHICLE_FIELDS,
+    clean=_clean_vehicle,
+    identity=("plate",),
+    label=lambda vehicle: _("Vehicle %(plate)s") % {"plate": vehicle.plate},
+    uses=lambda vehicle: (
+        RequestItem.objects.filter(vehicle=vehicle),
+        Pass.objects.filter(vehicle=vehicle),
+    ),
+    audit_data=lambda vehicle, changes: {
+        "vehicle": vehicle.pk,
+        "plate": vehicle.plate,
+        "changes": changes,
+    },
+    duplicate=lambda cleaned: {
+        "plate": _("Your fleet already has a vehicle with plate %(plate)s.") % cleaned
+    },
+)
+
+_DRIVER = _Kind(
+    name="driver",
+    fields=DRIVER_FIELDS,
+    clean=_clean_driver,
+    identity=("id_number", "name"),
+    label=lambda driver: _("Driver %(name)s") % {"name": driver.name},
+    uses=lambda driver: (
+        RequestItem.objects.filter(drivers=driver),
+        Pass.objects.filter(drivers=driver),
+    ),
+    audit_data=lambda driver, changes: {
+        "driver": driver.pk,
+        "name": driver.name,
+        "changes": _masked(changes),
+    },
+    duplicate=lambda cleaned: {
+        "id_number": _("A driver with this ID number is already registered.")
+    },
+)

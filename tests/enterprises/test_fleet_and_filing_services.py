@@ -144,6 +144,36 @@ def test_driver_update_masks_the_id_number_in_the_audit(applicant, enterprise):
     assert event.data["changes"]["id_number"][1].endswith(new_id[-4:])
 
 
+def test_a_vehicle_and_a_driver_on_a_valid_pass_keep_their_identity(
+    applicant, enterprise, pass_type, reviewer
+):
+    """Both kinds change through one path: what identifies them is refused while a valid pass
+    carries them, other details change and are audited, and a clash names the field."""
+    pass_request, vehicles, drivers = _draft(applicant, enterprise, pass_type)
+    workflow.submit(pass_request, by=applicant)
+    workflow.claim(pass_request, by=reviewer)
+    (issued,) = workflow.approve(pass_request, by=reviewer)
+    vehicle, driver = vehicles[0], drivers[0]
+    plate, name = vehicle.plate, driver.name
+
+    with pytest.raises(WorkflowError) as caught:
+        fleet.update_vehicle(vehicle, by=applicant, data={"plate": "湘B99999"})
+    assert caught.value.code == "vehicle_in_use" and issued.number in caught.value.message
+    assert plate in caught.value.message
+    with pytest.raises(WorkflowError) as caught:
+        fleet.update_driver(driver, by=applicant, data={"name": "张三丰"})
+    assert caught.value.code == "driver_in_use" and name in caught.value.message
+
+    fleet.update_driver(driver, by=applicant, data={"phone": "13700001111"})
+    assert AuditEvent.objects.get(action="driver.update").data["changes"]["phone"][1]
+    other = factories.VehicleFactory(enterprise=enterprise)
+    with pytest.raises(ValidationError) as clash:
+        fleet.update_vehicle(other, by=applicant, data={"plate": plate})
+    assert "plate" in clash.value.message_dict
+    other.refresh_from_db()
+    assert other.plate != plate
+
+
 # --- filing ------------------------------------------------------------------------------------
 
 
