@@ -7,7 +7,8 @@ withdrawn, not edited, because what was sent cannot be changed.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,10 +16,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from .. import access
 from ..documents.errors import UploadRejected
 from ..documents.inspection import inspect_upload
-from ..messaging import announcements, delivery_report, files
-from ..models import Announcement, AnnouncementAttachment, FaqEntry, Notification, ReplyTemplate
+from ..messaging import announcements, audience, delivery_report, files
+from ..models import (
+    Announcement,
+    AnnouncementAttachment,
+    FaqEntry,
+    Membership,
+    Notification,
+    ReplyTemplate,
+)
 from ..models.notifications import Channel
 from .mixins import PolicyScopedAdmin, PolicyScopedInline
 
@@ -73,6 +82,9 @@ class AnnouncementForm(forms.ModelForm):
         model = Announcement
         fields = ["title", "body", "audience", "pass_type", "district", "publish_at", "robots"]
         widgets = {"robots": forms.CheckboxSelectMultiple}
+
+    class Media:
+        js = ("passes_admin/announcement_reach.js",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,7 +170,13 @@ class AnnouncementAdmin(PolicyScopedAdmin):
         else:
             announcements.publish(obj, by=request.user)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The audience's reach, counted as the officer picks it (admin/announcement_reach.js).
+        context["reach_url"] = reverse("admin:passes_announcement_reach")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def response_add(self, request, obj, post_url_continue=None):
+        """One message saying what happens now (not Django's "was added successfully" too)."""
         if obj.publish_at <= timezone.now():
             self.message_user(
                 request,
@@ -176,7 +194,43 @@ class AnnouncementAdmin(PolicyScopedAdmin):
                 },
                 messages.SUCCESS,
             )
-        return super().response_add(request, obj, post_url_continue)
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(reverse("admin:passes_announcement_change", args=[obj.pk]))
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(reverse("admin:passes_announcement_add"))
+        return HttpResponseRedirect(reverse("admin:passes_announcement_changelist"))
+
+    def reach_view(self, request):
+        """How many enterprises (and their members) an audience reaches now, by the rule that
+        picks them when it is sent (``messaging.audience.enterprises_for``)."""
+        if not self.has_add_permission(request) and not self.has_change_permission(request):
+            raise PermissionDenied
+        candidate = Announcement(
+            audience=request.GET.get("audience") or Announcement.Audience.ALL,
+            district=(request.GET.get("district") or "").strip(),
+        )
+        pass_type = request.GET.get("pass_type", "")
+        candidate.pass_type_id = int(pass_type) if pass_type.isdigit() else None
+        incomplete = (
+            candidate.audience == Announcement.Audience.PASS_TYPE and not candidate.pass_type_id
+        ) or (
+            candidate.audience == Announcement.Audience.DISTRICT
+            and not (len(candidate.district) == 6 and candidate.district.isdigit())
+        )
+        if incomplete or candidate.audience not in Announcement.Audience.values:
+            return JsonResponse({"enterprises": None, "text": _("Complete the audience first.")})
+        chosen = audience.enterprises_for(candidate)
+        count = chosen.count()
+        members = Membership.objects.filter(enterprise__in=chosen).count()
+        names = list(chosen.order_by("name").values_list("name", flat=True)[:5])
+        text = ngettext(
+            "Reaches %(count)d enterprise (%(members)d members) now.",
+            "Reaches %(count)d enterprises (%(members)d members) now.",
+            count,
+        ) % {"count": count, "members": members}
+        if names:
+            text += " " + "、".join(names) + ("…" if count > len(names) else "")
+        return JsonResponse({"enterprises": count, "members": members, "text": text})
 
     @admin.display(description=gettext_lazy("audience"))
     def audience_col(self, obj):
@@ -322,12 +376,21 @@ class AnnouncementAdmin(PolicyScopedAdmin):
         return None
 
     def get_urls(self):
+        @access.policy("announcements")
+        def reach(request):
+            return self.reach_view(request)
+
         own = [
             path(
                 "<int:pk>/files/<int:attachment_id>/",
                 self.admin_site.admin_view(self.attachment_view),
                 name="passes_announcement_file",
-            )
+            ),
+            path(
+                "reach/",
+                self.admin_site.admin_view(reach),
+                name="passes_announcement_reach",
+            ),
         ]
         return own + super().get_urls()
 

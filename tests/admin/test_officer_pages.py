@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from passes import audit
 from passes.checkpoint import services as checkpoint_services
@@ -66,7 +66,7 @@ def test_revoking_asks_for_confirmation_naming_each_pass(client, officer):
     for issued in (first, second):
         assert issued.number in page and issued.plate in page
         assert issued.request.enterprise.name in page
-    assert "Checkpoints scanning online refuse these passes at once." in page
+    assert 'id="pd-revoke-effect"' in page and 'id="pd-revoke-reason"' in page
     assert Pass.objects.filter(status=Pass.Status.REVOKED).count() == 0  # nothing yet
 
     confirm = reverse("admin:passes_pass_revoke")
@@ -181,3 +181,58 @@ def test_scan_log_names_inspectors_and_flags_a_clock_ahead(client, officer, insp
     assert re.search(r"(29|30) (h|小时) \d\d (min|分)", page)
     flagged = client.get(url, {"timing": "ahead"}).content.decode()
     assert flagged.count(issued.number) == 1
+
+
+def test_announcement_audience_reach_is_counted_before_publishing(client, officer):
+    key = factories.EnterpriseFactory(is_key_enterprise=True)
+    factories.MembershipFactory(enterprise=key)
+    factories.EnterpriseFactory(is_key_enterprise=False)
+    client.force_login(officer)
+    page = client.get(reverse("admin:passes_announcement_add")).content.decode()
+    reach = reverse("admin:passes_announcement_reach")
+    assert f'id="pd-reach-url" value="{reach}"' in page
+    assert "passes_admin/announcement_reach.js" in page
+    counted = client.get(reach, {"audience": "key"}).json()
+    assert (counted["enterprises"], counted["members"]) == (1, 1)
+    assert key.name in counted["text"]
+    assert client.get(reach, {"audience": "all"}).json()["enterprises"] == 2
+    assert (
+        client.get(reach, {"audience": "district", "district": "43"}).json()["enterprises"] is None
+    )
+
+
+def test_publishing_an_announcement_says_so_once(client, officer):
+    client.force_login(officer)
+    url = reverse("admin:passes_announcement_add")
+    page = client.get(url).content.decode()
+    prefix = re.search(r'name="([\w-]+)-TOTAL_FORMS"', page).group(1)
+    now = timezone.localtime()
+    response = client.post(
+        url,
+        {
+            "title": "春节期间通行证办理安排",
+            "body": "春节期间正常办理。",
+            "audience": "all",
+            "district": "",
+            "publish_at_0": now.strftime("%Y-%m-%d"),
+            "publish_at_1": now.strftime("%H:%M:%S"),
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        },
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "春节期间通行证办理安排" in shown[0], shown
+
+
+def test_dashboard_counts_requests_and_enterprises_in_their_own_words(client, officer):
+    client.force_login(officer)
+    page = client.get(reverse("passes_admin_dashboard")).content.decode()
+    with translation.override("zh-hans"):
+        enterprises = translation.gettext("%(n)s of %(total)s enterprises")
+        requests = translation.gettext("%(n)s of %(total)s requests")
+    assert enterprises != requests
+    key_card = page.split('id="pd-key"', 1)[1].split("</div>", 1)[0]
+    assert key_card.strip(">").strip() == enterprises % {"n": 0, "total": 0}

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import translation
 
 from passes.models import Enterprise
 from tests import factories
@@ -141,7 +142,9 @@ def test_officer_suspends_with_a_reason_and_flags_key_enterprises(client, office
     client.force_login(officer)
     verify = reverse("admin:passes_enterprise_verify", args=[enterprise.pk])
     page = client.post(verify, {"decision": "suspend", "reason": " "})
-    assert "Give the reason for suspending" in page.content.decode()
+    with translation.override("zh-hans"):
+        expected = translation.gettext("Give the reason for suspending: the enterprise sees it.")
+    assert expected in page.content.decode()
     enterprise.refresh_from_db()
     assert enterprise.verification_status == Enterprise.Verification.VERIFIED  # no reason given
     client.post(verify, {"decision": "suspend", "reason": "伪造材料"})
