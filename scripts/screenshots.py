@@ -1,4 +1,5 @@
-"""Screenshots of each role's main pages in zh-CN, into docs/screenshots/ (or the folder given).
+"""Screenshots of each role's main pages in zh-CN, into docs/screenshots/ (or the folder given),
+and last the driver's e-pass on a phone: valid, offline, revoked (``epass-*.png``).
 
     .venv/bin/python scripts/screenshots.py [folder]
 
@@ -22,6 +23,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "passdesk-demo"
 VIEWPORT = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+EPASS_PHONE = {"width": 375, "height": 740}
 
 
 def free_port() -> int:
@@ -45,7 +47,7 @@ def demo_facts(env) -> dict:
     """Ids the pages need (a request to open, a pass token), read from the seeded database."""
     code = (
         "import django, json; django.setup();"
-        "from passes.models import Pass, PassRequest; from passes.signing import sign_pass;"
+        "from passes.models import Pass, PassRequest; from passes.signing.keys import sign_pass;"
         "p = Pass.objects.filter(status='active').order_by('number').first();"
         "r = PassRequest.objects.filter(items__renews__isnull=False, status='submitted').first();"
         "a = PassRequest.objects.get(reference='SQ20221126-HXF001');"
@@ -83,6 +85,56 @@ def pages(facts) -> dict[str, list[tuple[str, str]]]:
             ("api-redoc", "/api/redoc/"),
         ],
     }
+
+
+def run_code(env, code: str) -> dict:
+    """Run ``code`` against the seeded database; its last printed line, read as JSON."""
+    out = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", "import django, json; django.setup();" + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def epass_shots(browser, env, out: Path) -> None:
+    """The demo driver's e-pass as the driver sees it: valid, reloaded with no network (the
+    last known state, with its age), then grey once the office revokes the pass and the
+    network is back. The pass is revoked in the throw-away database: this runs last."""
+    found = run_code(
+        env,
+        "from passes.demo.epass import driver_link; p, d, url = driver_link();"
+        "print(json.dumps({'link': url, 'number': p.number}))",
+    )
+    context = browser.new_context(
+        locale="zh-CN", viewport=EPASS_PHONE, device_scale_factor=2, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(found["link"])
+    page.locator(".ep-card[data-state=valid]").wait_for()
+    page.locator("html[data-offline-ready=true]").wait_for(timeout=30000)
+    page.screenshot(path=str(out / "epass-valid.png"))
+    context.set_offline(True)
+    page.reload()
+    page.locator(".ep-card[data-offline=true]").wait_for()
+    page.screenshot(path=str(out / "epass-offline.png"))
+    run_code(
+        env,
+        "from django.contrib.auth import get_user_model; from passes.models import Pass;"
+        "from passes.requests import workflow;"
+        f"workflow.revoke_pass(Pass.objects.get(number={found['number']!r}),"
+        " by=get_user_model().objects.get(username='officer'), reason='演示');"
+        "print(json.dumps({}))",
+    )
+    context.set_offline(False)
+    page.locator(".ep-card[data-state=revoked]").wait_for()
+    page.screenshot(path=str(out / "epass-revoked.png"))
+    for name in ("valid", "offline", "revoked"):
+        print(out / f"epass-{name}.png")
+    context.close()
 
 
 def main() -> None:
@@ -149,6 +201,7 @@ def main() -> None:
                             path=str(out / f"{role}-{wanted[0][0]}-phone.png"), full_page=True
                         )
                     context.close()
+                epass_shots(browser, env, out)
                 browser.close()
         finally:
             server.terminate()

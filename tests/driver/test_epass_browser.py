@@ -109,6 +109,13 @@ def test_sms_link_green_offline_with_age_then_grey_when_revoked(
     links.pass_issued([issued])
     driver = issued.drivers.get()
     page, context = phone
+    refused = []  # the site's CSP is on (no bypass): the page's scripts must run under it
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
 
     page.goto(sms_link(issued, driver))
     green = card(page, "valid")
@@ -149,6 +156,7 @@ def test_sms_link_green_offline_with_age_then_grey_when_revoked(
     shoot(page, "epass-revoked-375.png")
     assert scan(inspector, on_screen, checkpoint) == scan(inspector, on_paper, checkpoint)
     assert scan(inspector, on_screen, checkpoint) == "revoked"
+    assert not refused
 
 
 def test_a_withdrawn_link_leaves_nothing_on_the_phone(phone, live_server, settings):
