@@ -63,7 +63,7 @@ def seed_history(enterprises, checkpoints, reviewer, officer) -> None:
             "route": ROUTE,
             "checkpoints": ["xiangjiang-bridge-1"],
         }
-        demo_seed._seed_request(spec, enterprises[key], checkpoints, reviewer, officer)
+        demo_seed.seed_request(spec, enterprises[key], checkpoints, reviewer, officer)
         _move_back(PassRequest.objects.get(reference=reference), days_ago, hours)
     for pass_obj in Pass.objects.due_to_expire():
         workflow.expire_pass(pass_obj)
@@ -132,7 +132,7 @@ def _renew(pass_obj, applicant):
     if filed.status == PassRequest.Status.DRAFT:
         drivers = {driver.name: driver for driver in pass_obj.drivers.all()}
         spec = {"items": [(pass_obj.plate, list(drivers))]}
-        demo_seed._attach_request_documents(filed, filed.pass_type, applicant, drivers, spec)
+        demo_seed.attach_request_documents(filed, filed.pass_type, applicant, drivers, spec)
         workflow.submit(filed, by=applicant)
         filed.refresh_from_db()
     return filed

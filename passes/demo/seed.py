@@ -67,7 +67,7 @@ def seed() -> list[tuple[str, str, str]]:
             enterprises[spec["key"]] = _seed_enterprise(spec, officer)
         reviewer = User.objects.get(username="reviewer")
         for spec in data.REQUESTS:
-            _seed_request(spec, enterprises[spec["enterprise"]], checkpoints, reviewer, officer)
+            seed_request(spec, enterprises[spec["enterprise"]], checkpoints, reviewer, officer)
         from .history import seed_history
 
         seed_history(enterprises, checkpoints, reviewer, officer)
@@ -221,7 +221,7 @@ def _validity():
     return start, start + datetime.timedelta(days=7)
 
 
-def _seed_request(spec, enterprise, checkpoints, reviewer, officer):
+def seed_request(spec, enterprise, checkpoints, reviewer, officer):
     if PassRequest.objects.filter(reference=spec["reference"]).exists():
         return
     applicant = enterprise.demo_applicant
@@ -256,11 +256,11 @@ def _seed_request(spec, enterprise, checkpoints, reviewer, officer):
         # A fixed reference is the demo request's natural key (and easy to find in the admin).
         PassRequest.objects.filter(pk=draft.pk).update(reference=spec["reference"])
         draft.reference = spec["reference"]
-        _attach_request_documents(draft, pass_type, applicant, drivers, spec)
+        attach_request_documents(draft, pass_type, applicant, drivers, spec)
         _move_to(spec, draft, applicant, reviewer, officer)
 
 
-def _attach_request_documents(draft, pass_type, applicant, drivers, spec):
+def attach_request_documents(draft, pass_type, applicant, drivers, spec):
     required = set(pass_type.required_document_kinds)
     fields = {"enterprise": draft.enterprise.name, "reference": draft.reference}
     if DocumentKind.COMMITMENT_LETTER in required:

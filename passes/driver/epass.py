@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from ..checkpoint.plates import plate_colour
 from ..checkpoint.summary import mask_name
-from ..issuing.pdf.sheet import _local_end
+from ..issuing.pdf.sheet import local_end
 from ..models import Pass
 from ..signing.keys import sign_pass
 from ..signing.tokens import group_number, verification_url
@@ -76,7 +76,7 @@ def state_of(pass_obj: Pass, at=None) -> tuple[str, str]:
 def reason_text(reason: str, pass_obj: Pass) -> str:
     template = messages()["reasons"][reason]
     if reason == EXPIRED:
-        return template % {"time": _local_end(pass_obj.valid_until)}
+        return template % {"time": local_end(pass_obj.valid_until)}
     if reason == NOT_YET_VALID:
         return template % {"time": _beijing(pass_obj.valid_from)}
     return template
@@ -107,7 +107,7 @@ def card(link, *, state_url: str, at=None) -> dict:
         "valid_from_ms": int(pass_obj.valid_from.timestamp() * 1000),
         "valid_until_ms": int(pass_obj.valid_until.timestamp() * 1000),
         "valid_from_text": _beijing(pass_obj.valid_from),
-        "valid_until_text": _local_end(pass_obj.valid_until),
+        "valid_until_text": local_end(pass_obj.valid_until),
         "route": ends,
         "route_detail": request.route_description,
         "checkpoints": "、".join(checkpoints) if request.pass_type.route_bound else "",

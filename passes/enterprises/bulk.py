@@ -1,7 +1,7 @@
 """``POST /api/v1/vehicles/bulk/`` and ``drivers/bulk/``: many vehicles or drivers in one call.
 
 The rows are checked exactly as the spreadsheet import checks its lines
-(``fleet_import._check_vehicle`` / ``_check_driver``: plate, resident ID, mobile number,
+(``fleet_import.check_vehicle`` / ``check_driver``: plate, resident ID, mobile number,
 vehicle type in code, Chinese or English, duplicates in the list and in the fleet). Good rows are
 saved in one transaction, bad rows come back with their index and the reason, as an import
 report does; one audit event records the batch.
@@ -14,10 +14,8 @@ from .. import audit, roles
 from ..errors import WorkflowError
 from ..models import Driver, Vehicle
 from ..validators import mask_id_number
-from .fleet_import import _check_driver, _check_vehicle, _vehicle_type_names
-
-VEHICLE_FIELDS = ("plate", "vehicle_type", "licence_number")
-DRIVER_FIELDS = ("name", "id_number", "phone", "licence_number")
+from .fleet import DRIVER_FIELDS, VEHICLE_FIELDS
+from .fleet_import import check_driver, check_vehicle, vehicle_type_names
 
 
 def _record(row, names) -> dict:
@@ -30,11 +28,11 @@ def _record(row, names) -> dict:
 def _create(*, enterprise, by, rows, kind):
     roles.require_member(by, enterprise)
     vehicles = kind == "vehicles"
-    check = _check_vehicle if vehicles else _check_driver
+    check = check_vehicle if vehicles else check_driver
     model = Vehicle if vehicles else Driver
     names = VEHICLE_FIELDS if vehicles else DRIVER_FIELDS
     key_field = "plate" if vehicles else "id_number"
-    type_names = _vehicle_type_names()
+    type_names = vehicle_type_names()
     existing = set(model.objects.filter(enterprise=enterprise).values_list(key_field, flat=True))
     first_row: dict[str, int] = {}
     good, errors = [], []

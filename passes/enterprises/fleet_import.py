@@ -70,7 +70,7 @@ CHINESE_VEHICLE_TYPES = {
 }
 
 
-def _vehicle_type_names():
+def vehicle_type_names():
     """Every accepted spelling of each vehicle type: its code and its labels in each language."""
     names = dict(CHINESE_VEHICLE_TYPES)
     for language in ("zh-hans", "en"):
@@ -96,7 +96,7 @@ def _message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _check_vehicle(record, type_names=None):
+def check_vehicle(record, type_names=None):
     """A Vehicle ready to save, or the reason it cannot be; its key for duplicate checks."""
     plate_text = record.get("plate", "")
     if not plate_text:
@@ -106,7 +106,7 @@ def _check_vehicle(record, type_names=None):
         validate_plate(plate)
     except ValidationError as error:
         return None, plate, _message(error)
-    vehicle_type = _vehicle_type(record.get("vehicle_type"), type_names or _vehicle_type_names())
+    vehicle_type = _vehicle_type(record.get("vehicle_type"), type_names or vehicle_type_names())
     if vehicle_type is None:
         return (
             None,
@@ -117,7 +117,7 @@ def _check_vehicle(record, type_names=None):
     return Vehicle(plate=plate, vehicle_type=vehicle_type, licence_number=licence), plate, None
 
 
-def _check_driver(record, type_names=None):
+def check_driver(record, type_names=None):
     name = record.get("name", "")
     id_text = record.get("id_number", "")
     phone_text = record.get("phone", "")
@@ -154,7 +154,7 @@ def _existing_keys(job):
 
 def _first_lines(parsed, kind, type_names):
     """For duplicate detection: the first line each valid key appears on in the file."""
-    check = _check_vehicle if kind == ImportJob.Kind.VEHICLES else _check_driver
+    check = check_vehicle if kind == ImportJob.Kind.VEHICLES else check_driver
     first = {}
     for line, record in parsed:
         _obj, key, reason = check(record, type_names)
@@ -164,7 +164,7 @@ def _first_lines(parsed, kind, type_names):
 
 
 def _process_chunk(job, chunk, first_lines, existing, type_names):
-    check = _check_vehicle if job.kind == ImportJob.Kind.VEHICLES else _check_driver
+    check = check_vehicle if job.kind == ImportJob.Kind.VEHICLES else check_driver
     model = Vehicle if job.kind == ImportJob.Kind.VEHICLES else Driver
     good, rejected = [], []
     for line, record in chunk:
@@ -305,7 +305,7 @@ def run_import(job_id: int) -> ImportJob:
         job.status = ImportJob.Status.RUNNING
         job.total = len(parsed)
         job.save(update_fields=["status", "total"])
-        type_names = _vehicle_type_names()
+        type_names = vehicle_type_names()
         first_lines = _first_lines(parsed, job.kind, type_names)
         # Rows saved by an interrupted run are already in ``existing``; skip what was counted.
         existing = _existing_keys(job)

@@ -58,7 +58,7 @@ def _passphrase() -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
-def _parse_private_key(text: str) -> Ed25519PrivateKey:
+def parse_private_key(text: str) -> Ed25519PrivateKey:
     text = text.strip()
     if text.startswith("-----BEGIN"):
         key = serialization.load_pem_private_key(text.encode("ascii"), password=_passphrase())
@@ -71,7 +71,7 @@ def _parse_private_key(text: str) -> Ed25519PrivateKey:
 
 def environment_key() -> Ed25519PrivateKey | None:
     text = settings.PASSDESK_SIGNING_PRIVATE_KEY
-    return _parse_private_key(text) if text else None
+    return parse_private_key(text) if text else None
 
 
 def _key_path(kid: str) -> Path:
@@ -105,7 +105,7 @@ def load_private_key(kid: str) -> Ed25519PrivateKey | None:
     else:
         path = _key_path(kid)
         if path.exists():
-            key = _parse_private_key(path.read_text("ascii"))
+            key = parse_private_key(path.read_text("ascii"))
     if key is not None:
         with _lock:
             _private_cache[cache_key] = key
@@ -401,7 +401,8 @@ def server_keyring() -> Keyring:
     return ring
 
 
-def _iso(value):
+def iso_or_none(value):
+    """A time as ISO 8601 (None stays None), as the published key documents write it."""
     return value.isoformat() if value else None
 
 
@@ -416,12 +417,12 @@ def public_keys_document() -> dict:
                 "algorithm": "Ed25519",
                 "public_key": record.public_key,
                 "state": record.state,
-                "created_at": _iso(record.created_at),
-                "retired_at": _iso(record.retired_at),
-                "withdrawn_at": _iso(record.withdrawn_at),
+                "created_at": iso_or_none(record.created_at),
+                "retired_at": iso_or_none(record.retired_at),
+                "withdrawn_at": iso_or_none(record.withdrawn_at),
             }
         )
-    return {"token_version": 1, "generated_at": _iso(timezone.now()), "keys": keys}
+    return {"token_version": 1, "generated_at": iso_or_none(timezone.now()), "keys": keys}
 
 
 def sign_pass(pass_obj, signer: Signer | None = None) -> str:

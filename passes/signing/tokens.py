@@ -230,15 +230,15 @@ class Keyring:
                 PublicKeyInfo(
                     kid=entry["kid"],
                     key=key,
-                    created_at=_parse_time(entry.get("created_at")),
-                    retired_at=_parse_time(entry.get("retired_at")),
-                    withdrawn_at=_parse_time(entry.get("withdrawn_at")),
+                    created_at=parse_time(entry.get("created_at")),
+                    retired_at=parse_time(entry.get("retired_at")),
+                    withdrawn_at=parse_time(entry.get("withdrawn_at")),
                 )
             )
         return ring
 
 
-def _parse_time(value) -> datetime.datetime | None:
+def parse_time(value) -> datetime.datetime | None:
     if not value:
         return None
     parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))

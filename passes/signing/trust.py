@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .tokens import Keyring, PublicKeyInfo, _parse_time, raw_public_key
+from .tokens import Keyring, PublicKeyInfo, parse_time, raw_public_key
 
 FORMAT = "passdesk-trust-list/1"
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -212,8 +212,8 @@ def _parse(payload: dict, actual_fingerprint: str) -> TrustList:
                     keys=tuple(ring.keys.values()),
                 )
             )
-        issued_at = _parse_time(payload["issued_at"])
-        expires_at = _parse_time(payload["expires_at"])
+        issued_at = parse_time(payload["issued_at"])
+        expires_at = parse_time(payload["expires_at"])
         sequence = payload["sequence"]
         if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
             raise ValueError("sequence must be a non-negative integer")

@@ -52,6 +52,6 @@ def window_end(moment):
     before ("12-06 24:00", not "12-07 00:00", which leaves people unsure about the 7th)."""
     if not moment:
         return ""
-    from ..issuing.pdf.sheet import _local_end
+    from ..issuing.pdf.sheet import local_end
 
-    return _local_end(moment)
+    return local_end(moment)

@@ -38,10 +38,10 @@ def _key_path():
 def trust_private_key() -> Ed25519PrivateKey | None:
     text = settings.PASSDESK_TRUST_PRIVATE_KEY
     if text:
-        return signing_keys._parse_private_key(text)
+        return signing_keys.parse_private_key(text)
     path = _key_path()
     if path.exists():
-        return signing_keys._parse_private_key(path.read_text("ascii"))
+        return signing_keys.parse_private_key(path.read_text("ascii"))
     return None
 
 
@@ -109,7 +109,7 @@ def _base_url() -> str:
 
 
 def _key_entry(record: SigningKey) -> dict:
-    iso = signing_keys._iso
+    iso = signing_keys.iso_or_none
     return {
         "kid": record.kid,
         "algorithm": "Ed25519",

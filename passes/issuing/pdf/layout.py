@@ -36,30 +36,30 @@ LAYOUT_VERSION = "3"  # part of the stored PDFs' fingerprint: bump when the layo
 # --- Text helpers --------------------------------------------------------------------------
 
 
-_width = pdf_fonts.width
+text_width = pdf_fonts.width
 
 
-def _fit(text: str, size: float, width: float, min_size: float = 7) -> tuple[str, float]:
+def fit_text(text: str, size: float, width: float, min_size: float = 7) -> tuple[str, float]:
     """Shrink to ``min_size`` and then cut with an ellipsis until ``text`` fits ``width``."""
-    while size > min_size and _width(text, size) > width:
+    while size > min_size and text_width(text, size) > width:
         size -= 0.5
-    if _width(text, size) <= width:
+    if text_width(text, size) <= width:
         return text, size
-    while text and _width(text + "…", size) > width:
+    while text and text_width(text + "…", size) > width:
         text = text[:-1]
     return text + "…", size
 
 
-def _wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
+def wrap_text(text: str, size: float, width: float, max_lines: int) -> list[str]:
     """Greedy wrap by character (right for Chinese; acceptable for Latin)."""
     lines, current, used = [], "", 0.0
     for char in text.replace("\n", " "):
-        advance = _width(char, size)
+        advance = text_width(char, size)
         if used + advance > width:
             lines.append(current)
             if len(lines) == max_lines:
                 last = lines[-1]
-                while last and _width(last + "…", size) > width:
+                while last and text_width(last + "…", size) > width:
                     last = last[:-1]
                 lines[-1] = last + "…"
                 return lines
@@ -72,13 +72,13 @@ def _wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
     return lines
 
 
-def _local(moment: datetime.datetime) -> str:
+def local_time(moment: datetime.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def _text(c: Canvas, x, y, text, size, color=INK, *, bold=False, anchor="left", spacing=0):
+def put_text(c: Canvas, x, y, text, size, color=INK, *, bold=False, anchor="left", spacing=0):
     if anchor != "left":
-        width = _width(text, size) + spacing * max(len(text) - 1, 0)
+        width = text_width(text, size) + spacing * max(len(text) - 1, 0)
         x -= width / 2 if anchor == "center" else width
     pdf_fonts.draw_text(c, x, y, text, size, color, bold=bold, spacing=spacing)
 
@@ -134,7 +134,7 @@ def _labels() -> dict[str, tuple[str, str]]:
     return {key: (translated[key], english[key]) for key in english}
 
 
-def _row_positions():
+def row_positions():
     top = TABLE_TOP
     for key, height, lines in ROWS:
         yield key, top, top - height, lines
@@ -156,8 +156,8 @@ def _draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> Non
     _guilloche(c, 12 * mm, 250 * mm, PAGE_WIDTH - 24 * mm, 35 * mm)
 
     # Header: issuing office, then (per page) the pass type as the title.
-    header, header_size = _fit(office_title, 15, 160 * mm)
-    _text(c, PAGE_WIDTH / 2, 274 * mm, header, header_size, INK, anchor="center", spacing=1.5)
+    header, header_size = fit_text(office_title, 15, 160 * mm)
+    put_text(c, PAGE_WIDTH / 2, 274 * mm, header, header_size, INK, anchor="center", spacing=1.5)
     c.setStrokeColorRGB(*RED)
     c.setLineWidth(1.4)
     c.line(LEFT * mm, 248 * mm, RIGHT * mm, 248 * mm)
@@ -165,10 +165,10 @@ def _draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> Non
     c.line(LEFT * mm, 247 * mm, RIGHT * mm, 247 * mm)
 
     # Plate and number block labels.
-    _text(c, LEFT * mm, 240 * mm, _("Plate"), 10, MUTED)
-    _text(c, LEFT * mm, 213.5 * mm, _("Valid (Beijing time)"), 10, MUTED)
-    _text(c, LEFT * mm, 199 * mm, _("Pass number"), 10, MUTED)
-    _text(c, 167 * mm, 196 * mm, _("Scan to verify"), 8, MUTED, anchor="center")
+    put_text(c, LEFT * mm, 240 * mm, _("Plate"), 10, MUTED)
+    put_text(c, LEFT * mm, 213.5 * mm, _("Valid (Beijing time)"), 10, MUTED)
+    put_text(c, LEFT * mm, 199 * mm, _("Pass number"), 10, MUTED)
+    put_text(c, 167 * mm, 196 * mm, _("Scan to verify"), 8, MUTED, anchor="center")
 
     # Table grid and labels.
     labels = _labels()
@@ -177,20 +177,20 @@ def _draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> Non
     c.rect(LEFT * mm, TABLE_BOTTOM * mm, (RIGHT - LEFT) * mm, (TABLE_TOP - TABLE_BOTTOM) * mm)
     c.line((LEFT + LABEL_WIDTH) * mm, TABLE_BOTTOM * mm, (LEFT + LABEL_WIDTH) * mm, TABLE_TOP * mm)
     c.setFillColorRGB(0.96, 0.95, 0.93)
-    for _key, top, bottom, _lines in _row_positions():
+    for _key, top, bottom, _lines in row_positions():
         c.rect(LEFT * mm, bottom * mm, LABEL_WIDTH * mm, (top - bottom) * mm, stroke=0, fill=1)
     c.setStrokeColorRGB(*RULE)
-    for key, top, bottom, _lines in _row_positions():
+    for key, top, bottom, _lines in row_positions():
         if bottom > TABLE_BOTTOM:
             c.line(LEFT * mm, bottom * mm, RIGHT * mm, bottom * mm)
         label, english = labels[key]
         middle = (top + bottom) / 2
-        label, size = _fit(label, 10, (LABEL_WIDTH - 4) * mm)
+        label, size = fit_text(label, 10, (LABEL_WIDTH - 4) * mm)
         if english != label:
-            _text(c, (LEFT + 2) * mm, (middle + 0.4) * mm, label, size, INK)
-            _text(c, (LEFT + 2) * mm, (middle - 3.2) * mm, english, 6.5, MUTED)
+            put_text(c, (LEFT + 2) * mm, (middle + 0.4) * mm, label, size, INK)
+            put_text(c, (LEFT + 2) * mm, (middle - 3.2) * mm, english, 6.5, MUTED)
         else:
-            _text(c, (LEFT + 2) * mm, (middle - 1.2) * mm, label, size, INK)
+            put_text(c, (LEFT + 2) * mm, (middle - 1.2) * mm, label, size, INK)
 
     # Notes for the holder and the inspector.
     notes = [
@@ -199,25 +199,25 @@ def _draw_frame(c: Canvas, office_title: str, *, drawn_seal: bool = True) -> Non
         _("A pass that has been altered, copied for another vehicle or lent is void."),
     ]
     y = (TABLE_BOTTOM - 8) * mm
-    _text(c, LEFT * mm, y, _("Notes"), 9, INK, bold=True)
+    put_text(c, LEFT * mm, y, _("Notes"), 9, INK, bold=True)
     for index, note in enumerate(notes, start=1):
-        for line in _wrap(f"{index}. {note}", 8.5, 118 * mm, 2):
+        for line in wrap_text(f"{index}. {note}", 8.5, 118 * mm, 2):
             y -= 4.6 * mm
-            _text(c, LEFT * mm, y, line, 8.5, INK)
+            put_text(c, LEFT * mm, y, line, 8.5, INK)
 
     # The hand-verification box; each page writes its address, number and plate into it.
     c.setFillColorRGB(0.985, 0.96, 0.95)
     c.setStrokeColorRGB(*RED)
     c.setLineWidth(0.6)
     c.roundRect(LEFT * mm, 22 * mm, 118 * mm, 28 * mm, 2 * mm, stroke=1, fill=1)
-    _text(c, 22 * mm, 44.5 * mm, _("Verify by hand"), 9, RED, bold=True)
+    put_text(c, 22 * mm, 44.5 * mm, _("Verify by hand"), 9, RED, bold=True)
     hint = _("No scanner? Open this address and type the pass number and the plate:")
-    hint, hint_size = _fit(hint, 8, 110 * mm)
-    _text(c, 22 * mm, 40.5 * mm, hint, hint_size, INK)
+    hint, hint_size = fit_text(hint, 8, 110 * mm)
+    put_text(c, 22 * mm, 40.5 * mm, hint, hint_size, INK)
 
     if drawn_seal:
         _seal(c, *SEAL_CENTRE, SEAL_RADIUS, office_title)
-    _text(c, 163 * mm, 24 * mm, _("Issuing authority (seal)"), 8, MUTED, anchor="center")
+    put_text(c, 163 * mm, 24 * mm, _("Issuing authority (seal)"), 8, MUTED, anchor="center")
 
 
 @functools.lru_cache(maxsize=4)
@@ -264,10 +264,10 @@ def _seal(c: Canvas, cx: float, cy: float, radius: float, office_title: str) -> 
             cx + (radius - 5.3 * mm) * math.cos(rad), cy + (radius - 5.3 * mm) * math.sin(rad)
         )
         c.rotate(angle - 90)
-        _text(c, 0, 0, char, size, RED, bold=True, anchor="center")
+        put_text(c, 0, 0, char, size, RED, bold=True, anchor="center")
         c.restoreState()
     _star(c, cx, cy + 1 * mm, 5 * mm)
-    _text(c, cx, cy - 9 * mm, _("Pass seal"), 8.5, RED, anchor="center")
+    put_text(c, cx, cy - 9 * mm, _("Pass seal"), 8.5, RED, anchor="center")
     c.restoreState()
 
 

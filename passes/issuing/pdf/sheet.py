@@ -45,13 +45,13 @@ from .layout import (
     SEAL_CENTRE,
     SEAL_RADIUS,
     SHANGHAI,
-    _fit,
-    _local,
-    _row_positions,
-    _text,
-    _width,
-    _wrap,
     draw_frame,
+    fit_text,
+    local_time,
+    put_text,
+    row_positions,
+    text_width,
+    wrap_text,
 )
 
 
@@ -127,12 +127,12 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
     c.doForm("passdesk-frame")
     width = (RIGHT - LEFT) * mm
 
-    title, size = _fit(sheet.pass_type, 26, width - 20 * mm)
-    _text(c, PAGE_WIDTH / 2, 256 * mm, title, size, RED, bold=True, anchor="center", spacing=4)
+    title, size = fit_text(sheet.pass_type, 26, width - 20 * mm)
+    put_text(c, PAGE_WIDTH / 2, 256 * mm, title, size, RED, bold=True, anchor="center", spacing=4)
 
     # Plate in a plate-like box, the number large below it.
     plate_size = 34
-    plate_width = _width(sheet.plate, plate_size) + 14 * mm
+    plate_width = text_width(sheet.plate, plate_size) + 14 * mm
     c.setFillColorRGB(*PLATE_FILL)
     c.setStrokeColorRGB(*INK)
     c.setLineWidth(1.6)
@@ -141,13 +141,13 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
     c.roundRect(
         LEFT * mm + 1.2 * mm, 219.2 * mm, plate_width - 2.4 * mm, 16.6 * mm, 1.8 * mm, stroke=1
     )
-    _text(c, LEFT * mm + 7 * mm, 222.5 * mm, sheet.plate, plate_size, INK, bold=True)
+    put_text(c, LEFT * mm + 7 * mm, 222.5 * mm, sheet.plate, plate_size, INK, bold=True)
     # The validity as a date range people read one way, nearly as large as the plate.
-    validity, validity_size = _fit(
+    validity, validity_size = fit_text(
         validity_range(sheet.valid_from, sheet.valid_until), 26, 122 * mm
     )
-    _text(c, LEFT * mm, 205 * mm, validity, validity_size, INK, bold=True)
-    _text(c, LEFT * mm, 190.5 * mm, group_number(sheet.number), 24, RED, bold=True, spacing=1.5)
+    put_text(c, LEFT * mm, 205 * mm, validity, validity_size, INK, bold=True)
+    put_text(c, LEFT * mm, 190.5 * mm, group_number(sheet.number), 24, RED, bold=True, spacing=1.5)
 
     _draw_qr(c, sheet.qr_text, 143 * mm, 198 * mm, 48 * mm)
 
@@ -162,29 +162,29 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
         "checkpoints": "、".join(sheet.checkpoints) or "—",
         "validity": [
             _("%(start)s to %(end)s (Beijing time)")
-            % {"start": _local(sheet.valid_from), "end": _local_end(sheet.valid_until)}
+            % {"start": local_time(sheet.valid_from), "end": local_end(sheet.valid_until)}
         ],
-        "issued": [_local(sheet.issued_at)],
+        "issued": [local_time(sheet.issued_at)],
     }
     value_x = (LEFT + LABEL_WIDTH + 3) * mm
     value_width = (RIGHT - LEFT - LABEL_WIDTH - 6) * mm
-    for key, top, bottom, max_lines in _row_positions():
+    for key, top, bottom, max_lines in row_positions():
         value = values[key]
         size = 10.5
-        lines = _wrap(value, size, value_width, max_lines) if isinstance(value, str) else value
+        lines = wrap_text(value, size, value_width, max_lines) if isinstance(value, str) else value
         lines = [line for line in lines if line] or ["—"]
         leading = 4.8 * mm
         first = (top + bottom) / 2 * mm + (len(lines) - 1) * leading / 2 - 1.3 * mm
         for index, line in enumerate(lines[:max_lines]):
-            line, fitted = _fit(line, size, value_width)
-            _text(c, value_x, first - index * leading, line, fitted, INK)
+            line, fitted = fit_text(line, size, value_width)
+            put_text(c, value_x, first - index * leading, line, fitted, INK)
 
     # How to verify by hand: the short address, then number and plate large enough to type.
-    _text(c, 22 * mm, 36 * mm, sheet.short_url, 10, INK)
-    _text(c, 22 * mm, 27 * mm, group_number(sheet.number), 17, RED, bold=True, spacing=1)
-    _text(c, 82 * mm, 27 * mm, sheet.plate, 17, INK, bold=True, spacing=1)
+    put_text(c, 22 * mm, 36 * mm, sheet.short_url, 10, INK)
+    put_text(c, 22 * mm, 27 * mm, group_number(sheet.number), 17, RED, bold=True, spacing=1)
+    put_text(c, 82 * mm, 27 * mm, sheet.plate, 17, INK, bold=True, spacing=1)
     issued_on = sheet.issued_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
-    _text(c, 163 * mm, 19 * mm, issued_on, 9, INK, anchor="center")
+    put_text(c, 163 * mm, 19 * mm, issued_on, 9, INK, anchor="center")
 
     footer = _("Pass %(number)s · key %(kid)s · page %(page)d of %(pages)d") % {
         "number": sheet.number,
@@ -194,13 +194,13 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
     }
     if sheet.replaces:
         footer += " · " + _("replaces %(number)s") % {"number": sheet.replaces}
-    _text(c, PAGE_WIDTH / 2, 14 * mm, footer, 7, MUTED, anchor="center")
+    put_text(c, PAGE_WIDTH / 2, 14 * mm, footer, 7, MUTED, anchor="center")
 
     if sheet.revoked:
         _watermark(c, _("REVOKED"))
 
 
-def _local_end(moment: datetime.datetime) -> str:
+def local_end(moment: datetime.datetime) -> str:
     """An end at midnight written as 24:00 of the day before: "至 12-06 24:00" reads one way,
     "至 12-07 00:00" makes people wonder whether the 7th is included."""
     local = moment.astimezone(SHANGHAI)
@@ -240,7 +240,7 @@ def _watermark(c: Canvas, word: str) -> None:
     c.setFillAlpha(0.28)
     c.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
     c.rotate(35)
-    _text(c, 0, 0, word, 90, RED, anchor="center", spacing=6)
+    put_text(c, 0, 0, word, 90, RED, anchor="center", spacing=6)
     c.restoreState()
 
 
