@@ -372,40 +372,65 @@ class ReviewQueueAdmin(ExportMixin, PolicyScopedAdmin):
                     messages.WARNING,
                 )
             return None
+        return self._confirm_bulk(
+            request,
+            plan,
+            requests,
+            action="bulk_approve",
+            title=_("Approve %(count)d requests?") % {"count": len(plan.ready)},
+        )
+
+    @admin.action(
+        description=gettext_lazy("Approve selected renewals that change nothing…"),
+        permissions=["review"],
+    )
+    def approve_clean_renewals(self, request, queryset):
+        """A confirmation page first: the renewals that would be approved, and those left out
+        (a change, a warning, the machine check, a flag) with the reasons; then approval."""
+        from ..requests import renewal
+
+        requests = list(queryset.select_related("enterprise", "pass_type", "assigned_reviewer"))
+        if request.POST.get("confirm") == "yes":
+            approved, skipped = renewal.approve_clean_renewals(requests, by=request.user)
+            if approved:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d renewal approved.",
+                        "%(count)d renewals approved.",
+                        len(approved),
+                    )
+                    % {"count": len(approved)},
+                    messages.SUCCESS,
+                )
+            for reference, reason in skipped.items():
+                self.message_user(request, f"{reference}: {reason}", messages.WARNING)
+            return None
+        plan = renewal.plan_clean_renewals(requests, request.user)
+        return self._confirm_bulk(
+            request,
+            plan,
+            requests,
+            action="approve_clean_renewals",
+            title=ngettext(
+                "Approve %(count)d renewal?", "Approve %(count)d renewals?", len(plan.ready)
+            )
+            % {"count": len(plan.ready)},
+        )
+
+    def _confirm_bulk(self, request, plan, requests, *, action, title):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("Approve %(count)d requests?") % {"count": len(plan.ready)},
+            "title": title,
             "plan": plan,
             "selected": [req.pk for req in requests],
-            "action": "bulk_approve",
+            "action": action,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(
             request, "admin/passes/reviewqueue/bulk_approve_confirm.html", context
         )
-
-    @admin.action(
-        description=gettext_lazy("Approve selected renewals that change nothing"),
-        permissions=["review"],
-    )
-    def approve_clean_renewals(self, request, queryset):
-        from ..requests import renewal
-
-        approved, skipped = renewal.approve_clean_renewals(
-            list(queryset.select_related("enterprise", "pass_type")), by=request.user
-        )
-        if approved:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d renewal approved.", "%(count)d renewals approved.", len(approved)
-                )
-                % {"count": len(approved)},
-                messages.SUCCESS,
-            )
-        for reference, reason in skipped.items():
-            self.message_user(request, f"{reference}: {reason}", messages.WARNING)
 
     # --- the review page and its endpoints ---
 

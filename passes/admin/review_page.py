@@ -331,6 +331,14 @@ def _return(request, obj):
 
 
 def _reject(request, obj):
+    # Rejection is final (no 补正): the reviewer confirms it, in the form and here.
+    if request.POST.get("final") != "1":
+        messages.error(
+            request,
+            _("Tick that rejecting is final to reject %(reference)s; or return it for changes.")
+            % {"reference": obj.reference},
+        )
+        return False
     _result, ok = _run(
         request,
         lambda: workflow.reject(obj, by=request.user, reason=request.POST.get("reason", "")),

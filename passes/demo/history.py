@@ -17,6 +17,7 @@ from django.utils import timezone
 from ..models import (
     Pass,
     PassRequest,
+    ReplyTemplate,
     RequestItem,
     ReturnReasonTemplate,
 )
@@ -45,6 +46,21 @@ TEMPLATES = [
     ("行驶证不清晰", "车辆行驶证扫描件不清晰，请重新扫描上传（须能看清号牌和有效期）。"),
     ("承诺书未盖章", "承诺书未加盖企业公章，请盖章后重新上传。"),
     ("路线不明确", "请写明途经道路和卡口，一车一证一线路。"),
+]
+# Common answers to enterprises' questions, inserted into a reply and edited before sending.
+REPLY_TEMPLATES = [
+    ("已收到，正在审核", "您好，您的申请已收到，正在审核中，预计今天内办结，请留意短信通知。"),
+    (
+        "核酸报告时限",
+        "您好，每名驾驶员须提供 48 小时内的核酸检测报告（以采样时间为准），"
+        "请在“补正”中上传新的报告后重新提交。",
+    ),
+    (
+        "通行证打印与电子证",
+        "您好，审批通过后可在“我的通行证”中下载打印通行证，驾驶员也会收到电子通行证短信链接，"
+        "纸质证与电子证同等有效。",
+    ),
+    ("卡口与线路", "您好，通行证仅在所列卡口和线路上有效，如需变更线路请重新提交申请。"),
 ]
 
 
@@ -76,6 +92,10 @@ def _seed_templates():
     for position, (title, text) in enumerate(TEMPLATES):
         ReturnReasonTemplate.objects.get_or_create(
             title=title, defaults={"text": text, "position": position}
+        )
+    for position, (title, body) in enumerate(REPLY_TEMPLATES):
+        ReplyTemplate.objects.get_or_create(
+            title=title, defaults={"body": body, "position": position}
         )
 
 

@@ -260,11 +260,32 @@ def approve_clean_renewal(pass_request, *, by, acknowledge_flags=False) -> list[
     return workflow.approve(pass_request, by=by, acknowledge_flags=acknowledge_flags)
 
 
+def plan_clean_renewals(requests, user):
+    """Bulk renewal approval's plan (``review.BulkPlan``): the bulk approval's own checks
+    (warnings such as a stale test report, the machine check not all-match, flagged documents,
+    who may decide) and, on top, that each is a renewal changing nothing but its window. The
+    left-out requests are named with their reasons; nothing is claimed."""
+    from .review import plan_bulk_approval
+
+    plan = plan_bulk_approval(requests, user)
+    ready = []
+    for pass_request, vehicles in plan.ready:
+        problem = clean_renewal_problem(pass_request)
+        if problem:
+            plan.left_out.append((pass_request, [problem]))
+        else:
+            ready.append((pass_request, vehicles))
+    plan.ready = ready
+    return plan
+
+
 def approve_clean_renewals(requests, *, by) -> tuple[list[PassRequest], dict[str, str]]:
-    """Bulk: approve each clean renewal; the others are left alone with the reason why. A
-    renewal with flagged documents is one of those: bulk never acknowledges flags."""
-    approved, skipped = [], {}
-    for pass_request in requests:
+    """Bulk: approve each renewal ``plan_clean_renewals`` finds ready; the others are left
+    alone with the reason why. Bulk never acknowledges flags or overrides the machine check."""
+    plan = plan_clean_renewals(requests, by)
+    approved = []
+    skipped = {req.reference: " ".join(map(str, reasons)) for req, reasons in plan.left_out}
+    for pass_request, _vehicles in plan.ready:
         try:
             approve_clean_renewal(pass_request, by=by)
         except WorkflowError as exc:

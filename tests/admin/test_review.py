@@ -174,9 +174,20 @@ def test_return_without_any_reason_is_refused(en_client, reviewer):
 def test_reject_requires_a_reason(en_client, reviewer):
     pass_request = queued_request(status=IN_REVIEW, reviewer=reviewer)
     en_client.force_login(reviewer)
-    response = en_client.post(decide(pass_request, "reject"), {"reason": ""}, follow=True)
+    final = {"final": "1"}
+    response = en_client.post(decide(pass_request, "reject"), {"reason": "", **final}, follow=True)
     assert shown(response) == ["A reason is required."]
+    # Rejection is final: without the reviewer's confirmation nothing happens.
     response = en_client.post(decide(pass_request, "reject"), {"reason": "车辆不符"}, follow=True)
+    pass_request.refresh_from_db()
+    assert pass_request.status == IN_REVIEW
+    assert shown(response) == [
+        f"Tick that rejecting is final to reject {pass_request.reference}; "
+        "or return it for changes."
+    ]
+    response = en_client.post(
+        decide(pass_request, "reject"), {"reason": "车辆不符", **final}, follow=True
+    )
     pass_request.refresh_from_db()
     assert pass_request.status == PassRequest.Status.REJECTED
     assert shown(response) == [f"{pass_request.reference} rejected."]
@@ -185,7 +196,9 @@ def test_reject_requires_a_reason(en_client, reviewer):
 def test_decisions_on_an_unclaimed_request_say_claim_first(en_client, reviewer):
     pass_request = queued_request()
     en_client.force_login(reviewer)
-    response = en_client.post(decide(pass_request, "reject"), {"reason": "x"}, follow=True)
+    response = en_client.post(
+        decide(pass_request, "reject"), {"reason": "x", "final": "1"}, follow=True
+    )
     assert shown(response) == [f"Claim request {pass_request.reference} before deciding on it."]
 
 

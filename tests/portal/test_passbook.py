@@ -189,14 +189,14 @@ def test_queue_bulk_action_approves_only_clean_renewals(applicant, issued, revie
     clean = _renew(applicant, issued[0])
     ordinary = factories.submittable_request(enterprise=issued[0].request.enterprise)
     workflow.submit(ordinary, by=applicant)
-    response = client_for(reviewer).post(
-        reverse("admin:passes_reviewqueue_changelist"),
-        {
-            "action": "approve_clean_renewals",
-            "_selected_action": [clean.pk, ordinary.pk],
-        },
-        follow=True,
-    )
+    chosen = {"action": "approve_clean_renewals", "_selected_action": [clean.pk, ordinary.pk]}
+    queue = reverse("admin:passes_reviewqueue_changelist")
+    client = client_for(reviewer)
+    page = client.post(queue, chosen).content.decode()  # a confirmation page first
+    assert clean.reference in page and 'id="pd-left-out"' in page
+    clean.refresh_from_db()
+    assert clean.status == PassRequest.Status.SUBMITTED
+    response = client.post(queue, {**chosen, "confirm": "yes"}, follow=True)
     clean.refresh_from_db()
     ordinary.refresh_from_db()
     assert clean.status == PassRequest.Status.APPROVED

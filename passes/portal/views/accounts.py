@@ -134,7 +134,8 @@ def staff_remove(request, membership_id):
 
 class SignInView(LoginView):
     """Django's login, landing each role where its work is: an inspector (who acts for no
-    enterprise and reviews nothing) goes to the checkpoint page, not the enterprise home."""
+    enterprise and reviews nothing) goes to the checkpoint page, a reviewer to the review
+    queue, an officer to the office's dashboard, not the enterprise home."""
 
     access_policy = access.PUBLIC
     access_reason = "the sign-in form"
@@ -147,4 +148,9 @@ class SignInView(LoginView):
             and not roles.can_review(user)
         ):
             return reverse("passes:checkpoint")
+        if roles.enterprise_of(user) is None and roles.can_review(user):
+            # Reviewers to their queue, officers (who also reassign) to the office's dashboard.
+            if roles.can_assign(user) and user.has_perm("passes.view_dashboard"):
+                return reverse("passes_admin_dashboard")
+            return reverse("admin:passes_reviewqueue_changelist")
         return super().get_default_redirect_url()

@@ -17,3 +17,27 @@ document.addEventListener("DOMContentLoaded", () => {
   modal.querySelector("[data-close]").addEventListener("click", close);
   document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !modal.hidden) close(); });
 });
+
+// Reply and return-reason templates: a click puts the text into its box, where the reviewer
+// edits it before sending (nothing is added behind the reviewer's back).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".pd-templates").forEach((set) => {
+    const box = document.getElementById(set.dataset.target);
+    if (!box) return;
+    set.querySelectorAll("[data-insert]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const text = button.dataset.insert;
+        const start = box.selectionStart ?? box.value.length;
+        const end = box.selectionEnd ?? box.value.length;
+        const before = box.value.slice(0, start);
+        const after = box.value.slice(end);
+        const gap = before && !before.endsWith("\n") ? "\n" : "";
+        box.value = before + gap + text + after;
+        const caret = (before + gap + text).length;
+        box.focus();
+        box.setSelectionRange(caret, caret);
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+  });
+});
