@@ -6,7 +6,7 @@ uploads").
 parsed or drawn: the upload check (``inspect_upload``'s parse, in a child under
 ``PASSDESK_UPLOAD_CHECK_*``) and, when the check accepts it or to show what the bounds do with
 a file stored before the checks existed, the worker's drawing of its thumbnail and page
-pictures (``rendering.draw_previews`` in a child under ``PASSDESK_RENDER_*``). Printed per
+pictures (``pictures.draw_previews`` in a child under ``PASSDESK_RENDER_*``). Printed per
 file: its size, each outcome, the child's peak resident memory and what the work added to it,
 its CPU and wall seconds. One run each; ``--runs`` is ignored. No database.
 """
@@ -18,7 +18,7 @@ import tempfile
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ..documents import inspection, rendering
+from ..documents import inspection, pictures
 from ..documents.errors import UploadRejected
 from ..documents.sandbox import SandboxError, run_bounded_measured
 from . import _render_bombs as bombs
@@ -89,16 +89,16 @@ def measure_render(data, content_type, pages):
     directory = tempfile.mkdtemp(prefix="passdesk-bench-")
     try:
         result = run_bounded_measured(
-            rendering.draw_previews,
+            pictures.draw_previews,
             data,
             content_type,
             pages,
             directory,
             settings.PASSDESK_PREVIEW_WIDTH,
             max_result_bytes=64 * 1024,
-            **rendering.bounds(),
+            **pictures.bounds(),
         )
-    except (SandboxError, rendering.PreviewUnavailable) as error:
+    except (SandboxError, pictures.PreviewUnavailable) as error:
         return f"stopped: {error}", getattr(error, "usage", None) or error.sandbox_usage
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -135,7 +135,7 @@ def run(stdout, runs: int) -> None:
             stdout.write(f"      upload check: {outcome}; {_line(usage)}")
             pages = 1
             if content_type != "application/pdf":
-                with rendering.Image.open(io.BytesIO(data)) as image:
+                with pictures.Image.open(io.BytesIO(data)) as image:
                     pages = getattr(image, "n_frames", 1)
             drawn, usage = measure_render(data, content_type, pages)
             note = "" if outcome.startswith("accepted") else " (stored before the checks)"

@@ -7,14 +7,14 @@ from django.dispatch import Signal
 
 from .errors import UploadRejected, clean_file_name
 from .inspection import ACCEPT_ATTRIBUTE, ACCEPTED_FORMATS, InspectedUpload, inspect_upload
-from .previews import ensure_previews, request_previews, sweep_previews
-from .rendering import (
+from .pictures import (
     PreviewUnavailable,
     render_page,
     render_pdf_page,
     thumbnail_content_type,
     thumbnail_jpeg,
 )
+from .previews import ensure_previews, request_previews, sweep_previews
 from .services import (
     attach_document,
     can_view_document,

@@ -2,7 +2,7 @@
 stored, and served as stored; nothing is drawn in a web request.
 
 The upload queues ``passes.make_thumbnail``; the worker draws everything in one child process
-the kernel bounds (``rendering.draw_previews`` under ``PASSDESK_RENDER_*``). A drawing that
+the kernel bounds (``pictures.draw_previews`` under ``PASSDESK_RENDER_*``). A drawing that
 passes a bound (memory, CPU, wall time), crashes its child or meets a damaged file marks the
 document "cannot be shown" with the reason, which the review page shows; it is never tried
 again. Every run counts an attempt; a run that could not finish for a reason outside the file
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import Document
 from ..models.documents import PreviewStatus
 from ..outages import storage_away
-from . import rendering
+from . import pictures
 from .sandbox import BoundExceeded, ChildFailed, run_bounded
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def ensure_previews(document_or_id) -> bool:
 
 def _draw_and_store(document) -> bool:
     try:
-        data = rendering.stored_bytes(document)
+        data = pictures.stored_bytes(document)
     except OSError as error:
         if storage_away(error):
             logger.warning(
@@ -157,21 +157,21 @@ def _draw_and_store(document) -> bool:
             return False
         fail(document.pk, "file_missing")
         return False
-    except rendering.PreviewUnavailable:
+    except pictures.PreviewUnavailable:
         fail(document.pk, "damaged")
         return False
     directory = tempfile.mkdtemp(prefix="passdesk-previews-")
     try:
         try:
             names = run_bounded(
-                rendering.draw_previews,
+                pictures.draw_previews,
                 data,
                 document.content_type,
                 document.page_count,
                 directory,
                 settings.PASSDESK_PREVIEW_WIDTH,
                 max_result_bytes=64 * 1024,
-                **rendering.bounds(),
+                **pictures.bounds(),
             )
         except BoundExceeded as error:
             fail(document.pk, f"bound_{error.kind}", error.usage)
@@ -179,7 +179,7 @@ def _draw_and_store(document) -> bool:
         except ChildFailed as error:
             fail(document.pk, "crashed", error.usage)
             return False
-        except rendering.PreviewUnavailable:
+        except pictures.PreviewUnavailable:
             fail(document.pk, "damaged")
             return False
         return _store(document, directory, names)

@@ -33,7 +33,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.notifications import Channel
-from ..notifications import outbox, rendering
+from ..notifications import outbox, texts
 from ..notifications.recipients import (
     channels_of,
     key,
@@ -191,14 +191,14 @@ def person_rows(announcement, memberships) -> list[Notification]:
     for membership in memberships:
         user = membership.user
         preference = preference_of(user)
-        language = rendering.normalise_language(preference.language)
+        language = texts.normalise_language(preference.language)
         channels = channels_of(user, preference, TEMPLATE)
         if not channels:
             continue
         if language not in rendered:
             context = _context(announcement, language)
             rendered[language] = (
-                rendering.render(TEMPLATE, language, context),
+                texts.render(TEMPLATE, language, context),
                 context,
             )
         text, context = rendered[language]

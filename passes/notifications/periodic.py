@@ -10,7 +10,7 @@ from .. import notifications as ev
 from .. import roles
 from ..models import Notification, NotificationPreference, Pass, PassRequest
 from ..models.notifications import Channel
-from . import outbox, recipients, rendering
+from . import outbox, recipients, texts
 
 EXPIRY_WARNING = datetime.timedelta(hours=24)
 FIRST_DIGEST_WINDOW = datetime.timedelta(hours=24)
@@ -79,7 +79,7 @@ def send_review_digests(*, now=None) -> int:
 
 
 def _digest_row(user, preference, submissions, since, now) -> Notification:
-    language = rendering.normalise_language(preference.language)
+    language = texts.normalise_language(preference.language)
     context = {
         "submissions": [
             {"request": item, "url": recipients.request_url(item)} for item in submissions
@@ -90,7 +90,7 @@ def _digest_row(user, preference, submissions, since, now) -> Notification:
         "site_url": recipients.site_url("/admin/"),
         "office": recipients.settings.PASSDESK_OFFICE_TITLE,
     }
-    text = rendering.render("review_digest", language, context, sms=False)
+    text = texts.render("review_digest", language, context, sms=False)
     return Notification(
         event=ev.REVIEW_DIGEST,
         object_id=user.pk,

@@ -31,7 +31,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.notifications import Channel
-from . import kinds, rendering
+from . import kinds, texts
 
 # event -> [(audience, template name)]
 AUDIENCES = {
@@ -262,12 +262,12 @@ def person_rows(event, template, people, context, *, key_base, enterprise) -> li
     rendered = {}
     for user in people:
         preference = preference_of(user)
-        language = rendering.normalise_language(preference.language)
+        language = texts.normalise_language(preference.language)
         channels = channels_of(user, preference, template)
         if not channels:
             continue
         if language not in rendered:
-            rendered[language] = rendering.render(template, language, context)
+            rendered[language] = texts.render(template, language, context)
         text = rendered[language]
         for channel, address in channels:
             email = channel == Channel.EMAIL

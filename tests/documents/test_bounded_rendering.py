@@ -205,8 +205,8 @@ def no_drawing_here():
         raise AssertionError("uploaded content drawn inside the web request")
 
     with (
-        mock.patch("passes.documents.rendering.draw_page", forbidden),
-        mock.patch("passes.documents.rendering.draw_previews", forbidden),
+        mock.patch("passes.documents.pictures.draw_page", forbidden),
+        mock.patch("passes.documents.pictures.draw_previews", forbidden),
         mock.patch("passes.documents.previews.run_bounded", forbidden),
         mock.patch("passes.documents.tasks.make_thumbnail.apply_async") as queued,
     ):
@@ -262,7 +262,7 @@ def test_the_sweeper_backs_off_and_gives_up_after_the_last_attempt(applicant, se
 
     def run_queued(document_id):  # the worker runs the task at once, the store still away
         sent_at.append(clock)
-        with mock.patch("passes.documents.rendering.stored_bytes", side_effect=away):
+        with mock.patch("passes.documents.pictures.stored_bytes", side_effect=away):
             assert make_thumbnail(document_id) is False
 
     clock = now

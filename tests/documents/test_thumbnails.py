@@ -15,7 +15,7 @@ from passes.documents import (
     render_page,
     render_pdf_page,
 )
-from passes.documents.rendering import page_image
+from passes.documents.pictures import page_image
 from passes.documents.tasks import make_thumbnail
 from passes.models import Document, DocumentKind
 from tests import factories
@@ -135,7 +135,7 @@ def test_damaged_file_is_a_logged_warning_not_a_crash(applicant, caplog):
     document = upload(applicant, "a.jpg", files.jpeg_bytes())
     with document.file.storage.open(document.file.name, "wb") as handle:
         handle.write(files.truncated_jpeg_bytes()[:300])
-    with caplog.at_level(logging.WARNING, logger="passes.documents.rendering"):
+    with caplog.at_level(logging.WARNING, logger="passes.documents.pictures"):
         assert make_thumbnail(document.pk) is False
     assert f"document {document.pk} cannot be drawn" in caplog.text
     document.refresh_from_db()

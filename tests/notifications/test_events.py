@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from passes import notifications
 from passes.models import Enterprise, Notification, NotificationPreference
-from passes.notifications import outbox, periodic, recipients, rendering
+from passes.notifications import outbox, periodic, recipients, texts
 from passes.notifications.channels import sms
 from passes.requests import workflow
 from tests import factories
@@ -51,19 +51,19 @@ def worst_case_context(applicant, reviewer, enterprise):
     return context
 
 
-@pytest.mark.parametrize("language", rendering.LANGUAGES)
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize(("template", "event"), EVENTS_WITH_SMS)
 def test_every_sms_fits_one_segment(worst_case_context, template, event, language):
-    text = rendering.render(template, language, {**worst_case_context, "event": event}).sms
+    text = texts.render(template, language, {**worst_case_context, "event": event}).sms
     assert text, "empty SMS"
     assert len(text) <= sms.MAX_LENGTH, f"{len(text)} characters: {text}"
     assert sms.fit(text) == text  # never cut: the template itself fits
 
 
-@pytest.mark.parametrize("language", rendering.LANGUAGES)
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize(("template", "event"), EVENTS_WITH_SMS)
 def test_every_email_renders_without_gaps(worst_case_context, template, event, language):
-    rendered = rendering.render(template, language, {**worst_case_context, "event": event})
+    rendered = texts.render(template, language, {**worst_case_context, "event": event})
     assert rendered.subject and "\n" not in rendered.subject
     for part in (rendered.subject, rendered.text, rendered.html):
         assert "{{" not in part and "{%" not in part and "None" not in part
@@ -228,7 +228,7 @@ def test_a_template_error_never_blocks_the_approval(applicant, reviewer, monkeyp
     def broken(*args, **kwargs):
         raise ValueError("template bug")
 
-    monkeypatch.setattr(rendering, "render", broken)
+    monkeypatch.setattr(texts, "render", broken)
     pass_request, passes = approved_request(applicant, reviewer)
     assert pass_request.status == "approved" and passes
     assert not Notification.objects.filter(event=notifications.REQUEST_APPROVED).exists()

@@ -1,4 +1,4 @@
-"""Rendering a notification in the recipient's language.
+"""A notification's texts in the recipient's language (subject, e-mail, SMS).
 
 Each event has its own texts per language under
 ``passes/templates/passes/notifications/<language>/``: ``<name>_subject.txt``, ``<name>.txt``
