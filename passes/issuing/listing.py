@@ -23,10 +23,12 @@ def _expiring_label() -> str:
 
 
 class PassState(models.TextChoices):
-    """The filters of 我的通行证; ``expiring`` is a subset of ``active``."""
+    """The filters of 我的通行证; ``expiring`` is a subset of ``active`` (valid now);
+    ``upcoming`` passes are issued but their window has not started."""
 
     ACTIVE = "active", _("Active")
     EXPIRING = "expiring", lazy(_expiring_label, str)()
+    UPCOMING = "upcoming", _("Not yet valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
 
@@ -46,9 +48,11 @@ def filter_by_state(queryset, state: str, *, now=None):
     """Expiry does not wait for the sweeper: an active pass past its window counts as expired."""
     now = now or timezone.now()
     if state == PassState.ACTIVE:
-        return queryset.live(now)
+        return queryset.in_force(now)
     if state == PassState.EXPIRING:
-        return queryset.expiring(EXPIRING_WITHIN, now)
+        return queryset.in_force(now).expiring(EXPIRING_WITHIN, now)
+    if state == PassState.UPCOMING:
+        return queryset.upcoming(now)
     if state == PassState.EXPIRED:
         return queryset.ended(now)
     if state == PassState.REVOKED:
@@ -82,10 +86,31 @@ def with_pdf_ready(queryset):
     return queryset.annotate(pdf_ready=Exists(own) | Exists(combined))
 
 
+def book_order(queryset, *, now=None):
+    """我的通行证's order: passes valid now (the first to end first), then those still to
+    start (the first to start first), then ended and revoked ones (the latest first)."""
+    now = now or timezone.now()
+    live = models.Q(status=Pass.Status.ACTIVE, valid_until__gt=now)
+    group = models.Case(
+        models.When(live & models.Q(valid_from__lte=now), then=0),
+        models.When(live, then=1),
+        default=2,
+        output_field=models.IntegerField(),
+    )
+    soon = models.Case(
+        models.When(live & models.Q(valid_from__lte=now), then="valid_until"),
+        models.When(live, then="valid_from"),
+        default=None,
+    )
+    return queryset.annotate(book_group=group, book_soon=soon).order_by(
+        "book_group", models.F("book_soon").asc(nulls_last=True), "-valid_until", "number"
+    )
+
+
 def days_left(pass_obj, *, now=None) -> int | None:
     """Whole days (rounded up) until the window ends; None unless the pass is valid now."""
     now = now or timezone.now()
-    if pass_obj.effective_status(now) != Pass.Status.ACTIVE:
+    if pass_obj.shown_status(now) != Pass.Status.ACTIVE:
         return None
     return math.ceil((pass_obj.valid_until - now).total_seconds() / 86400)
 

@@ -39,6 +39,11 @@ class PassQuerySet(models.QuerySet):
         at = at or timezone.now()
         return self.live(at).filter(valid_from__lte=at)
 
+    def upcoming(self, at=None):
+        """Live passes whose window starts after ``at``: issued, not valid yet (尚未生效)."""
+        at = at or timezone.now()
+        return self.live(at).filter(valid_from__gt=at)
+
     def expiring(self, within, at=None):
         """Live passes whose window ends within ``within`` (a timedelta) of ``at``."""
         at = at or timezone.now()
@@ -134,6 +139,18 @@ class Pass(models.Model):
         if (at or timezone.now()) >= self.valid_until:
             return self.Status.EXPIRED
         return self.Status.ACTIVE
+
+    UPCOMING = "upcoming"
+
+    def shown_status(self, at=None) -> str:
+        """As an enterprise reads its pass book: ``Pass.UPCOMING`` for a live pass whose window
+        has not started (the checkpoint says 尚未生效 then), else ``effective_status``. The
+        same rule as ``Pass.objects.in_force(at)`` and ``upcoming(at)``."""
+        at = at or timezone.now()
+        status = self.effective_status(at)
+        if status == self.Status.ACTIVE and at < self.valid_from:
+            return self.UPCOMING
+        return status
 
 
 class OfflineTag(models.Model):

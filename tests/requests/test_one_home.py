@@ -79,6 +79,23 @@ def test_in_force_expiring_due_and_ended(passes_in_every_state):
     assert "to_start" in _names(Pass.objects.in_force(now + DAY + HOUR), named)
 
 
+def test_a_pass_still_to_start_is_upcoming_not_active_in_the_pass_book(passes_in_every_state):
+    from passes.issuing import listing
+
+    named, now = passes_in_every_state
+    assert _names(Pass.objects.upcoming(now), named) == {"to_start"}
+    # Pass.shown_status says the same, pass by pass (the book's badge and its filter agree).
+    for pass_obj in Pass.objects.filter(pk__in=named.values()):
+        shown = pass_obj.shown_status(now)
+        assert (shown == Pass.UPCOMING) == Pass.objects.upcoming(now).filter(
+            pk=pass_obj.pk
+        ).exists()
+        in_force = Pass.objects.in_force(now).filter(pk=pass_obj.pk).exists()
+        assert (shown == Pass.Status.ACTIVE) == in_force, pass_obj.pk
+    counts = listing.state_counts(Pass.objects.filter(pk__in=named.values()), now=now)
+    assert (counts["active"], counts["upcoming"], counts["expiring"]) == (2, 1, 1)
+
+
 def test_the_expiry_sweep_expires_exactly_the_due_passes(passes_in_every_state):
     from passes.requests.tasks import expire_passes
 

@@ -18,7 +18,8 @@ def dashboard_context(enterprise):
     ]
     now = timezone.now()
     expiring = (
-        Pass.objects.expiring(EXPIRING_WITHIN, now)  # as 我的通行证 counts them
+        Pass.objects.in_force(now)
+        .expiring(EXPIRING_WITHIN, now)  # as 我的通行证 counts them
         .filter(request__enterprise=enterprise)
         .select_related("request")
         .order_by("valid_until")[:20]
@@ -33,7 +34,7 @@ def dashboard_context(enterprise):
         .select_related("pass_type")
         .order_by("-updated_at")[:20],
         "expiring": expiring,
-        "active_passes": Pass.objects.live(now).filter(request__enterprise=enterprise).count(),
+        "active_passes": Pass.objects.in_force(now).filter(request__enterprise=enterprise).count(),
     }
 
 

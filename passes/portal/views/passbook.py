@@ -37,12 +37,12 @@ def pass_list(request):
     queryset = access.visible_passes(request.user, listing.base_queryset())
     counts = listing.state_counts(queryset)
     shown = listing.filter_passes(queryset, state=state, plate=request.GET.get("q", "").strip())
-    page = Paginator(shown.order_by("valid_until", "number"), 50).get_page(request.GET.get("page"))
     now = timezone.now()
+    page = Paginator(listing.book_order(shown, now=now), 50).get_page(request.GET.get("page"))
     rows = [
         {
             "pass": p,
-            "status": p.effective_status(now),
+            "status": p.shown_status(now),
             "days_left": listing.days_left(p, now=now),
             "renewable": p.status != p.Status.REVOKED,
         }

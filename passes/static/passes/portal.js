@@ -14,6 +14,12 @@
   }
 
   ready(function () {
+    // On a phone the menu is one sideways-scrolling line: bring the current page's entry in.
+    var current = document.querySelector(".site-nav a[aria-current=page]");
+    if (current && current.parentNode.parentNode.scrollWidth > current.parentNode.parentNode.clientWidth) {
+      var list = current.parentNode.parentNode;
+      list.scrollLeft = current.offsetLeft - (list.clientWidth - current.offsetWidth) / 2;
+    }
     // An error summary takes focus so screen readers announce it and keyboard users start there.
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {
@@ -39,7 +45,30 @@
     document.querySelectorAll("form[data-upload-form]").forEach(setUpUploads);
     document.querySelectorAll("[data-import-status]").forEach(pollImport);
     document.querySelectorAll("[data-show-when]").forEach(setUpConditional);
+    document.querySelectorAll("input[data-select-all]").forEach(setUpSelectAll);
   });
+
+  // A header box that ticks or clears every box of its name in the same form, and shows
+  // whether all, some or none are ticked.
+  function setUpSelectAll(master) {
+    var scope = master.form || document;
+    var name = master.getAttribute("data-select-all");
+    function boxes() {
+      return Array.prototype.filter.call(scope.querySelectorAll("input[type=checkbox]"), function (box) {
+        return box.name === name && !box.disabled;
+      });
+    }
+    master.addEventListener("change", function () {
+      boxes().forEach(function (box) { box.checked = master.checked; });
+    });
+    scope.addEventListener("change", function (event) {
+      if (event.target === master || event.target.name !== name) return;
+      var all = boxes();
+      var ticked = all.filter(function (box) { return box.checked; }).length;
+      master.checked = all.length > 0 && ticked === all.length;
+      master.indeterminate = ticked > 0 && ticked < all.length;
+    });
+  }
 
   // Show a field only when another has a given value (e.g. the test time for test reports).
   function setUpConditional(block) {
