@@ -318,6 +318,15 @@ PASSDESK_SCAN_LATE_AFTER_SECONDS = env.int("PASSDESK_SCAN_LATE_AFTER_SECONDS", d
 # Public verification page and revocation feed: requests per minute per client address.
 PASSDESK_VERIFY_RATE_PER_MINUTE = env.int("PASSDESK_VERIFY_RATE_PER_MINUTE", default=30)
 PASSDESK_FEED_RATE_PER_MINUTE = env.int("PASSDESK_FEED_RATE_PER_MINUTE", default=120)
+# Drivers' e-pass links (docs/epass.md): new links sent per driver and pass, and per enterprise,
+# an hour (each an SMS); the e-pass pages' requests a minute per client address, and of those,
+# tokens that open nothing (so links cannot be guessed).
+PASSDESK_EPASS_SENDS_PER_HOUR = env.int("PASSDESK_EPASS_SENDS_PER_HOUR", default=3)
+PASSDESK_EPASS_ENTERPRISE_SENDS_PER_HOUR = env.int(
+    "PASSDESK_EPASS_ENTERPRISE_SENDS_PER_HOUR", default=200
+)
+PASSDESK_EPASS_RATE_PER_MINUTE = env.int("PASSDESK_EPASS_RATE_PER_MINUTE", default=60)
+PASSDESK_EPASS_MISSES_PER_MINUTE = env.int("PASSDESK_EPASS_MISSES_PER_MINUTE", default=10)
 # The office's limit on the age of the lists an inspector's phone copies (keys, revocations,
 # active passes): past it, every offline verdict is amber and says the copy is too old.
 PASSDESK_OFFLINE_MAX_AGE_HOURS = env.int("PASSDESK_OFFLINE_MAX_AGE_HOURS", default=24)

@@ -33,7 +33,7 @@ Status = PassRequest.Status
 
 
 def target_hours() -> float:
-    return float(getattr(settings, "PASSDESK_REVIEW_TARGET_HOURS", 4))
+    return float(settings.PASSDESK_REVIEW_TARGET_HOURS)
 
 
 class QueueStatusFilter(admin.SimpleListFilter):

@@ -198,7 +198,7 @@ def lockout_response(request, original_response=None, credentials=None):
     message = _("Too many failed sign-in attempts. Try again later.")
     if is_api_request(request):
         return JsonResponse(error_body("locked_out", message), status=code)
-    template = getattr(settings, "AXES_LOCKOUT_TEMPLATE", None)
+    template = settings.AXES_LOCKOUT_TEMPLATE
     if template:
         return render(request, template, {"message": message}, status=code)
     return HttpResponse(message, status=code, content_type="text/plain; charset=utf-8")

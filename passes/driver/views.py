@@ -26,10 +26,8 @@ from . import epass
 def _limited(request, token_found: bool | None = None) -> bool:
     address = client_address(request)
     if token_found is False:
-        return not hit(
-            f"epass-miss:{address}", getattr(settings, "PASSDESK_EPASS_MISSES_PER_MINUTE", 10), 60
-        )
-    return not hit(f"epass:{address}", getattr(settings, "PASSDESK_EPASS_RATE_PER_MINUTE", 60), 60)
+        return not hit(f"epass-miss:{address}", settings.PASSDESK_EPASS_MISSES_PER_MINUTE, 60)
+    return not hit(f"epass:{address}", settings.PASSDESK_EPASS_RATE_PER_MINUTE, 60)
 
 
 def _private(response, status=None):

@@ -41,10 +41,6 @@ ISSUED, RENEWED, AMENDED, RESENT = "issued", "renewed", "amended", "resent"
 TOKEN_BYTES = 15  # 120 bits, 20 characters: the SMS stays one segment with the link whole
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
@@ -264,8 +260,8 @@ def _drivers_on(pass_obj, driver_ids) -> list[Driver]:
 def _allow_send(pass_obj, driver) -> None:
     """At most ``PASSDESK_EPASS_SENDS_PER_HOUR`` new links per driver and pass, and
     ``PASSDESK_EPASS_ENTERPRISE_SENDS_PER_HOUR`` per enterprise: each costs an SMS."""
-    per_driver = _setting("PASSDESK_EPASS_SENDS_PER_HOUR", 3)
-    per_enterprise = _setting("PASSDESK_EPASS_ENTERPRISE_SENDS_PER_HOUR", 200)
+    per_driver = settings.PASSDESK_EPASS_SENDS_PER_HOUR
+    per_enterprise = settings.PASSDESK_EPASS_ENTERPRISE_SENDS_PER_HOUR
     if not (
         ratelimit.hit(f"epass-send:{pass_obj.pk}:{driver.pk}", per_driver, 3600)
         and ratelimit.hit(f"epass-send-ent:{pass_obj.request.enterprise_id}", per_enterprise, 3600)

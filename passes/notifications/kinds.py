@@ -131,7 +131,7 @@ def wording_for(kind: str, provider: str) -> str:
 
 
 def _cut(value) -> str:
-    limit = getattr(settings, "PASSDESK_SMS_PARAM_MAX_LENGTH", 35)
+    limit = settings.PASSDESK_SMS_PARAM_MAX_LENGTH
     text = " ".join(str(value if value is not None else "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -33,19 +33,15 @@ BROKER_PAUSE_SECONDS = 15
 _broker_paused_until = 0.0
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 def max_attempts() -> int:
-    return _setting("PASSDESK_NOTIFY_MAX_ATTEMPTS", 8)
+    return settings.PASSDESK_NOTIFY_MAX_ATTEMPTS
 
 
 def next_delay(attempt: int) -> float:
     return retry_delay(
         attempt,
-        base=_setting("PASSDESK_NOTIFY_RETRY_BASE", 30),
-        cap=_setting("PASSDESK_NOTIFY_RETRY_CAP", 3600),
+        base=settings.PASSDESK_NOTIFY_RETRY_BASE,
+        cap=settings.PASSDESK_NOTIFY_RETRY_CAP,
     )
 
 
@@ -195,11 +191,9 @@ def sweep(*, now=None, grace=None, sending_timeout=None, limit=5000) -> dict:
     than ``sending_timeout`` (a worker died mid-send) count as a failed attempt.
     """
     now = now or timezone.now()
-    grace = grace if grace is not None else _setting("PASSDESK_NOTIFY_SWEEP_AFTER", 120)
+    grace = grace if grace is not None else settings.PASSDESK_NOTIFY_SWEEP_AFTER
     sending_timeout = (
-        sending_timeout
-        if sending_timeout is not None
-        else _setting("PASSDESK_NOTIFY_SENDING_TIMEOUT", 300)
+        sending_timeout if sending_timeout is not None else settings.PASSDESK_NOTIFY_SENDING_TIMEOUT
     )
     stuck = 0
     for notification in Notification.objects.filter(

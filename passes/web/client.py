@@ -28,7 +28,7 @@ def _parse(address: str):
 
 
 def is_trusted_proxy(address: str) -> bool:
-    networks = _networks(tuple(getattr(settings, "PASSDESK_TRUSTED_PROXIES", ()) or ()))
+    networks = _networks(tuple(settings.PASSDESK_TRUSTED_PROXIES))
     parsed = _parse(address or "")
     return parsed is not None and any(parsed in network for network in networks)
 

@@ -90,9 +90,9 @@ def check_url(url: str, *, resolve=None, allow_private=None, require_https=None)
     """Parse, resolve and vet ``url``; return where to connect. Raises ``UnsafeURL``.
     ``allow_private`` and ``require_https`` default to the webhook settings."""
     if allow_private is None:
-        allow_private = getattr(settings, "PASSDESK_WEBHOOK_ALLOW_PRIVATE", False)
+        allow_private = settings.PASSDESK_WEBHOOK_ALLOW_PRIVATE
     if require_https is None:
-        require_https = getattr(settings, "PASSDESK_WEBHOOK_REQUIRE_HTTPS", True)
+        require_https = settings.PASSDESK_WEBHOOK_REQUIRE_HTTPS
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -53,7 +53,7 @@ TOO_BIG_CODES = {40058, 460101, 9499}
 def allowed_hosts(platform: str) -> list[str]:
     return [
         host.strip().lower()
-        for host in getattr(settings, f"PASSDESK_{platform.upper()}_ROBOT_HOSTS", [])
+        for host in getattr(settings, f"PASSDESK_{platform.upper()}_ROBOT_HOSTS")
         if host.strip()
     ]
 
@@ -79,8 +79,8 @@ def check_robot_url(url: str, platform: str):
         raise UnsafeURL(_("This is not the webhook address of a group robot of that platform."))
     return check_url(
         url,
-        allow_private=getattr(settings, "PASSDESK_ROBOT_ALLOW_PRIVATE", False),
-        require_https=getattr(settings, "PASSDESK_ROBOT_REQUIRE_HTTPS", True),
+        allow_private=settings.PASSDESK_ROBOT_ALLOW_PRIVATE,
+        require_https=settings.PASSDESK_ROBOT_REQUIRE_HTTPS,
     )
 
 
@@ -167,7 +167,7 @@ def send(notification) -> None:
             target,
             json.dumps(body, ensure_ascii=False).encode("utf-8"),
             {"Content-Type": "application/json; charset=utf-8", "User-Agent": "passdesk-robots/1"},
-            timeout=getattr(settings, "PASSDESK_ROBOT_TIMEOUT", 10),
+            timeout=settings.PASSDESK_ROBOT_TIMEOUT,
         )
     except httpx.HTTPError as error:
         raise TemporaryFailure(f"{platform} robot: {type(error).__name__}: {error}") from error

@@ -54,10 +54,8 @@ class HttpGatewaySmsBackend(SmsBackend):
     def __init__(self):
         self.url = settings.PASSDESK_SMS_GATEWAY_URL
         self.token = settings.PASSDESK_SMS_GATEWAY_TOKEN
-        self.template = json.loads(
-            getattr(settings, "PASSDESK_SMS_GATEWAY_TEMPLATE", "") or DEFAULT_TEMPLATE
-        )
-        self.timeout = getattr(settings, "PASSDESK_SMS_GATEWAY_TIMEOUT", 10)
+        self.template = json.loads(settings.PASSDESK_SMS_GATEWAY_TEMPLATE or DEFAULT_TEMPLATE)
+        self.timeout = settings.PASSDESK_SMS_GATEWAY_TIMEOUT
         if not self.url:
             raise PermanentFailure("PASSDESK_SMS_GATEWAY_URL is not set.")
 
@@ -102,7 +100,7 @@ BACKENDS = {
 
 
 def get_backend() -> SmsBackend:
-    path = getattr(settings, "PASSDESK_SMS_BACKEND", "") or "logging"
+    path = settings.PASSDESK_SMS_BACKEND or "logging"
     return import_string(BACKENDS.get(path, path))()
 
 

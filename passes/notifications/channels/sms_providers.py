@@ -126,12 +126,8 @@ def fail(provider: str, code: str, message: str) -> None:
     raise RateLimited(f"{text} (rate limited: waiting {wait} s)", retry_after=wait)
 
 
-def _setting(name, default=""):
-    return getattr(settings, name, default)
-
-
 def _require(*names):
-    missing = [name for name in names if not _setting(name)]
+    missing = [name for name in names if not getattr(settings, name)]
     if missing:
         raise ConfigurationFailure(f"Set {', '.join(missing)} to send SMS through the provider.")
 
@@ -181,14 +177,14 @@ class AlibabaSmsBackend(TemplateSmsBackend):
         from alibabacloud_tea_openapi.utils_models import Config
 
         _require("PASSDESK_SMS_ACCESS_KEY_ID", "PASSDESK_SMS_ACCESS_KEY_SECRET")
-        timeout_ms = int(float(_setting("PASSDESK_SMS_TIMEOUT", 10)) * 1000)
+        timeout_ms = int(settings.PASSDESK_SMS_TIMEOUT * 1000)
         return Client(
             Config(
-                access_key_id=_setting("PASSDESK_SMS_ACCESS_KEY_ID"),
-                access_key_secret=_setting("PASSDESK_SMS_ACCESS_KEY_SECRET"),
-                region_id=_setting("PASSDESK_SMS_REGION") or "cn-hangzhou",
-                endpoint=_setting("PASSDESK_SMS_ENDPOINT") or None,
-                protocol=_setting("PASSDESK_SMS_PROTOCOL") or "https",
+                access_key_id=settings.PASSDESK_SMS_ACCESS_KEY_ID,
+                access_key_secret=settings.PASSDESK_SMS_ACCESS_KEY_SECRET,
+                region_id=settings.PASSDESK_SMS_REGION or "cn-hangzhou",
+                endpoint=settings.PASSDESK_SMS_ENDPOINT or None,
+                protocol=settings.PASSDESK_SMS_PROTOCOL,
                 connect_timeout=timeout_ms,
                 read_timeout=timeout_ms,
             )
@@ -205,7 +201,7 @@ class AlibabaSmsBackend(TemplateSmsBackend):
         values = {renamed.get(name, name): value for name, value in params.items()}
         request = models.SendSmsRequest(
             phone_numbers=phone,
-            sign_name=_setting("PASSDESK_SMS_SIGN_NAME"),
+            sign_name=settings.PASSDESK_SMS_SIGN_NAME,
             template_code=template.template_code,
             template_param=json.dumps(values, ensure_ascii=False) if values else None,
         )
@@ -238,15 +234,15 @@ class TencentSmsBackend(TemplateSmsBackend):
 
         _require("PASSDESK_SMS_ACCESS_KEY_ID", "PASSDESK_SMS_ACCESS_KEY_SECRET")
         http = HttpProfile(
-            endpoint=_setting("PASSDESK_SMS_ENDPOINT") or None,
-            protocol=_setting("PASSDESK_SMS_PROTOCOL") or "https",
-            reqTimeout=int(float(_setting("PASSDESK_SMS_TIMEOUT", 10))),
+            endpoint=settings.PASSDESK_SMS_ENDPOINT or None,
+            protocol=settings.PASSDESK_SMS_PROTOCOL,
+            reqTimeout=int(settings.PASSDESK_SMS_TIMEOUT),
         )
         return sms_client.SmsClient(
             credential.Credential(
-                _setting("PASSDESK_SMS_ACCESS_KEY_ID"), _setting("PASSDESK_SMS_ACCESS_KEY_SECRET")
+                settings.PASSDESK_SMS_ACCESS_KEY_ID, settings.PASSDESK_SMS_ACCESS_KEY_SECRET
             ),
-            _setting("PASSDESK_SMS_REGION") or "ap-guangzhou",
+            settings.PASSDESK_SMS_REGION or "ap-guangzhou",
             ClientProfile(httpProfile=http),
         )
 
@@ -266,8 +262,8 @@ class TencentSmsBackend(TemplateSmsBackend):
             order = [template.field_map[key] for key in sorted(template.field_map, key=int)]
         request = models.SendSmsRequest()
         request.PhoneNumberSet = [phone if phone.startswith("+") else f"+86{phone}"]
-        request.SmsSdkAppId = str(_setting("PASSDESK_SMS_SDK_APP_ID"))
-        request.SignName = _setting("PASSDESK_SMS_SIGN_NAME")
+        request.SmsSdkAppId = str(settings.PASSDESK_SMS_SDK_APP_ID)
+        request.SignName = settings.PASSDESK_SMS_SIGN_NAME
         request.TemplateId = template.template_code
         request.TemplateParamSet = [str(params.get(name, "")) for name in order]
         try:

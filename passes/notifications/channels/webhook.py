@@ -58,7 +58,7 @@ def _is_name(host: str) -> bool:
 
 
 def _verify():
-    bundle = getattr(settings, "PASSDESK_WEBHOOK_CA_BUNDLE", "")
+    bundle = settings.PASSDESK_WEBHOOK_CA_BUNDLE
     if bundle:
         import ssl
 
@@ -95,7 +95,7 @@ def send(notification) -> None:
                 "X-Passdesk-Event": notification.event,
                 "X-Passdesk-Delivery": str(notification.event_uid),
             },
-            timeout=getattr(settings, "PASSDESK_WEBHOOK_TIMEOUT", 10),
+            timeout=settings.PASSDESK_WEBHOOK_TIMEOUT,
         )
     except UnsafeURL as error:
         delivery.error = str(error.message)
