@@ -16,8 +16,9 @@ def render_request_passes(request_id: int) -> int | None:
 
 @shared_task(name="passes.make_offline_tags", acks_late=True)
 def make_offline_tags(request_id: int) -> int:
-    """Make the slow offline-list tags of a request's passes (about 0.1 CPU-s each) here rather
-    than in the inspector's first list copy after the approval. Safe to run twice."""
+    """Make the offline-list tags of a request's passes here rather than in the inspector's
+    first list copy after the approval: each is a deliberately slow hash (a guess must cost as
+    much), too slow to make many of while an inspector waits. Safe to run twice."""
     from . import offline_tags
 
     return offline_tags.make_for_request(request_id)

@@ -1,7 +1,7 @@
 """django-csp's middleware, with the settings' policy built once per process.
 
-django-csp builds the Content-Security-Policy header again for every response: about 130 µs,
-a tenth of a checkpoint scan, for what is a function of the settings alone unless a view asks
+django-csp builds the Content-Security-Policy header again for every response, a noticeable
+share of a checkpoint scan's CPU, for what is a function of the settings alone unless a view asks
 for a policy of its own (django-csp's ``csp_*`` decorators) or a page has used the nonce.
 Those responses, and DEBUG's exempted error pages, go through django-csp unchanged; every
 other response gets the headers django-csp's own ``build_policy`` made from the settings,
