@@ -2,8 +2,9 @@
 
 Django's ``RedisCacheClient`` builds a new ``redis.Redis`` for every cache operation, and that
 constructor fills a table of a few hundred response callbacks: more CPU than the command's
-own round trip, a dozen times per pass request (throttles, idempotency keys, caches). A client over a pool is safe to share between calls (the pool hands
-each command a connection, and checks for a fork), and Django keeps a cache object per thread.
+own round trip, a dozen times per pass request (throttles, idempotency keys, caches). A client
+over a pool is safe to share between calls (the pool hands each command a connection, and
+checks for a fork), and Django keeps a cache object per thread.
 """
 
 from django.core.cache.backends import redis
