@@ -24,6 +24,20 @@ class Slot:
     def satisfied(self):
         return bool(self.documents or self.standing)
 
+    @property
+    def relied_on(self):
+        """The scan that counts: the newest on this request, else the newest standing one."""
+        return (self.documents or self.standing or [None])[0]
+
+    @property
+    def mismatches(self):
+        """What the machine check read differently on the scan that counts: the reviewer sees
+        the same lines, so the slot gets no tick while there are any."""
+        from ..documents.ocr.presenting import summarize
+
+        document = self.relied_on
+        return summarize(document).mismatches if document is not None else []
+
 
 def targets(pass_request):
     """The upload form's "belongs to" choices: the request, each vehicle, each driver."""
@@ -50,9 +64,14 @@ def checklist(pass_request) -> list[Slot]:
     docs = list(
         Document.objects.filter(enterprise_id=pass_request.enterprise_id, kind__in=required)
         .filter(request__isnull=True)
+        .select_related("reading")
         .order_by("-uploaded_at")
     )
-    attached = list(pass_request.documents.filter(kind__in=required).order_by("-uploaded_at"))
+    attached = list(
+        pass_request.documents.filter(kind__in=required)
+        .select_related("reading")
+        .order_by("-uploaded_at")
+    )
     slots = []
     for kind in required:
         label = str(DocumentKind(kind).label)

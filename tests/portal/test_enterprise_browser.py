@@ -132,3 +132,46 @@ def test_the_header_is_short_on_every_phone_page(live_server, member_page, book)
         assert page.locator("main h1").first.bounding_box()["y"] < 200, path
     assert page.problems == []
     assert Pass.objects.count() == 3
+
+
+def test_a_scan_read_differently_is_amber_at_once_and_flagged_to_the_last_step(
+    live_server, member_page, settings, tmp_path
+):
+    """With the machine check in-process (the demo's eager Celery), a 行驶证 read as another
+    plate is stored but announced in amber with the reading, never a green ✓."""
+    from passes.models import DocumentKind
+    from tests.ocr_helpers import scan_upload
+
+    settings.PASSDESK_OCR_ENABLED = True
+    enterprise = factories.EnterpriseFactory()
+    user = factories.MembershipFactory(enterprise=enterprise).user
+    pass_type = factories.PassTypeFactory(required_document_kinds=[DocumentKind.VEHICLE_LICENCE])
+    draft = factories.PassRequestFactory(enterprise=enterprise, pass_type=pass_type)
+    item = factories.RequestItemFactory(request=draft)
+    plate = item.vehicle.plate
+    wrong = plate[:-1] + ("7" if plate[-1] != "7" else "8")
+    scan = scan_upload(
+        DocumentKind.VEHICLE_LICENCE,
+        {"plate": wrong, "vehicle_type": "重型货车", "owner": enterprise.name},
+    )
+    path = tmp_path / "行驶证.jpg"
+    path.write_bytes(scan.read())
+
+    page = member_page(user, PHONE)
+    page.goto(f"{live_server.url}/requests/{draft.pk}/edit/documents/")
+    page.select_option("#id_kind", "vehicle_licence")
+    page.select_option("#id_target", index=1)
+    page.set_input_files("#id_file", str(path))
+    page.locator("form[data-upload-form] button[type=submit]").click()
+    item_row = page.locator(".upload-item.warn")
+    item_row.wait_for(timeout=60_000)
+    assert wrong in item_row.inner_text() and plate in item_row.inner_text()
+    assert page.locator(".upload-item.ok").count() == 0
+    page.locator("#doc-checklist li.flagged").wait_for()
+    assert "✓" not in page.locator("#doc-checklist").inner_text()
+
+    page.goto(f"{live_server.url}/requests/{draft.pk}/edit/review/")
+    assert wrong in page.locator("#machine-mismatches").inner_text()
+    assert page.locator(".stepper li.flagged").count() == 1
+    page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+    assert page.problems == []

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ... import access
+from ...documents.ocr.presenting import summarize
 from ...errors import WorkflowError
 from ...models import Document, PassRequest
 from ..access import member_required, owned
@@ -88,7 +89,12 @@ def upload(request, pk):
                 "name": document.original_name,
                 "kind": document.get_kind_display(),
             }
-            results.append((True, "ok", text, document))
+            # Read at once when the machine check runs in-process; otherwise the list shows
+            # the reading when it comes.
+            mismatches = summarize(Document.objects.get(pk=document.pk)).mismatches
+            if mismatches:
+                text = " ".join([text, *(line.text for line in mismatches)])
+            results.append((True, "mismatch" if mismatches else "ok", text, document))
     if as_json:
         ok, code, message, document = results[0]
         body = {"ok": ok, "code": code, "message": str(message)}
@@ -99,8 +105,11 @@ def upload(request, pk):
                 "kind": document.kind,
             }
         return JsonResponse(body, status=201 if ok else 400)
-    for ok, _code, message, _doc in results:
-        (messages.success if ok else messages.error)(request, message)
+    for ok, code, message, _doc in results:
+        if code == "mismatch":
+            messages.warning(request, message)
+        else:
+            (messages.success if ok else messages.error)(request, message)
     return redirect(reverse("passes:request-step", args=[pk, "documents"]))
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from ... import access
 from ...documents.ocr.presenting import summarize
 from ...errors import WorkflowError
-from ...models import PassRequest
+from ...models import Document, DocumentReading, PassRequest
 from ...requests import filing, workflow
 from ..access import member_required, owned
 from ..checklist import checklist, targets
@@ -57,11 +57,27 @@ def first_open_step(pass_request):
     return "review"
 
 
+def machine_flagged(pass_request) -> bool:
+    """Whether a scan the request relies on was machine-read differently from what was filed:
+    the documents step then shows a warning, never a plain tick."""
+    return (
+        Document.objects.relied_on_by(pass_request)
+        .filter(
+            reading__status=DocumentReading.Status.READ,
+            reading__outcome=DocumentReading.Outcome.MISMATCH,
+        )
+        .exists()
+    )
+
+
 def _context(pass_request, current, **extra):
     steps = []
     for index, (name, label) in enumerate(STEPS, start=1):
         done = pass_request is not None and name != current and step_done(pass_request, name)
-        steps.append({"name": name, "label": label, "number": index, "done": done})
+        flagged = done and name == "documents" and machine_flagged(pass_request)
+        steps.append(
+            {"name": name, "label": label, "number": index, "done": done, "flagged": flagged}
+        )
     number = STEP_NAMES.index(current) + 1
     return {
         "request_obj": pass_request,
@@ -318,6 +334,9 @@ def _review_step(request, pass_request):
         return redirect("passes:request-step", pk=pass_request.pk, step="review")
     items = pass_request.items.select_related("vehicle").prefetch_related("drivers")
     attached = list(pass_request.documents.select_related("reading").order_by("kind", "pk"))
+    # Every scan the request relies on (standing ones of its vehicles, drivers and enterprise
+    # too): the reviewer sees each one's machine check, so the applicant sees it first.
+    relied_on = Document.objects.relied_on_by(pass_request).select_related("reading")
     return render(
         request,
         "passes/portal/wizard_review.html",
@@ -330,7 +349,9 @@ def _review_step(request, pass_request):
             checkpoints=pass_request.checkpoints.all(),
             attached=attached,
             machine_mismatches=[
-                line for document in attached for line in summarize(document).mismatches
+                line
+                for document in relied_on.order_by("kind", "pk")
+                for line in summarize(document).mismatches
             ],
         ),
     )

@@ -128,7 +128,10 @@
           try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
           if (xhr.status >= 200 && xhr.status < 300 && body && body.ok) {
             bar.value = 100;
-            item.classList.add("ok");
+            // Stored, but the machine check read it differently from what was filed: amber,
+            // announced, never the green of a scan that is fine.
+            item.classList.add(body.code === "mismatch" ? "warn" : "ok");
+            if (body.code === "mismatch") result.setAttribute("role", "alert");
             result.textContent = body.message;
             succeeded += 1;
           } else {
