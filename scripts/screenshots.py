@@ -51,7 +51,12 @@ def demo_facts(env) -> dict:
         "p = Pass.objects.filter(status='active').order_by('number').first();"
         "r = PassRequest.objects.filter(items__renews__isnull=False, status='submitted').first();"
         "a = PassRequest.objects.get(reference='SQ20221126-HXF001');"
-        "print(json.dumps({'token': sign_pass(p), 'renewal': r.pk, 'approved': a.pk}))"
+        "q = PassRequest.objects.filter(status='in_review').order_by('pk').first();"
+        "from passes.models import Document, Enterprise;"
+        "e = Enterprise.objects.filter(verification_status='suspended').first();"
+        "d = Document.objects.filter(kind='business_licence').order_by('pk').first();"
+        "print(json.dumps({'token': sign_pass(p), 'renewal': r.pk, 'approved': a.pk,"
+        " 'pass': p.pk, 'review': q.pk, 'enterprise': e.pk, 'document': d.pk}))"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
@@ -71,11 +76,27 @@ def pages(facts) -> dict[str, list[tuple[str, str]]]:
         ],
         "reviewer": [
             ("queue", "/admin/passes/reviewqueue/"),
+            ("review", f"/admin/passes/reviewqueue/{facts['review']}/change/"),
             ("renewal-review", f"/admin/passes/reviewqueue/{facts['renewal']}/change/"),
+            ("requests", "/admin/passes/passrequest/"),
         ],
         "officer": [
             ("dashboard", "/admin/passes/dashboard/"),
             ("admin-home", "/admin/"),
+            ("enterprises", "/admin/passes/enterprise/"),
+            ("verify-enterprise", f"/admin/passes/enterprise/{facts['enterprise']}/verify/"),
+            ("document", f"/admin/passes/document/{facts['document']}/change/"),
+            ("passes", "/admin/passes/pass/"),
+            ("revoke-confirm", f"/admin/passes/pass/revoke/?ids={facts['pass']}"),
+            ("pass-types", "/admin/passes/passtype/"),
+            ("pass-type", "/admin/passes/passtype/1/change/"),
+            ("checkpoints", "/admin/passes/checkpoint/"),
+            ("offices", "/admin/passes/office/"),
+            ("peers", "/admin/passes/peerdeployment/"),
+            ("announcement-new", "/admin/passes/announcement/add/"),
+            ("reply-templates", "/admin/passes/replytemplate/"),
+            ("audit", "/admin/passes/auditevent/"),
+            ("scans", "/admin/passes/scanevent/"),
         ],
         "inspector": [("checkpoint", "/checkpoint/")],
         None: [
@@ -194,12 +215,16 @@ def main() -> None:
                             if out.parent in target.parents
                             else target
                         )
-                    if role in ("applicant", "inspector"):
+                    # Reviewers and officers work at a desk but also on a phone: every page.
+                    on_phone = wanted if role in ("reviewer", "officer") else wanted[:1]
+                    if role in ("applicant", "inspector", "reviewer", "officer"):
                         page.set_viewport_size(PHONE)
-                        page.goto(base + wanted[0][1])
-                        page.screenshot(
-                            path=str(out / f"{role}-{wanted[0][0]}-phone.png"), full_page=True
-                        )
+                        for name, path in on_phone:
+                            page.goto(base + path)
+                            page.wait_for_load_state("networkidle")
+                            page.screenshot(
+                                path=str(out / f"{role}-{name}-phone.png"), full_page=True
+                            )
                     context.close()
                 epass_shots(browser, env, out)
                 browser.close()
