@@ -7,8 +7,11 @@ facts out per slot so the page can show a tick or an upload prompt next to each.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
+from .. import durations
 from ..models import Document, DocumentKind
-from ..models.catalog import DRIVER_DOCUMENT_KINDS, VEHICLE_DOCUMENT_KINDS
+from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
 
 
 @dataclass
@@ -19,6 +22,7 @@ class Slot:
     target: str  # value of the upload form's "target" choice: "request", "item:<id>", "driver:<id>"
     documents: list = field(default_factory=list)
     standing: list = field(default_factory=list)
+    note: str = ""  # what makes a scan count (a health proof's age), shown beside the slot
 
     @property
     def satisfied(self):
@@ -41,8 +45,6 @@ class Slot:
 
 def targets(pass_request):
     """The upload form's "belongs to" choices: the request, each vehicle, each driver."""
-    from django.utils.translation import gettext as _
-
     choices = [("request", _("The request as a whole"))]
     drivers = {}
     for item in pass_request.items.select_related("vehicle").prefetch_related("drivers"):
@@ -56,7 +58,7 @@ def targets(pass_request):
 
 def checklist(pass_request) -> list[Slot]:
     required = list(pass_request.pass_type.required_document_kinds)
-    items = list(pass_request.items.select_related("vehicle").prefetch_related("drivers"))
+    items = list(pass_request.items.select_related("vehicle", "renews").prefetch_related("drivers"))
     drivers = {}
     for item in items:
         for driver in item.drivers.all():
@@ -67,6 +69,19 @@ def checklist(pass_request) -> list[Slot]:
         .select_related("reading")
         .order_by("-uploaded_at")
     )
+    # A renewal (续期) relies on what the renewed passes' requests carried, health proofs
+    # excepted (``Document.objects.relied_on_by(..., renewals=True)``): shown as standing.
+    renewed = [item.renews.request_id for item in items if item.renews_id]
+    if renewed:
+        docs += list(
+            Document.objects.filter(request_id__in=renewed, kind__in=required)
+            .exclude(kind__in=HEALTH_PROOF_KINDS)
+            .select_related("reading", "item")
+            .order_by("-uploaded_at")
+        )
+        for doc in docs:
+            if doc.request_id and doc.item_id and not doc.vehicle_id:
+                doc.vehicle_id = doc.item.vehicle_id  # in memory: the slot's vehicle
     attached = list(
         pass_request.documents.filter(kind__in=required)
         .select_related("reading")
@@ -88,6 +103,12 @@ def checklist(pass_request) -> list[Slot]:
                     )
                 )
         elif kind in DRIVER_DOCUMENT_KINDS:
+            note = ""
+            hours = pass_request.pass_type.health_proof_max_age_hours
+            if kind in HEALTH_PROOF_KINDS and hours:
+                note = _("sampled no more than %(age)s before the office decides") % {
+                    "age": durations.span(hours)
+                }
             for driver in drivers.values():
                 slots.append(
                     Slot(
@@ -97,6 +118,7 @@ def checklist(pass_request) -> list[Slot]:
                         f"driver:{driver.pk}",
                         [d for d in attached if d.kind == kind and d.driver_id == driver.pk],
                         [d for d in docs if d.kind == kind and d.driver_id == driver.pk],
+                        note,
                     )
                 )
         else:

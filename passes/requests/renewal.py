@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from .. import audit, roles
+from .. import audit, durations, roles
 from ..errors import WorkflowError
-from ..models import Pass, PassRequest, RequestItem
+from ..models import Document, Pass, PassRequest, RequestItem
+from ..models.catalog import HEALTH_PROOF_KINDS
 from . import filing, workflow
-from .guards import check_flags, health_proof_error, missing_documents, stale_health_proofs
+from .guards import check_flags, missing_documents, stale_health_proofs
 
 OPEN_STATUSES = (
     PassRequest.Status.DRAFT,
@@ -125,13 +127,39 @@ def file_renewals(passes, *, by, submit=True, declaration_accepted=False) -> lis
 
 
 def still_needed(pass_request) -> list[str]:
-    """What the applicant must still supply: missing documents and health proofs that are
-    missing or too old for the pass type's window."""
-    needed = [str(label) for label in missing_documents(pass_request)]
+    """What the applicant must still supply, each thing once: missing documents, then the
+    drivers whose health proof is missing, too old (or dated later than now), with the limit
+    and when a new one counts. A driver listed among the missing documents is not named again.
+    """
+    missing = missing_documents(pass_request)
+    needed = [str(label) for label in missing]
     stale = stale_health_proofs(pass_request)
     if stale:
-        needed.append(health_proof_error(pass_request.pass_type, stale).message)
+        tested = set(
+            Document.objects.relied_on_by(pass_request)
+            .filter(kind__in=HEALTH_PROOF_KINDS, tested_at__isnull=False, driver__isnull=False)
+            .values_list("driver__name", flat=True)
+        )
+        required = set(pass_request.pass_type.required_document_kinds) & HEALTH_PROOF_KINDS
+        named = [name for name in stale if name in tested or not required]
+        if named:
+            needed.append(
+                _(
+                    "a nucleic-acid test for %(names)s, sampled no more than %(age)s before "
+                    "the office decides"
+                )
+                % {
+                    "names": "、".join(named),
+                    "age": durations.span(pass_request.pass_type.health_proof_max_age_hours),
+                }
+            )
     return needed
+
+
+def needed_sentence(needed: list[str]) -> str:
+    """The list run into one sentence, in the language's own punctuation (；in Chinese)."""
+    separator = pgettext("between items of a list in a sentence", "; ")
+    return separator.join(part.rstrip("。.;；") for part in needed)
 
 
 # --- What the reviewer sees ------------------------------------------------------------------

@@ -7,7 +7,7 @@ import io
 import pypdf
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from passes import notifications
 from passes.models import AuditEvent, DocumentReview, Notification, Pass, PassRequest
@@ -120,6 +120,66 @@ def test_renewal_needing_a_new_health_proof_stays_a_draft(applicant, enterprise,
     renewal = PassRequest.objects.exclude(pk=source.pk).get()
     assert renewal.status == PassRequest.Status.DRAFT
     assert response["Location"] == reverse("passes:request-step", args=[renewal.pk, "documents"])
+
+
+def test_renewal_flash_names_each_missing_thing_once_in_chinese_punctuation(
+    applicant, enterprise, reviewer
+):
+    pass_type = factories.PassTypeFactory(
+        health_proof_max_age_hours=48,
+        required_document_kinds=["commitment_letter", "nucleic_acid_test"],
+    )
+    source = factories.submittable_request(enterprise=enterprise, pass_type=pass_type)
+    driver = source.items.get().drivers.get()
+    make_document(
+        enterprise, "nucleic_acid_test", request=source, driver=driver, tested_at=timezone.now()
+    )
+    make_document(enterprise, "commitment_letter", request=source)
+    (old,) = issued_passes(source, reviewer=reviewer)
+    response = client_for(applicant).post(
+        reverse("passes:pass-renew"),
+        {"passes": [old.number]},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    (message,) = [str(m) for m in response.context["messages"]]
+    # The renewal needs the driver's new test: said once (not again as "missing or too old"),
+    # and the sentence ends with one full stop.
+    assert message.count(driver.name) == 1, message
+    assert "。。" not in message and "; " not in message, message
+    assert message.endswith("。"), message
+    # The renewal's documents step: the commitment letter and licences the renewed pass's
+    # request carried count (ticked, not "missing"); only the new test is asked for.
+    checklist = response.content.decode()
+    checklist = checklist[checklist.index('id="doc-checklist"') :]
+    assert checklist[: checklist.index("</ul>")].count("缺少") == 1
+
+
+def test_a_stale_standing_test_is_named_with_the_limit(applicant, enterprise, reviewer):
+    from passes.requests import renewal
+
+    pass_type = factories.PassTypeFactory(
+        health_proof_max_age_hours=48, required_document_kinds=["nucleic_acid_test"]
+    )
+    draft = factories.submittable_request(enterprise=enterprise, pass_type=pass_type)
+    driver = draft.items.get().drivers.get()
+    make_document(
+        enterprise,
+        "nucleic_acid_test",
+        driver=driver,
+        tested_at=timezone.now() - datetime.timedelta(hours=60),
+    )
+    with translation.override("en"):
+        needed = renewal.still_needed(draft)
+        page = client_for(applicant).get(
+            reverse("passes:request-step", args=[draft.pk, "documents"])
+        )
+    # The documents step says when a test counts, beside the slot.
+    assert "sampled no more than 48 hours before the office decides" in page.content.decode()
+    assert needed == [
+        f"a nucleic-acid test for {driver.name}, sampled no more than 48 hours before "
+        "the office decides"
+    ]
 
 
 def test_declaration_checkbox_is_required_where_the_type_asks(applicant, enterprise):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ... import validators
+from ... import durations, validators
 from ...models import DocumentKind, DocumentReading
 from .extract import Extraction, normalize_name, vehicle_type_of
 
@@ -249,7 +249,9 @@ def _sampling_checks(document, extraction):
     # judge it: now, the moment of this reading. (A sample up to five minutes after the upload
     # is the devices' clocks, settled above; the guard judges it again at the decision.)
     if request and request.pass_type.health_proof_problem(sampled, timezone.now()) == "too_old":
-        return [_check("sampled_at", MISMATCH, shown, filed_shown, "too_old")]
+        check = _check("sampled_at", MISMATCH, shown, filed_shown, "too_old")
+        check["limit_hours"] = request.pass_type.health_proof_max_age_hours  # named when shown
+        return [check]
     return [_check("sampled_at", MATCH, shown, filed_shown)]
 
 
@@ -380,6 +382,12 @@ def describe(check: dict, kind_label) -> str:
                 )
                 % params
             )
+        if check.get("reason") == "too_old" and check.get("limit_hours"):
+            return _(
+                "%(document)s: sampled %(read)s, more than %(age)s ago, the most this pass "
+                "type allows; upload a report sampled within %(age)s before the office "
+                "decides."
+            ) % {**params, "age": durations.span(check["limit_hours"])}
         if check.get("reason") in ("too_old", "after_upload", "positive"):
             return _("%(document)s: the %(field)s %(read)s: %(reason)s.") % params
         return (

@@ -108,7 +108,7 @@ def pass_renew(request):
             _("Renewal %(reference)s is saved as a draft; still needed: %(needed)s.")
             % {
                 "reference": draft.reference,
-                "needed": "; ".join(needed) or _("accept the declaration"),
+                "needed": renewal.needed_sentence(needed) or _("accept the declaration"),
             },
         )
     if len(filed) == 1 and drafts:

@@ -3,9 +3,10 @@
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from passes.documents.ocr import engine, services
+from passes.documents.ocr.checks import describe
 from passes.models import AuditEvent, DocumentKind, DocumentReading
 from tests import factories
 from tests.ocr_helpers import attach_scan
@@ -154,7 +155,12 @@ def test_nucleic_acid_report_too_old_for_the_pass_type(
         "sampled_at": "mismatch",
         "result": "match",
     }
-    assert next(c for c in reading.checks if c["field"] == "sampled_at")["reason"] == "too_old"
+    check = next(c for c in reading.checks if c["field"] == "sampled_at")
+    assert check["reason"] == "too_old"
+    # Said with the limit and what to do, not only "older than the pass type allows".
+    with translation.override("en"):
+        sentence = describe(check, "Nucleic-acid test report")
+    assert "more than 48 hours ago" in sentence and "sampled within 48 hours" in sentence
 
 
 def test_nucleic_acid_report_whose_time_differs_from_the_filed_one(
