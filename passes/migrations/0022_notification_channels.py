@@ -5,13 +5,15 @@ from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-# Officers register the group robots and the providers' approved templates, and see (and may
-# remove) WeChat bindings; reviewers read the templates.
+# Officers register the group robots and the providers' approved templates and see WeChat
+# bindings; like everything else, officers delete none of them (a robot, template or binding
+# is switched off instead, which keeps its delivery history readable). Reviewers read the
+# templates.
 OFFICER_CODENAMES = [
     f"{action}_{model}"
     for model in ("chatrobot", "messagetemplate")
-    for action in ("add", "change", "delete", "view")
-] + ["view_wechatbinding", "delete_wechatbinding"]
+    for action in ("add", "change", "view")
+] + ["view_wechatbinding"]
 REVIEWER_CODENAMES = ["view_messagetemplate"]
 
 
