@@ -936,9 +936,9 @@ ALTERATIONS = {
 }
 
 
-def _alter(kind, truth, filed, extra, rng) -> str | None:
+def _alter(kind, truth, filed, extra, rng, choice=None) -> str | None:
     """Change one filed field so it differs from the page; the alteration's name, or None."""
-    choice = rng.choice(ALTERATIONS[kind])
+    choice = choice or rng.choice(ALTERATIONS[kind])
     if choice == "code_look_alike":
         printed = _look_alike(
             truth["credit_code"],
@@ -1065,8 +1065,11 @@ def make_samples(count: int = 520, *, seed: int = 2028, altered_share: float = 0
     return samples
 
 
-def make_sample(kind: str, method: str = "scan300", *, seed: int = 0, now=None) -> Sample:
-    """One unaltered document of ``kind`` captured by ``method`` (for tests and looking)."""
+def make_sample(
+    kind: str, method: str = "scan300", *, seed: int = 0, now=None, alteration: str = ""
+) -> Sample:
+    """One document of ``kind`` captured by ``method``, filed as the page shows or with the
+    named ``alteration`` (for tests and looking)."""
     now = now or datetime.datetime.now(datetime.UTC).astimezone(
         datetime.timezone(datetime.timedelta(hours=8))
     )
@@ -1076,10 +1079,14 @@ def make_sample(kind: str, method: str = "scan300", *, seed: int = 0, now=None) 
     if "id_number_masked" in truth:
         filed["id_number"] = extra["id_number"]
         del filed["id_number_masked"]
+    if alteration and _alter(kind, truth, filed, extra, rng, alteration) is None:
+        raise ValueError(f"{alteration} does not apply to this {kind}")
     sheet = DRAW[kind](truth, rng, now)
     card = kind in ("vehicle_licence", "driving_licence")
     image, content_type = capture(sheet.finish(), method, rng, card=card)
-    return Sample(kind, method, truth, filed, image, False, extra, content_type)
+    return Sample(
+        kind, method, truth, filed, image, bool(alteration), extra, content_type, alteration
+    )
 
 
 def preview(sample: Sample) -> Image.Image:

@@ -147,7 +147,9 @@ def evaluate(samples, read=None) -> dict:
     from ..documents.ocr.checks import MATCH, MISMATCH, outcome_of, run_checks
     from ..documents.ocr.extract import extract
 
-    read = read or (lambda sample: engine.read_file(sample.image, sample.content_type))
+    read = read or (
+        lambda sample: engine.read_file(sample.image, getattr(sample, "content_type", "image/jpeg"))
+    )
     counts = defaultdict(lambda: [0, 0])  # name -> [hits, seen]
     cpu, misses = [], []
     for sample in samples:
@@ -265,10 +267,11 @@ def _accuracy(stdout, tuning: int, held_out: int):
             "never used for tuning)"
         )
         columns.append((f"held-out ({len(samples)} documents)", evaluate(samples)))
+        print_table(stdout, columns)  # at once: the tuning set takes minutes more
     if tuning:
         samples = _ocr_samples.make_samples(tuning)
         columns.append((f"tuning generator ({len(samples)} documents)", evaluate(samples)))
-    print_table(stdout, columns)
+        print_table(stdout, columns)
 
 
 def _reading_memory(stdout, count: int) -> None:

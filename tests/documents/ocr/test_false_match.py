@@ -152,3 +152,31 @@ def test_no_extracted_identifier_ever_fails_its_validator():
             if "credit_code" in read.fields:
                 assert read.fields["credit_code"] == code_text
                 validators.validate_credit_code(code_text)
+
+
+# --- Read from held-out scans -------------------------------------------------------------------
+
+
+def test_look_alike_edits_on_held_out_scans_are_never_a_match():
+    """Held-out documents (never used for tuning) whose page carries one look-alike character
+    the enterprise did not file (an ID number's 6 printed as 8, a credit code's 8 as B, a
+    plate's 0 as D), or a sampling time a day off: read by the engine, none is a match."""
+    from passes.benchmarks._ocr_heldout import make_sample
+    from passes.benchmarks.ocr import ALTERED_FIELD, _filed_document
+    from passes.documents.ocr import engine
+
+    cases = [
+        ("driving_licence", "id_look_alike"),
+        ("nucleic_acid_test", "id_look_alike"),
+        ("business_licence", "code_look_alike"),
+        ("vehicle_licence", "plate_look_alike"),
+        ("nucleic_acid_test", "date_day"),
+    ]
+    for kind, alteration in cases:
+        sample = make_sample(kind, "scan300", seed=1, alteration=alteration)
+        result = engine.read_file(sample.image, sample.content_type)
+        lines = [line.as_dict() for line in result.lines]
+        checks = run_checks(_filed_document(sample), extract(kind, lines), lines)
+        status = {check["field"]: check["status"] for check in checks}[ALTERED_FIELD[alteration]]
+        assert status != MATCH, (kind, alteration, checks)
+        assert outcome_of(checks) != "all_match", (kind, alteration, checks)
