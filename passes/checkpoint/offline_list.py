@@ -25,7 +25,7 @@ from ..signing.passlist import (
     pack_entry,
 )
 from .feed import format_time
-from .plates import plate_colour
+from .plates import has_yellow, plate_colour
 
 
 def max_age() -> datetime.timedelta:
@@ -91,7 +91,7 @@ def build_payload(now: datetime.datetime | None = None, user=None) -> dict:
                 valid_from=_seconds(valid_from),
                 valid_until=_seconds(valid_until),
                 route=index,
-                flags=FLAG_YELLOW if plate_colour(plate, vehicle_type) == "yellow" else 0,
+                flags=FLAG_YELLOW if has_yellow(plate_colour(plate, vehicle_type)) else 0,
             )
         )
     entries.sort()  # by tag: the look-up is a binary search

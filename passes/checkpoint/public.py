@@ -24,6 +24,7 @@ class PublicResult:
     valid_from: datetime.datetime | None = None
     valid_until: datetime.datetime | None = None
     issuer: dict | None = None  # a trusted peer office's pass: who issued it
+    revoked_at: datetime.datetime | None = None  # when the office revoked it (shown)
 
     @property
     def severity(self) -> str:
@@ -74,4 +75,5 @@ def _genuine(outcome) -> PublicResult:
         summary=pass_summary(pass_obj, public=True),
         valid_from=pass_obj.valid_from,
         valid_until=pass_obj.valid_until,
+        revoked_at=pass_obj.revoked_at if outcome.verdict == Verdict.REVOKED else None,
     )

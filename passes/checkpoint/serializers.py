@@ -7,6 +7,7 @@ from rest_framework import serializers
 from .. import roles
 from ..models import Decision, Pass, Verdict
 from ..signing.passlist import is_well_formed_number, normalize_number
+from . import plates
 from .services import active_checkpoint
 from .summary import pass_summary
 from .verdicts import SEVERITY, reason_choices, severity_choices, verdict_choices
@@ -166,7 +167,7 @@ class PassSummarySerializer(serializers.Serializer):
 
     number = serializers.CharField()
     plate = serializers.CharField()
-    plate_colour = serializers.ChoiceField(choices=["blue", "yellow", "green"])
+    plate_colour = serializers.ChoiceField(choices=list(plates.COLOURS))
     vehicle_type = serializers.CharField(help_text=_("The vehicle type's label."))
     enterprise = serializers.CharField()
     pass_type = serializers.CharField()

@@ -49,6 +49,11 @@ def _messages() -> dict:
             "No live pass with this number and this plate on the copied list. Offline, a wrong "
             "plate looks the same as a wrong number: check both on the paper pass."
         ),
+        "notOnLocalList": _("Not on this phone's list"),
+        "issuedSinceCopy": _(
+            "A pass issued after the list was copied (%(time)s, Beijing time) is not on it: "
+            "check the paper pass by eye, or call the office."
+        ),
         "validTo": _("to"),
         "beijingTime": _("(Beijing time)"),
         "malformedNumber": str(MALFORMED_NUMBER),

@@ -32,6 +32,7 @@ from ..models import (
     Vehicle,
     sqlrows,
 )
+from ..models.enterprises import plate_colour
 from ..models.sqlrows import column, columns, quote, table
 from ..signing.keys import current_signer, sign_pass
 from ..signing.tokens import Signer, verification_url
@@ -172,6 +173,7 @@ def sheet_for(pass_obj: Pass, signer: Signer) -> pdf.PassSheet:
         short_url=_short_url(),
         revoked=pass_obj.status == Pass.Status.REVOKED,
         replaces=pass_obj.replaces.number if pass_obj.replaces_id else "",
+        plate_colour=plate_colour(pass_obj.plate, pass_obj.vehicle.vehicle_type),
     )
 
 

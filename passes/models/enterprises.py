@@ -114,6 +114,22 @@ class Vehicle(models.Model):
         return self.plate
 
 
+PLATE_COLOURS = ("blue", "yellow", "green", "yellow-green")
+NEW_ENERGY_PLATE_LENGTH = 8  # 湘BD12345: province, letter and six characters
+
+
+def plate_colour(plate: str, vehicle_type: str = "") -> str:
+    """The plate's colour as on the vehicle (GA 36): yellow for heavy trucks, tractor units and
+    trailers, green for new-energy vehicles, yellow beside green for large new-energy ones
+    (黄绿双拼), blue otherwise. One of ``PLATE_COLOURS``, for a normalised plate; the
+    inspector's page, the driver's e-pass and the printed pass all show this one."""
+    large = vehicle_type in (Vehicle.VehicleType.HEAVY_TRUCK, Vehicle.VehicleType.TRACTOR)
+    large = large or plate.endswith("挂")
+    if len(plate) == NEW_ENERGY_PLATE_LENGTH:
+        return "yellow-green" if large else "green"
+    return "yellow" if large else "blue"
+
+
 class Driver(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.CASCADE, related_name="drivers", verbose_name=_("enterprise")

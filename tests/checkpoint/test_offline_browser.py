@@ -190,7 +190,8 @@ def test_expired_pass_says_how_long_ago(phone, live_server, places):
     type_scan(page, issued.number, "湘BD12345")
     verdict_screen(page, "warn", verdict="expired")
     assert "Expired 2 d 22 h ago" in page.locator("#cp-v-status").inner_text()
-    assert page.locator("#cp-v-plate").get_attribute("data-colour") == "green"  # new energy
+    # A new-energy heavy truck: yellow beside green (黄绿双拼), as on the printed pass.
+    assert page.locator("#cp-v-plate").get_attribute("data-colour") == "yellow-green"
 
 
 def test_phone_set_to_utc_shows_beijing_times(phone, live_server, places):
@@ -209,7 +210,8 @@ def test_phone_set_to_utc_shows_beijing_times(phone, live_server, places):
     verdict_screen(page, "ok")
     validity = page.locator("#cp-v-validity").inner_text()
     expected_from = midnight.strftime("%Y-%m-%d 00:00")
-    expected_until = (midnight + datetime.timedelta(days=3)).strftime("%Y-%m-%d 00:00")
+    # A midnight end is 24:00 of the day before, as on the PDF and the public page.
+    expected_until = (midnight + datetime.timedelta(days=2)).strftime("%Y-%m-%d 24:00")
     assert validity == f"{expected_from} to {expected_until} (Beijing time)"
 
 
@@ -242,10 +244,13 @@ def test_reload_with_the_network_cut_still_checks_passes(phone, live_server, pla
     verdict_screen(page, "ok", offline="true", verdict="valid")
     next_vehicle(page)
 
-    # The phone holds no plate: a wrong one finds no pass, as a wrong number would.
+    # The phone holds no plate: a wrong one finds no pass, as a wrong number would. Amber,
+    # not a red 查无此证: a pass issued after the copy was made is not on it either.
     type_scan(page, good.number, "湘B12346")
-    verdict_screen(page, "bad", offline="true", verdict="unknown")
-    assert "a wrong plate looks the same" in page.locator("#cp-verdict-note").inner_text()
+    verdict_screen(page, "warn", offline="true", verdict="unknown")
+    assert page.locator("#cp-verdict-word").inner_text() == "Not on this phone's list"
+    note = page.locator("#cp-verdict-note").inner_text()
+    assert "a wrong plate looks the same" in note and "issued after the list was copied" in note
     next_vehicle(page)
 
     change_checkpoint(page, "枫溪大桥")
@@ -290,6 +295,8 @@ def test_copies_past_the_office_maximum_age_make_offline_verdicts_amber(phone, l
     assert "Valid" in page.locator("#cp-verdict-note").inner_text()
     next_vehicle(page)
     assert page.locator("#cp-lists-age").get_attribute("data-stale") == "true"
+    # The age kept counting without a network.
+    assert "2 d" in page.locator("#cp-lists-age").inner_text()
 
     # The moment the network is back the copies are refreshed and the scan uploaded.
     context.set_offline(False)

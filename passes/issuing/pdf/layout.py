@@ -30,8 +30,16 @@ INK = (0.10, 0.10, 0.13)
 MUTED = (0.38, 0.38, 0.42)
 RULE = (0.55, 0.55, 0.58)
 PLATE_FILL = (1.0, 0.86, 0.18)  # the yellow of a truck's plate
+# The plate's colours as on the vehicle (``models.enterprises.plate_colour``): fill and ink;
+# "yellow-green" is drawn yellow under the province and letter, green after them.
+PLATE_COLOURS = {
+    "yellow": (PLATE_FILL, INK),
+    "green": ((0.55, 0.86, 0.62), INK),
+    "blue": ((0.05, 0.28, 0.63), (1.0, 1.0, 1.0)),
+    "yellow-green": ((0.55, 0.86, 0.62), INK),
+}
 MAX_DRIVER_LINES = 3
-LAYOUT_VERSION = "3"  # part of the stored PDFs' fingerprint: bump when the layout changes
+LAYOUT_VERSION = "4"  # part of the stored PDFs' fingerprint: bump when the layout changes
 
 # --- Text helpers --------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from .layout import (
     MUTED,
     PAGE_HEIGHT,
     PAGE_WIDTH,
+    PLATE_COLOURS,
     PLATE_FILL,
     RED,
     RIGHT,
@@ -80,6 +81,7 @@ class PassSheet:
     short_url: str  # where a number can be typed by hand
     revoked: bool = False
     replaces: str = ""
+    plate_colour: str = "yellow"  # models.enterprises.plate_colour: as on the vehicle
     extra: dict = field(default_factory=dict)
 
 
@@ -133,15 +135,23 @@ def _draw_sheet(c: Canvas, sheet: PassSheet, page: int, pages: int) -> None:
     # Plate in a plate-like box, the number large below it.
     plate_size = 34
     plate_width = text_width(sheet.plate, plate_size) + 14 * mm
-    c.setFillColorRGB(*PLATE_FILL)
+    fill, ink = PLATE_COLOURS.get(sheet.plate_colour, (PLATE_FILL, INK))
+    c.setFillColorRGB(*fill)
     c.setStrokeColorRGB(*INK)
     c.setLineWidth(1.6)
     c.roundRect(LEFT * mm, 218 * mm, plate_width, 19 * mm, 2.5 * mm, stroke=1, fill=1)
+    if sheet.plate_colour == "yellow-green":  # province and letter on yellow
+        head = 7 * mm + text_width(sheet.plate[:2], plate_size) + 1 * mm
+        c.setFillColorRGB(*PLATE_FILL)
+        c.roundRect(LEFT * mm, 218 * mm, head, 19 * mm, 2.5 * mm, stroke=0, fill=1)
+        c.rect(LEFT * mm + head - 3 * mm, 218 * mm, 3 * mm, 19 * mm, stroke=0, fill=1)
+        c.roundRect(LEFT * mm, 218 * mm, plate_width, 19 * mm, 2.5 * mm, stroke=1, fill=0)
     c.setLineWidth(0.5)
+    c.setStrokeColorRGB(*ink)
     c.roundRect(
         LEFT * mm + 1.2 * mm, 219.2 * mm, plate_width - 2.4 * mm, 16.6 * mm, 1.8 * mm, stroke=1
     )
-    put_text(c, LEFT * mm + 7 * mm, 222.5 * mm, sheet.plate, plate_size, INK, bold=True)
+    put_text(c, LEFT * mm + 7 * mm, 222.5 * mm, sheet.plate, plate_size, ink, bold=True)
     # The validity as a date range people read one way, nearly as large as the plate.
     validity, validity_size = fit_text(
         validity_range(sheet.valid_from, sheet.valid_until), 26, 122 * mm

@@ -35,6 +35,23 @@
     return b.getUTCFullYear() + "-" + pad(b.getUTCMonth() + 1) + "-" + pad(b.getUTCDate()) +
       " " + pad(b.getUTCHours()) + ":" + pad(b.getUTCMinutes());
   }
+  // Sentences one after another: Chinese puts no space after its full stop.
+  function sentences(parts) {
+    var chinese = /^zh/i.test(document.documentElement.lang || "");
+    return parts.filter(Boolean).join(chinese ? "" : " ");
+  }
+
+  // The end of a window as the PDF and the public page write it: a midnight is 24:00 of the
+  // day before ("2026-12-13 24:00", not "2026-12-14 00:00", which leaves the 14th in doubt).
+  function beijingEnd(value) {
+    var date = new Date(value);
+    if (!value || isNaN(date)) return value || "";
+    var b = new Date(date.getTime() + BEIJING_OFFSET);
+    if (b.getUTCHours() === 0 && b.getUTCMinutes() === 0) {
+      return beijingTime(new Date(date.getTime() - 86400000)).slice(0, 10) + " 24:00";
+    }
+    return beijingTime(value);
+  }
   function duration(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
     var days = Math.floor(seconds / 86400), hours = Math.floor(seconds % 86400 / 3600);
@@ -313,7 +330,10 @@
     show(screen, true);
     document.body.classList.add("cp-verdict-open");
     playSound(severity);
-    $("cp-next").focus();
+    // The verdict word first: focusing the button (kept in view at the bottom) must not scroll
+    // a long verdict (a revocation with its reason, off route, old lists) down past it.
+    $("cp-next").focus({ preventScroll: true });
+    screen.scrollTop = 0;
   }
 
   function clearFacts() {
@@ -354,8 +374,9 @@
     $("cp-verdict").dataset.offline = "true";
   }
 
+  // plates.plate_colour's rule; the offline list carries its yellow bit.
   function plateColour(plate, yellow) {
-    if ((plate || "").length === 8) return "green";
+    if ((plate || "").length === 8) return yellow ? "yellow-green" : "green";
     if (yellow || /挂$/.test(plate || "")) return "yellow";
     return "blue";
   }
@@ -383,11 +404,11 @@
       var parts = [];
       if (facts.revokedAt) parts.push(format(words.revokedOn, { time: beijingTime(facts.revokedAt) }));
       if (facts.revokedReason) parts.push(format(words.revokedBecause, { reason: words.revocationCodes[facts.revokedReason] || facts.revokedReason }));
-      return parts.join(" ");
+      return sentences(parts);
     }
     if (verdict === "expired" && facts.validUntil) {
       var ago = (new Date(scannedAt) - new Date(facts.validUntil)) / 1000;
-      return format(words.expiredAgo, { age: duration(ago), time: beijingTime(facts.validUntil) });
+      return format(words.expiredAgo, { age: duration(ago), time: beijingEnd(facts.validUntil) });
     }
     if (verdict === "not_yet_valid" && facts.validFrom) {
       return format(words.startsAt, { time: beijingTime(facts.validFrom) });
@@ -399,7 +420,7 @@
   }
 
   function validityText(from, until) {
-    return beijingTime(from) + " " + words.validTo + " " + beijingTime(until) + " " + words.beijingTime;
+    return beijingTime(from) + " " + words.validTo + " " + beijingEnd(until) + " " + words.beijingTime;
   }
 
   function offerDecision(verdict) {
@@ -414,10 +435,18 @@
     var age = outcome.age || {};
     var notes = [];
     if (outcome.reason && words.reasons[outcome.reason]) notes.push(words.reasons[outcome.reason]);
-    if (outcome.reason === "not_on_list") notes.push(words.offlineNotListed);
+    if (outcome.reason === "not_on_list") {
+      notes.push(words.offlineNotListed);
+      if (age.asOf) notes.push(format(words.issuedSinceCopy, { time: beijingTime(age.asOf) }));
+    }
     notes.push(words.offlineChecked);
     if (age.asOf) notes.push(format(words.listsAsOf, { time: beijingTime(age.asOf), age: duration(age.ageSeconds) }));
     $("cp-verdict-word").textContent = info.label;
+    if (outcome.reason === "not_on_list") {
+      // Not proof of a forgery: a pass issued after the copy was made is not on it either.
+      severity = "warn";
+      $("cp-verdict-word").textContent = words.notOnLocalList;
+    }
     if (age.stale) {
       // Copies past the office's maximum age: a green verdict cannot be trusted.
       notes.unshift(format(words.staleVerdict, { verdict: info.label }));
@@ -427,7 +456,7 @@
       }
     }
     if (outcome.issuer) notes.unshift(format(words.issuedBy, outcome.issuer));
-    $("cp-verdict-note").textContent = notes.join(" ");
+    $("cp-verdict-note").textContent = sentences(notes);
     var claims = outcome.claims;
     if (claims) {
       $("cp-v-plate").textContent = claims.plate || "";
@@ -460,12 +489,12 @@
     if (verdict.reason && words.reasons[verdict.reason]) notes.push(words.reasons[verdict.reason]);
     if (data.is_late) notes.push(format(words.late, { time: beijingTime(data.scanned_at) }));
     if (replay) notes.push(words.replay);
-    $("cp-verdict-note").textContent = notes.join(" ");
+    $("cp-verdict-note").textContent = sentences(notes);
     clearFacts();
     var pass = data.pass;
     var peer = data.peer_pass;
     if (!pass && peer) {
-      $("cp-verdict-note").textContent = [format(words.issuedBy, peer)].concat(notes).join(" ");
+      $("cp-verdict-note").textContent = sentences([format(words.issuedBy, peer)].concat(notes));
       $("cp-v-plate").textContent = peer.plate;
       $("cp-v-enterprise").textContent = format(words.issuedBy, peer);
       $("cp-v-validity").textContent = localTime(peer.valid_from) + " " + words.validTo + " " + localTime(peer.valid_until);
