@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from .documents import views as views_files
 from .issuing import views as views_passes
+from .portal.views import inbox as views_inbox
 from .portal.views import notifications as views_notifications
 
 app_name = "passes"
@@ -28,6 +29,7 @@ urlpatterns = [
         views_notifications.notification_settings,
         name="notification-settings",
     ),
+    path("notifications/received/", views_inbox.notification_list, name="notification-list"),
     path("notifications/wechat/bind/", views_notifications.wechat_bind, name="wechat-bind"),
     path(
         "notifications/wechat/callback/",

@@ -76,6 +76,9 @@ def seed() -> list[tuple[str, str, str]]:
                 enterprises[key], status="suspended", by=officer, reason=reason
             )
         _seed_scans(checkpoints)
+        from .faq import seed_faq
+
+        seed_faq()
     main = data.ENTERPRISES[0]
     logins.insert(0, ("enterprise applicant (企业经办人)", main["applicant"][0], main["name"]))
     return logins

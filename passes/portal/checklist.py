@@ -7,6 +7,7 @@ facts out per slot so the page can show a tick or an upload prompt next to each.
 
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .. import durations
@@ -23,6 +24,7 @@ class Slot:
     documents: list = field(default_factory=list)
     standing: list = field(default_factory=list)
     note: str = ""  # what makes a scan count (a health proof's age), shown beside the slot
+    template_url: str = ""  # a blank form to print, fill in and scan (the 承诺书)
 
     @property
     def satisfied(self):
@@ -54,6 +56,13 @@ def targets(pass_request):
     for driver in drivers.values():
         choices.append((f"driver:{driver.pk}", _("Driver %(name)s") % {"name": driver.name}))
     return choices
+
+
+COMMITMENT_LETTER = DocumentKind.COMMITMENT_LETTER
+
+
+def _letter_url(pass_request) -> str:
+    return f"{reverse('passes:commitment-letter')}?type={pass_request.pass_type.code}"
 
 
 def checklist(pass_request) -> list[Slot]:
@@ -130,6 +139,7 @@ def checklist(pass_request) -> list[Slot]:
                     "request",
                     [d for d in attached if d.kind == kind],
                     [d for d in docs if d.kind == kind and not d.vehicle_id and not d.driver_id],
+                    template_url=_letter_url(pass_request) if kind == COMMITMENT_LETTER else "",
                 )
             )
     return slots
