@@ -180,7 +180,7 @@ def evaluate(samples, read=None) -> dict:
             counts["altered flagged"][1] += 1
             counts[f"altered match|alteration|{alteration}"][0] += false_match
             counts[f"altered match|alteration|{alteration}"][1] += 1
-            if "look_alike" in sample.alteration:
+            if "look_alike" in alteration:
                 counts["look-alike match"][0] += false_match
                 counts["look-alike match"][1] += 1
         else:
