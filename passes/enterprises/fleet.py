@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import audit, roles, validators
 from ..errors import WorkflowError
@@ -71,9 +72,7 @@ def _clean_vehicle(enterprise, data, *, instance=None) -> dict:
     if "vehicle_type" in data or instance is None:
         vehicle_type = _text(data.get("vehicle_type")) or Vehicle.VehicleType.HEAVY_TRUCK
         if vehicle_type not in Vehicle.VehicleType.values:
-            errors["vehicle_type"] = [
-                _("Unknown vehicle type “%(value)s”.") % {"value": vehicle_type}
-            ]
+            errors["vehicle_type"] = [unknown_vehicle_type(vehicle_type)]
         cleaned["vehicle_type"] = vehicle_type
     if "licence_number" in data or instance is None:
         licence_number = _text(data.get("licence_number"))
@@ -368,6 +367,16 @@ __all__ = [
     "update_vehicle",
     "vehicles_of",
 ]
+
+
+def unknown_vehicle_type(value) -> str:
+    """The refusal, with the types that are accepted (their names in the page's language)."""
+    return _("Unknown vehicle type “%(value)s”; use one of: %(types)s.") % {
+        "value": value,
+        "types": pgettext("between names in a list", ", ").join(
+            str(label) for _code, label in Vehicle.VehicleType.choices
+        ),
+    }
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ..validators import (
     validate_mobile,
     validate_plate,
 )
+from .fleet import unknown_vehicle_type
 from .fleet_import_io import (
     ImportFileError,
     ReadLimits,
@@ -111,7 +112,7 @@ def check_vehicle(record, type_names=None):
         return (
             None,
             plate,
-            _("Unknown vehicle type “%(type)s”.") % {"type": record.get("vehicle_type")},
+            unknown_vehicle_type(record.get("vehicle_type")),
         )
     licence = record.get("licence_number", "")[:40]
     return Vehicle(plate=plate, vehicle_type=vehicle_type, licence_number=licence), plate, None

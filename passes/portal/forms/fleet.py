@@ -42,6 +42,7 @@ class DriverForm(forms.ModelForm):
     class Meta:
         model = Driver
         fields = ["name", "id_number", "phone", "licence_number"]
+        labels = {"name": _("Name")}  # a person's name: 姓名, not the model's 名称
 
     def clean_id_number(self):
         return normalize_id_number(self.cleaned_data["id_number"])

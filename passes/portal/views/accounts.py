@@ -46,10 +46,9 @@ def signup(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                _(
-                    "Welcome! Your enterprise is registered and waits for verification by the "
-                    "traffic office. You can add vehicles and drivers and prepare drafts now."
-                ),
+                # What happens next is the page's own banner (waiting for verification):
+                # said once, not twice.
+                _("Welcome! Your enterprise is registered."),
             )
             return redirect("passes:home")
     return render(request, "passes/portal/signup.html", {"form": form})
