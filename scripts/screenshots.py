@@ -55,8 +55,13 @@ def demo_facts(env) -> dict:
         "from passes.models import Document, Enterprise;"
         "e = Enterprise.objects.filter(verification_status='suspended').first();"
         "d = Document.objects.filter(kind='business_licence').order_by('pk').first();"
+        "f = PassRequest.objects.get(reference='SQ20221126-HXF003');"
+        "s = PassRequest.objects.get(reference='SQ20221126-HXF002');"
+        "v = f.items.first().vehicle; dr = f.items.first().drivers.first();"
         "print(json.dumps({'token': sign_pass(p), 'renewal': r.pk, 'approved': a.pk,"
-        " 'pass': p.pk, 'review': q.pk, 'enterprise': e.pk, 'document': d.pk}))"
+        " 'pass': p.pk, 'review': q.pk, 'enterprise': e.pk, 'document': d.pk,"
+        " 'draft': f.pk, 'in_review': s.pk, 'vehicle': v.pk, 'driver': dr.pk,"
+        " 'number': p.number, 'plate': p.plate}))"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
@@ -66,12 +71,29 @@ def demo_facts(env) -> dict:
 
 def pages(facts) -> dict[str, list[tuple[str, str]]]:
     return {
+        # Every page an enterprise member reaches, the wizard step by step on the demo's draft.
         "applicant": [
             ("overview", "/"),
             ("my-passes", "/my-passes/"),
+            ("my-passes-upcoming", "/my-passes/?state=upcoming"),
             ("requests", "/requests/"),
             ("request", f"/requests/{facts['approved']}/"),
+            ("request-in-review", f"/requests/{facts['in_review']}/"),
+            *[
+                (f"wizard-{step}", f"/requests/{facts['draft']}/edit/{step}/")
+                for step in ("type", "details", "vehicles", "documents", "review")
+            ],
             ("vehicles", "/vehicles/"),
+            ("vehicle", f"/vehicles/{facts['vehicle']}/"),
+            ("drivers", "/drivers/"),
+            ("driver", f"/drivers/{facts['driver']}/"),
+            ("driver-new", "/drivers/new/"),
+            ("import", "/imports/new/"),
+            ("enterprise", "/enterprise/"),
+            ("announcements", "/announcements/"),
+            ("faq", "/faq/"),
+            ("notifications", "/notifications/received/"),
+            ("notification-settings", "/notifications/"),
             ("webhooks", "/notifications/webhooks/"),
         ],
         "reviewer": [
@@ -100,6 +122,8 @@ def pages(facts) -> dict[str, list[tuple[str, str]]]:
         ],
         "inspector": [("checkpoint", "/checkpoint/")],
         None: [
+            ("signup", "/signup/"),
+            ("login", "/accounts/login/"),
             ("public-verify", f"/v/{facts['token']}"),
             ("public-check-form", "/v/"),
             ("api-docs", "/api/docs/"),
@@ -119,6 +143,35 @@ def run_code(env, code: str) -> dict:
         check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def inspector_shots(browser, base: str, facts: dict, out: Path) -> None:
+    """The inspector's verdict screens at 390x844 (what is on the first screen is what counts):
+    a valid pass typed in, a number on no pass."""
+    context = browser.new_context(
+        locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(base + "/accounts/login/?next=/checkpoint/")
+    page.fill("input[name=username]", "inspector")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_load_state("networkidle")
+    if page.locator("#cp-choose").is_visible():
+        page.locator(".cp-choice").first.click()
+    for name, number, plate in (
+        ("valid", facts["number"], facts["plate"]),
+        ("unknown", "430200999999", facts["plate"]),
+    ):
+        page.fill("#cp-number", number)
+        page.fill("#cp-plate", plate)
+        page.locator("#cp-typed button[type=submit]").click()
+        page.locator("#cp-verdict:not([data-severity=info])").wait_for()
+        target = out / f"inspector-verdict-{name}-phone.png"
+        page.screenshot(path=str(target))
+        print(target)
+        page.locator("#cp-next").click()
+    context.close()
 
 
 def epass_shots(browser, env, out: Path) -> None:
@@ -215,17 +268,20 @@ def main() -> None:
                             if out.parent in target.parents
                             else target
                         )
-                    # Reviewers and officers work at a desk but also on a phone: every page.
-                    on_phone = wanted if role in ("reviewer", "officer") else wanted[:1]
-                    if role in ("applicant", "inspector", "reviewer", "officer"):
+                    # Every role's pages on a phone too: members file from phones, reviewers
+                    # and officers check on them, inspectors work on nothing else.
+                    on_phone = wanted
+                    if role in ("applicant", "inspector", "reviewer", "officer", None):
                         page.set_viewport_size(PHONE)
                         for name, path in on_phone:
                             page.goto(base + path)
                             page.wait_for_load_state("networkidle")
                             page.screenshot(
-                                path=str(out / f"{role}-{name}-phone.png"), full_page=True
+                                path=str(out / f"{role or 'public'}-{name}-phone.png"),
+                                full_page=True,
                             )
                     context.close()
+                inspector_shots(browser, base, facts, out)
                 epass_shots(browser, env, out)
                 browser.close()
         finally:

@@ -43,6 +43,10 @@ def test_every_wizard_step_s_faq_link_finds_answers_in_the_demo(client):
         assert entries.exists(), step
         page = client.get(reverse("passes:faq"), {"topic": step}).content.decode()
         assert entries.first().question in page
+    # The page lists the topics in the order a request is filed.
+    page = client.get(reverse("passes:faq"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    headings = [page.index(f">{label}</h2>") for _value, label in FaqEntry.Topic.choices]
+    assert headings == sorted(headings)
 
 
 def test_the_blank_commitment_letter_carries_the_pass_type_s_declaration(applicant, enterprise):

@@ -64,8 +64,10 @@ def faq(request):
         entries = entries.filter(topic=topic)
     else:
         topic = ""
+    # In the order a request is filed (general, type, details, ... review), as the wizard goes.
+    order = {value: index for index, value in enumerate(FaqEntry.Topic.values)}
     groups = {}
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: (order.get(e.topic, 99), e.position, e.pk)):
         groups.setdefault(entry.get_topic_display(), []).append(entry)
     return render(
         request,
