@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

@@ -1,11 +1,11 @@
 """Data for the fortnight benchmark, run in a subprocess against the benchmark's database.
 
-``python -m passes.benchmarks._fortnight_data seed OUT N``: N verified enterprises (an owner
+``python -m bench._fortnight_data seed OUT N``: N verified enterprises (an owner
 with an API token each, no fleet: they register it through the API), the pass type, two
 checkpoints, 3 reviewers (API tokens and a signed-in session each, for the document viewer)
 and 4 inspectors with tokens.
 
-``python -m passes.benchmarks._fortnight_data codes OUT``: the QR texts of every issued pass
+``python -m bench._fortnight_data codes OUT``: the QR texts of every issued pass
 (the same signed token the PDF carries; Ed25519 signatures are deterministic), which a real
 inspector would read off the printout.
 """
@@ -28,7 +28,7 @@ def seed(out_path: str, count: int) -> None:
     from django.db import transaction
     from rest_framework.authtoken.models import Token
 
-    from passes.benchmarks._seed import verified_enterprises
+    from bench._seed import verified_enterprises
     from passes.models import Checkpoint, Membership, PassType
     from passes.signing import keys as signing_keys
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import process_cpu_seconds
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 DB_NAME = "passdesk_bench_fortnight"
 
 
@@ -249,7 +249,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "passes.benchmarks._fortnight_data",
+                "bench._fortnight_data",
                 "seed",
                 str(seeded),
                 str(enterprises),
@@ -449,7 +449,7 @@ def profile_summary(path: Path, top: int = 12) -> list[str]:
         seen = set()
         for frame in frames:
             name = _frame_name(frame)
-            if "(passes/" not in name or "(passes/benchmarks/" in name or name in seen:
+            if "(passes/" not in name or "(bench/" in name or name in seen:
                 continue
             seen.add(name)
             own[name] += weight

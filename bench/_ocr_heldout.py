@@ -32,7 +32,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from .. import validators
+from passes import validators
 
 MM = 12  # master resolution: pixels per millimetre (about 305 dpi)
 MASTER_DPI = MM * 25.4

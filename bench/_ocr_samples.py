@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter
 
-from .. import validators
-from ..demo.scans import SEAL, _font, make_scan_image
+from passes import validators
+from passes.demo.scans import SEAL, _font, make_scan_image
 
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
 GIVEN = "建军芳志强丽华伟敏静磊洋勇艳杰娟涛明超秀兰霞平刚桂英"

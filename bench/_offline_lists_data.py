@@ -4,7 +4,7 @@ slow tag is made once in its life (``offline_list_cost`` measures that); the see
 stand-in tags, so the refresh timed here is the steady one, as on a server that has tagged its
 passes as they were issued.
 
-``python -m passes.benchmarks._offline_lists_data OUT.json PASSES RUNS``
+``python -m bench._offline_lists_data OUT.json PASSES RUNS``
 """
 
 import datetime
@@ -19,7 +19,7 @@ def seed(count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from passes.benchmarks._seed import verified_enterprises
+    from bench._seed import verified_enterprises
     from passes.issuing.numbering import allocate_pass_numbers
     from passes.models import (
         Checkpoint,

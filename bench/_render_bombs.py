@@ -9,7 +9,7 @@ import io
 
 from PIL import Image
 
-from ..demo.scans import assemble_pdf
+from passes.demo.scans import assemble_pdf
 
 
 def nested_forms_pdf(levels: int = 8, draws: int = 8, *, leaf_ops: int = 1, shrink=False) -> bytes:

@@ -1,7 +1,7 @@
 """Data for the scan benchmark, written into its own throw-away database (never the real one).
 
 Run in a child process whose ``DATABASE_URL`` points at the benchmark database:
-``python -m passes.benchmarks._scans_data OUT.json PASSES``. Writes what the load generator
+``python -m bench._scans_data OUT.json PASSES``. Writes what the load generator
 needs: inspectors' API tokens, the checkpoint, QR texts and typed numbers/plates.
 """
 
@@ -21,8 +21,8 @@ def seed(out_path: str, count: int) -> None:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
+    from bench._seed import verified_enterprises
     from passes import validators
-    from passes.benchmarks._seed import verified_enterprises
     from passes.issuing.numbering import allocate_pass_numbers
     from passes.models import (
         Checkpoint,

@@ -93,7 +93,8 @@ def _audience(enterprises, per_enterprise, http_port):
     of outbox rows one announcement to all of them makes."""
     from django.contrib.auth import get_user_model
 
-    from ..models import Enterprise, Membership, NotificationPreference, WebhookEndpoint
+    from passes.models import Enterprise, Membership, NotificationPreference, WebhookEndpoint
+
     from ._seed import verified_enterprises
 
     user_model = get_user_model()
@@ -136,8 +137,8 @@ def _audience(enterprises, per_enterprise, http_port):
 
 def _key_rows() -> int:
     """Outbox rows an announcement to the key enterprises makes (the warm-up)."""
-    from ..messaging.audience import enterprises_for
-    from ..models import Announcement, Membership, WebhookEndpoint
+    from passes.messaging.audience import enterprises_for
+    from passes.models import Announcement, Membership, WebhookEndpoint
 
     key = enterprises_for(Announcement(audience="key"))
     people = Membership.objects.filter(enterprise__in=key).select_related(
@@ -185,8 +186,8 @@ def _publish(client, title, audience="all"):
 
 
 def _wait_sent(title, expected, started):
-    from ..messaging.announcements import EVENT
-    from ..models import Announcement, Notification
+    from passes.messaging.announcements import EVENT
+    from passes.models import Announcement, Notification
 
     announcement = Announcement.objects.get(title=title)
     rows = Notification.objects.filter(event=EVENT, object_id=announcement.pk)

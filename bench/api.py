@@ -1,6 +1,6 @@
 """The API as a client sees it, against a real gunicorn on loopback.
 
-``python manage.py benchmark api [--runs N]`` (or ``python -m passes.benchmarks.api``):
+``python manage.py benchmark api [--runs N]`` (or ``python -m bench.api``):
 
 1. the time to create a draft, upload three ~1 MB scans and submit it through the API
    (median of at least 20 runs, with the spread, and each step's median);
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import machine_line, report
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 MIN_RUNS = 20
 WORKERS = 2
 SCAN_BYTES = 1_000_000
@@ -169,9 +169,7 @@ class Server:
     def start(self) -> dict:
         _run(["manage.py", "migrate", "--noinput", "-v", "0"], self.env)
         seeded = json.loads(
-            _run(
-                ["-m", "passes.benchmarks.api", "--seed"], self.env, capture_output=True, text=True
-            )
+            _run(["-m", "bench.api", "--seed"], self.env, capture_output=True, text=True)
             .stdout.strip()
             .splitlines()[-1]
         )

@@ -12,8 +12,9 @@ ignored. No database.
 
 from django.conf import settings
 
-from ..documents.sandbox import SandboxError, run_bounded_measured
-from ..enterprises.fleet_import_io import ImportFileError, ReadLimits, preload, read_import
+from passes.documents.sandbox import SandboxError, run_bounded_measured
+from passes.enterprises.fleet_import_io import ImportFileError, ReadLimits, preload, read_import
+
 from . import _spreadsheet_bombs as bombs
 from . import machine_line
 

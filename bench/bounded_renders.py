@@ -18,9 +18,10 @@ import tempfile
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ..documents import inspection, pictures
-from ..documents.errors import UploadRejected
-from ..documents.sandbox import SandboxError, run_bounded_measured
+from passes.documents import inspection, pictures
+from passes.documents.errors import UploadRejected
+from passes.documents.sandbox import SandboxError, run_bounded_measured
+
 from . import _render_bombs as bombs
 from . import machine_line
 

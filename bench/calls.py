@@ -82,7 +82,7 @@ def _replay(enterprises: int) -> dict:
             [
                 sys.executable,
                 "-m",
-                "passes.benchmarks._calls_probe",
+                "bench._calls_probe",
                 str(seed_path),
                 str(enterprises),
                 str(figures_path),

@@ -13,9 +13,10 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from ..demo.scans import assemble_pdf, make_scan_bytes, make_scan_pdf
-from ..documents import inspect_upload, render_pdf_page, thumbnail_jpeg
-from ..models import Document
+from passes.demo.scans import assemble_pdf, make_scan_bytes, make_scan_pdf
+from passes.documents import inspect_upload, render_pdf_page, thumbnail_jpeg
+from passes.models import Document
+
 from . import machine_line, measure, report
 
 MB = 1024 * 1024

@@ -422,7 +422,7 @@ def _replay(stdout, enterprises: int) -> dict:
 
         codes_path = folder / "codes.json"
         subprocess.run(  # noqa: S603 - the helper (its CPU is in no group: it is not the load)
-            [sys.executable, "-m", "passes.benchmarks._fortnight_data", "codes", str(codes_path)],
+            [sys.executable, "-m", "bench._fortnight_data", "codes", str(codes_path)],
             cwd=BASE_DIR,
             env=stack.env,
             check=True,

@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.utils import translation
 
-from ..issuing.pdf import fonts as pdf_fonts
-from ..issuing.pdf import sheet as pdf
-from ..signing import tokens as signing
-from ..signing import trust as trust_format
+from passes.issuing.pdf import fonts as pdf_fonts
+from passes.issuing.pdf import sheet as pdf
+from passes.signing import tokens as signing
+from passes.signing import trust as trust_format
+
 from . import measure_cpu, report, report_rate
 
 SHANGHAI = signing.SHANGHAI

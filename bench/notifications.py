@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from . import machine_line, report, report_rate
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 DB_NAME = "passdesk_bench_notify"
 READY_TIMEOUT = 120
 MAIL_TIMEOUT = 120
@@ -202,8 +202,8 @@ def _people():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from .. import validators
-    from ..models import Enterprise, Membership, PassType
+    from passes import validators
+    from passes.models import Enterprise, Membership, PassType
 
     body = "91430200MA4BENCH1"
     enterprise = Enterprise.objects.create(
@@ -229,9 +229,9 @@ def _people():
 
 
 def _claimed_request(index, enterprise, applicant, reviewer, pass_type):
-    from .. import validators
-    from ..models import Driver, PassRequest, RequestItem, Vehicle
-    from ..requests import workflow
+    from passes import validators
+    from passes.models import Driver, PassRequest, RequestItem, Vehicle
+    from passes.requests import workflow
 
     now = timezone.now()
     pass_request = PassRequest.objects.create(
@@ -258,7 +258,7 @@ def _claimed_request(index, enterprise, applicant, reviewer, pass_type):
 
 
 def _commit_to_inbox(stdout, sink, approvals):
-    from ..requests import workflow
+    from passes.requests import workflow
 
     people = _people()
     reviewer = people[2]
@@ -277,8 +277,8 @@ def _commit_to_inbox(stdout, sink, approvals):
 
 
 def _delivery_rate(stdout, sink, rows, runs):
-    from ..models import Notification
-    from ..notifications import outbox
+    from passes.models import Notification
+    from passes.notifications import outbox
 
     rates = []
     for run in range(runs + 1):

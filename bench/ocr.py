@@ -29,10 +29,11 @@ from pathlib import Path
 
 from django.db import connection
 
-from ..demo.scans import make_scan_bytes, make_scan_pdf
+from passes.demo.scans import make_scan_bytes, make_scan_pdf
+
 from . import machine_line, measure_cpu, report
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 DB_NAME = "passdesk_bench_ocr"
 A4_LINES = [
     "统一社会信用代码：",
@@ -53,7 +54,7 @@ def _jpeg_a4(size, seed):
 
 
 def _speed(stdout, runs):
-    from ..documents.ocr import engine
+    from passes.documents.ocr import engine
 
     started = time.process_time()
     engine.get_engine()
@@ -82,7 +83,7 @@ def _filed_document(sample):
     """Unsaved model instances standing for what the enterprise filed."""
     import datetime
 
-    from ..models import Document, Driver, Enterprise, Vehicle
+    from passes.models import Document, Driver, Enterprise, Vehicle
 
     filed = sample.filed
     enterprise = Enterprise(
@@ -130,8 +131,8 @@ def _altered_field(sample) -> str:
 
 
 def _field_exact(field, value, extraction, lines) -> bool:
-    from ..documents.ocr.checks import name_on_page
-    from ..documents.ocr.extract import normalize_name
+    from passes.documents.ocr.checks import name_on_page
+    from passes.documents.ocr.extract import normalize_name
 
     read = extraction.fields.get(field)
     if read is not None and normalize_name(read) == normalize_name(value):
@@ -143,9 +144,9 @@ def _field_exact(field, value, extraction, lines) -> bool:
 def evaluate(samples, read=None) -> dict:
     """Read every sample, extract and check it against what was filed: the counts of the
     accuracy table. ``read(sample)`` gives the engine's result (default: read the bytes)."""
-    from ..documents.ocr import engine
-    from ..documents.ocr.checks import MATCH, MISMATCH, outcome_of, run_checks
-    from ..documents.ocr.extract import extract
+    from passes.documents.ocr import engine
+    from passes.documents.ocr.checks import MATCH, MISMATCH, outcome_of, run_checks
+    from passes.documents.ocr.extract import extract
 
     read = read or (
         lambda sample: engine.read_file(sample.image, getattr(sample, "content_type", "image/jpeg"))
@@ -263,7 +264,7 @@ def _accuracy(stdout, tuning: int, held_out: int):
         samples = _ocr_heldout.make_samples(held_out)
         stdout.write(
             f"  held-out set: {len(samples)} documents drawn in "
-            f"{time.process_time() - started:.0f} CPU-s (passes/benchmarks/_ocr_heldout.py; "
+            f"{time.process_time() - started:.0f} CPU-s (bench/_ocr_heldout.py; "
             "never used for tuning)"
         )
         columns.append((f"held-out ({len(samples)} documents)", evaluate(samples)))
@@ -288,7 +289,8 @@ def _memory_child(count: int) -> str:
     import django
 
     django.setup()
-    from ..documents.ocr import engine
+    from passes.documents.ocr import engine
+
     from . import _ocr_heldout
 
     samples = _ocr_heldout.make_samples(count, seed=77)
@@ -324,10 +326,10 @@ def _end_to_end(stdout, uploads):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test.utils import override_settings
 
-    from .. import validators
-    from ..documents import attach_document
-    from ..documents.ocr.presenting import summarize
-    from ..models import (
+    from passes import validators
+    from passes.documents import attach_document
+    from passes.documents.ocr.presenting import summarize
+    from passes.models import (
         Document,
         DocumentKind,
         Enterprise,
@@ -337,6 +339,7 @@ def _end_to_end(stdout, uploads):
         RequestItem,
         Vehicle,
     )
+
     from .notifications import _bench_database, _producer
 
     broker = os.environ.get("PASSDESK_BENCH_BROKER", "redis://127.0.0.1:6379/9")

@@ -39,7 +39,7 @@ PLATES_PER_PROVINCE = PLATES_PER_CITY * _LETTERS
 
 
 def _guess_seconds(iterations: int, runs: int) -> list[float]:
-    from ..signing.passlist import entry_tag
+    from passes.signing.passlist import entry_tag
 
     salt = b"\x01" * 16
     entry_tag("430200000001", "湘B12345", salt=salt, iterations=iterations)  # warm up

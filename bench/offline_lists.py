@@ -22,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..signing.passlist import ENTRY_SIZE
+from passes.signing.passlist import ENTRY_SIZE
+
 from . import machine_line, report
 from .scans import BASE_DIR, _admin_conn, _server_env
 
@@ -57,7 +58,7 @@ def _one_size(stdout, pg_url, workdir: Path, size: int, runs: int) -> None:
             [
                 sys.executable,
                 "-m",
-                "passes.benchmarks._offline_lists_data",
+                "bench._offline_lists_data",
                 str(out),
                 str(size),
                 str(runs),
@@ -101,7 +102,7 @@ _PHONE_JS = """async ([doc, pub]) => {
 def _synthetic_document(size: int, key) -> tuple[dict, str]:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    from ..signing.passlist import KDF_NAME, pack_entry
+    from passes.signing.passlist import KDF_NAME, pack_entry
 
     # Random tags stand in for the slow hashes: the phone's decoding does not look at them.
     blob = b"".join(

@@ -13,8 +13,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench import measure, report
 from passes import roles
-from passes.benchmarks import measure, report
 from passes.models import Document, Enterprise, PassRequest, RequestItem
 
 MARK = "91430211"

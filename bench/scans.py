@@ -45,7 +45,7 @@ from pathlib import Path
 
 from . import machine_line, process_cpu_seconds, report, report_rate
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 DB_NAME = os.environ.get("PASSDESK_BENCH_SCAN_DB", "passdesk_bench_scans")
 WORKERS = 2
 WORKER_CLASS = os.environ.get("PASSDESK_BENCH_SCAN_WORKER_CLASS", "gthread")
@@ -121,7 +121,7 @@ def _prepare(stdout, pg_url, workdir: Path, passes: int) -> dict:
     )
     out = workdir / "scan-data.json"
     subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "passes.benchmarks._scans_data", str(out), str(passes)],
+        [sys.executable, "-m", "bench._scans_data", str(out), str(passes)],
         cwd=BASE_DIR,
         env=env,
         check=True,

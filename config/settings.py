@@ -6,6 +6,7 @@ Celery in eager mode, console e-mail. Production sets ``DEBUG=False``, ``SECRET_
 """
 
 import datetime
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -52,6 +53,12 @@ INSTALLED_APPS = [
     "axes",
     "passes",
 ]
+# The benchmarks (bench/: `manage.py benchmark`, `load_scale_data`) live in a development
+# checkout beside config/, never in the wheel or the image: their commands exist where they
+# are, and only this checkout's bench counts (not some other package of that name).
+_bench = importlib.util.find_spec("bench")
+if _bench is not None and Path(_bench.origin).resolve() == BASE_DIR / "bench" / "__init__.py":
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     # First: settles the client's address (PASSDESK_TRUSTED_PROXIES) for every limit below.

@@ -2,7 +2,7 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from passes.benchmarks._ocr_samples import draw_lines, spoil
+from bench._ocr_samples import draw_lines, spoil
 from passes.demo.scans import make_scan_image
 from passes.documents import attach_document
 

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from passes.benchmarks._seaweed import (  # noqa: F401 - the tests' names for them
+from bench._seaweed import (  # noqa: F401 - the tests' names for them
     ACCESS_KEY,
     BUCKET,
     SECRET_KEY,

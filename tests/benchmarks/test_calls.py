@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from passes.benchmarks._calls_probe import run_calls
-from passes.benchmarks._fortnight_data import seed
+from bench._calls_probe import run_calls
+from bench._fortnight_data import seed
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import importlib
 import pytest
 from django.core.management import call_command
 
-from passes.management.commands.benchmark import available_sections
+from bench.management.commands.benchmark import available_sections
 
 
 def test_the_command_lists_every_section(capsys):
@@ -21,5 +21,5 @@ def test_the_command_lists_every_section(capsys):
 
 @pytest.mark.parametrize("name", available_sections())
 def test_each_section_imports_and_has_a_run_function(name):
-    module = importlib.import_module(f"passes.benchmarks.{name}")
+    module = importlib.import_module(f"bench.{name}")
     assert callable(module.run)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from passes.benchmarks import _render_bombs as bombs
+from bench import _render_bombs as bombs
 from passes.documents import UploadRejected, attach_document, inspect_upload, pdfsafety, previews
 from passes.documents.ocr import services as ocr
 from passes.documents.sandbox import run_bounded_measured

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from passes.benchmarks import _spreadsheet_bombs as bombs
+from bench import _spreadsheet_bombs as bombs
 from passes.documents.sandbox import run_bounded_measured
 from passes.enterprises import fleet_import
 from passes.enterprises.fleet_import_io import ImportFileError, ReadLimits, preload, read_import

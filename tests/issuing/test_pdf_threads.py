@@ -7,7 +7,7 @@ import threading
 from django.conf import settings
 from django.utils import translation
 
-from passes.benchmarks.issuing import _signer, make_sheet
+from bench.issuing import _signer, make_sheet
 from passes.issuing.pdf import fonts
 from passes.issuing.pdf import sheet as pdf
 

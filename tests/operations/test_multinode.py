@@ -14,15 +14,15 @@ import zxingcpp
 from django.urls import reverse
 from django.utils import timezone
 
-from config.celery import app as celery_app
-from passes.benchmarks._cluster import (
+from bench._cluster import (
     HttpClient,
     WebNode,
     Worker,
     collect_static,
     node_environment,
 )
-from passes.benchmarks.api import multipart
+from bench.api import multipart
+from config.celery import app as celery_app
 from passes.models import Document, Pass, PassPdf
 from passes.signing import keys as signing_keys
 from tests import factories

@@ -17,8 +17,8 @@ import httpx
 import psycopg
 from django.db import connection
 
+from bench.notifications import celery_worker
 from config.celery import app as celery_app
-from passes.benchmarks.notifications import celery_worker
 from tests import clock
 from tests.celery_worker import WorkerProcess
 

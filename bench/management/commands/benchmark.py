@@ -1,8 +1,10 @@
 """Run performance benchmarks: ``python manage.py benchmark [section ...] [--runs N]``.
 
-Sections are the modules of ``passes.benchmarks`` (``api``, ``issuing``, ``scans``,
-``notifications``, ...); each defines ``run(stdout, runs)``. Figures are medians of several runs
-with their spread; the machine's load is printed too, so noisy figures can be recognised.
+Sections are the modules of ``bench`` (``api``, ``issuing``, ``scans``, ``notifications``,
+...); each defines ``run(stdout, runs)``. Figures are medians of several runs with their
+spread; the machine's load is printed too, so noisy figures can be recognised. The command
+exists only in a development checkout: ``bench`` is outside the wheel, and the settings install
+it as an app only where it is found beside ``config/``.
 """
 
 import importlib
@@ -12,14 +14,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from passes import benchmarks
+import bench as benchmarks
 
 
 def available_sections() -> list[str]:
     return sorted(
         module.name
         for module in pkgutil.iter_modules(benchmarks.__path__)
-        if not module.name.startswith("_")
+        if not module.ispkg and not module.name.startswith("_")
     )
 
 
@@ -51,7 +53,7 @@ class Command(BaseCommand):
             raise CommandError("--runs must be at least 1")
         self.stdout.write(f"machine: {benchmarks.machine_line()}")
         for name in sections or known:
-            module = importlib.import_module(f"passes.benchmarks.{name}")
+            module = importlib.import_module(f"bench.{name}")
             self.stdout.write(f"\n[{name}]")
             start = time.perf_counter()
             extra = {}

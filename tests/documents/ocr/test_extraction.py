@@ -141,8 +141,8 @@ def test_a_page_read_turned_is_paired_as_it_stood_when_read():
 def test_genuine_held_out_scans_are_read_and_never_flagged():
     """Documents from the held-out generator (never used for tuning; its fonts and layouts),
     scanned at 300 dpi: none of the genuine ones is a mismatch, and most are all-match."""
-    from passes.benchmarks._ocr_heldout import KINDS, make_sample
-    from passes.benchmarks.ocr import _filed_document
+    from bench._ocr_heldout import KINDS, make_sample
+    from bench.ocr import _filed_document
     from passes.documents.ocr.checks import outcome_of, run_checks
 
     outcomes = []

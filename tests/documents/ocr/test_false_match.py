@@ -161,8 +161,8 @@ def test_look_alike_edits_on_held_out_scans_are_never_a_match():
     """Held-out documents (never used for tuning) whose page carries one look-alike character
     the enterprise did not file (an ID number's 6 printed as 8, a credit code's 8 as B, a
     plate's 0 as D), or a sampling time a day off: read by the engine, none is a match."""
-    from passes.benchmarks._ocr_heldout import make_sample
-    from passes.benchmarks.ocr import ALTERED_FIELD, _filed_document
+    from bench._ocr_heldout import make_sample
+    from bench.ocr import ALTERED_FIELD, _filed_document
     from passes.documents.ocr import engine
 
     cases = [
