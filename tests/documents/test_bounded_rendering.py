@@ -9,19 +9,29 @@ import time
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from bench import _render_bombs as bombs
 from passes.documents import UploadRejected, attach_document, inspect_upload, pdfsafety, previews
 from passes.documents.ocr import services as ocr
+from passes.documents.previews import make_thumbnail
 from passes.documents.sandbox import run_bounded_measured
-from passes.documents.tasks import make_thumbnail
 from passes.models import Document, DocumentKind, DocumentReading
 from tests import factories
 from tests import fixtures_files as files
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The messages are checked in their English source wording (the code's language; the
+    site's default is zh-hans)."""
+    with translation.override("en"):
+        yield
+
 
 MB = 1024 * 1024
 Status = Document.PreviewStatus
@@ -163,6 +173,7 @@ def test_the_reviewer_sees_why_a_document_has_no_preview(client, reviewer, low_b
     Document.objects.filter(pk=document.pk).update(request=pass_request)
     make_thumbnail(document.pk)
     client.force_login(reviewer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     viewer = client.get(reverse("admin:passes_review_document_viewer", args=[document.pk]))
     assert viewer.status_code == 200
     text = viewer.content.decode()
@@ -189,7 +200,7 @@ def test_ocr_of_a_bomb_is_not_read_because_it_passed_its_bounds(applicant, low_b
         document=document, status=DocumentReading.Status.PENDING, requested_at=timezone.now()
     )
     with mock.patch("passes.documents.ocr.engine.get_engine"):  # no model needed: never reached
-        reading = ocr.read_document(document.pk)
+        reading = ocr.read_now(document.pk)
     assert (reading.status, reading.reason) == (DocumentReading.Status.NOT_READ, "too_heavy")
 
 
@@ -208,7 +219,7 @@ def no_drawing_here():
         mock.patch("passes.documents.pictures.draw_page", forbidden),
         mock.patch("passes.documents.pictures.draw_previews", forbidden),
         mock.patch("passes.documents.previews.run_bounded", forbidden),
-        mock.patch("passes.documents.tasks.make_thumbnail.apply_async") as queued,
+        mock.patch("passes.documents.previews.make_thumbnail.apply_async") as queued,
     ):
         yield queued
 
@@ -219,6 +230,7 @@ def test_thumbnail_and_page_urls_answer_a_placeholder_and_queue_the_drawing_once
     document = stored(applicant, files.pdf_bytes(pages=2), "application/pdf")
     Document.objects.filter(pk=document.pk).update(page_count=2)
     client.force_login(applicant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     thumbnail = reverse("passes:document-thumbnail", args=[document.pk])
     page = reverse("passes:document-page", args=[document.pk, 2])
     first = client.get(thumbnail)

@@ -213,7 +213,7 @@ def test_thumbnail_of_a_file_that_cannot_be_drawn_says_so(client, applicant, jpe
     assert response["Content-Type"] == "image/svg+xml"
     assert response["X-Preview-Status"] == "failed"
     assert response["Cache-Control"] == "private, no-store"
-    assert b"cannot be shown" in response.content
+    assert "无法显示".encode() in response.content  # the site's language: "cannot be shown"
     jpeg_document.refresh_from_db()
     assert jpeg_document.preview_reason == "damaged"
 

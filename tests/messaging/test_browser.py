@@ -4,6 +4,7 @@ member does not; the key enterprise asks a question on its request, the reviewer
 the review page, and the enterprise is notified (an e-mail) and sees the answer."""
 
 import os
+import re
 
 import pytest
 from django.core import mail
@@ -113,8 +114,12 @@ def test_announcement_and_question_round_trip(
         review.goto(f"{live_server.url}/admin/passes/reviewqueue/?messages=unanswered")
         review.get_by_role("link", name=pass_request.reference).click()
         expect(review.locator("#messages")).to_contain_text("请问今天能审核完吗？")
-        review.get_by_label("审核时限").check()
+        # A template goes into the box after the reviewer's own words, to be edited there.
         review.fill("#pd-reply-body", "如有补充材料请直接上传。")
+        review.get_by_role("button", name="审核时限").click()
+        expect(review.locator("#pd-reply-body")).to_have_value(
+            re.compile("如有补充材料请直接上传。.*我们会在今天18点前完成审核。", re.S)
+        )
         review.click("#pd-reply-send")
         expect(review.locator(".messagelist")).to_contain_text(pass_request.reference)
         review.goto(f"{live_server.url}/admin/passes/reviewqueue/?messages=unanswered")

@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 
 from passes.models import AuditEvent, PeerClaim, PeerDeployment, PeerRevocation
@@ -18,6 +19,14 @@ from tests.trust.peer import PeerDeploymentDouble
 from tests.trust.test_trust import scan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The messages are checked in their English source wording (the code's language; the
+    site's default is zh-hans)."""
+    with translation.override("en"):
+        yield
 
 
 class XiangtanDouble(PeerDeploymentDouble):

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from django.db.models.fields.files import FieldFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from passes.documents.ocr import services
 from passes.documents.ocr.presenting import summarize
@@ -18,6 +18,14 @@ from tests import factories
 from tests.ocr_helpers import attach_scan
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The messages are checked in their English source wording (the code's language; the
+    site's default is zh-hans)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -81,7 +89,7 @@ def test_a_file_the_store_cannot_give_waits_and_is_read_once_the_store_is_back(
     assert reading.retry_at is None
     # Another sweep, or a duplicate task message, leaves the finished reading alone.
     assert services.sweep_readings(now=later)["due"] == 0
-    assert services.read_document(document.pk).read_at == reading.read_at
+    assert services.read_now(document.pk).read_at == reading.read_at
 
 
 def test_the_waits_double_and_the_reading_gives_up_saying_why(
@@ -132,10 +140,10 @@ def test_a_reading_whose_task_was_lost_is_sent_again_after_the_grace(
 def test_a_lost_reading_that_never_reaches_a_worker_is_given_up_as_stale(
     ocr_on, applicant, enterprise, django_capture_on_commit_callbacks, settings, monkeypatch
 ):
-    from passes.documents.ocr import tasks as ocr_tasks
+    from passes.documents.ocr import services as ocr_services
 
     document = letter(applicant, enterprise, django_capture_on_commit_callbacks, execute=False)
-    monkeypatch.setattr(ocr_tasks.read_document, "apply_async", lambda *a, **k: None)  # lost
+    monkeypatch.setattr(ocr_services.read_document, "apply_async", lambda *a, **k: None)  # lost
     reading = reading_of(document)
     moments = [timezone.now() + datetime.timedelta(minutes=m) for m in range(6, 400, 6)]
     sent = sum(services.sweep_readings(now=moment)["sent"] for moment in moments)
