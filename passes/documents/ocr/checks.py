@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from ... import durations, validators
 from ...models import DocumentKind, DocumentReading
-from .extract import Extraction, normalize_name, vehicle_type_of
+from .extract import Extraction, normalize_name, normalize_text, vehicle_type_of
 
 MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"
 # A differing value read below this confidence is put down to the scan, not to the document;
@@ -61,16 +61,57 @@ def _check(field, status, read="", filed="", reason=""):
 
 
 def _confidence(extraction: Extraction, lines, name) -> float:
-    """How sure the engine was of the line a field came from: for an identifier its least
-    sure character (one look-alike read unsurely is what matters), else the line's mean."""
+    """How sure the engine was of a field: for an identifier its least sure character (one
+    look-alike read unsurely is what matters; the label's characters beside it are not), else
+    the line's mean."""
     index = extraction.evidence.get(name)
     if index is None or index >= len(lines):
         return 0.0
     line = lines[index]
     confidence = float(line.get("confidence", 0))
-    if name in IDENTIFIERS:
-        return min(confidence, float(line.get("lowest", confidence)))
-    return confidence
+    if name not in IDENTIFIERS:
+        return confidence
+    value = extraction.fields.get(name) or extraction.raw.get(name) or ""
+    within = _value_confidence(line, value)
+    if within is not None:
+        return within
+    return min(confidence, float(line.get("lowest", confidence)))
+
+
+def _differing_confidence(extraction, lines, name, read: str, filed: str) -> float:
+    """The least sure of the characters of ``read`` that differ from ``filed`` (the whole
+    value's least sure when they differ in length)."""
+    index = extraction.evidence.get(name)
+    read_n, filed_n = normalize_text(read).upper(), normalize_text(filed).upper()
+    if index is None or index >= len(lines) or len(read_n) != len(filed_n):
+        return _confidence(extraction, lines, name)
+    per_char = _value_confidences(lines[index], read)
+    if per_char is None:
+        return _confidence(extraction, lines, name)
+    differing = [c for c, a, b in zip(per_char, read_n, filed_n, strict=True) if a != b]
+    return float(min(differing)) if differing else _confidence(extraction, lines, name)
+
+
+def _value_confidence(line, value: str) -> float | None:
+    confidences = _value_confidences(line, value)
+    return float(min(confidences)) if confidences else None
+
+
+def _value_confidences(line, value: str) -> list[float] | None:
+    """The confidence of each character of ``value`` where it stands in ``line`` (None when
+    the line has no per-character confidences or the value is not found in it)."""
+    text, chars = line.get("text", ""), line.get("chars") or []
+    if not value or len(chars) != len(text):
+        return None
+    normalised, confidences = "", []
+    for char, confidence in zip(text, chars, strict=True):
+        piece = normalize_text(char).upper()
+        normalised += piece
+        confidences += [confidence] * len(piece)
+    start = normalised.find(normalize_text(value).upper())
+    if start < 0:
+        return None
+    return confidences[start : start + len(normalize_text(value).upper())]
 
 
 def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=None):
@@ -94,6 +135,10 @@ def _compare(extraction, lines, name, filed, *, normalise=normalize_name, mask=N
         if name in IDENTIFIERS and not confident:
             return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
         return _check(name, MATCH, shown_read, shown_filed)
+    if name in IDENTIFIERS:
+        # A differing identifier is a mismatch when the characters that differ were read
+        # surely (a province character read unsurely beside them does not make 8 less an 8).
+        confident = _differing_confidence(extraction, lines, name, read, filed) >= CONFIDENT
     if not confident:
         return _check(name, UNREADABLE, shown_read, shown_filed, "low_confidence")
     if name in ("enterprise_name", "owner") and _similar(normalise(read), normalise(filed)):

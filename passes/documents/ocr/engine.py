@@ -44,6 +44,7 @@ class Line:
     box: list[list[float]] = field(default_factory=list)
     source: str = "ocr"  # or "text_layer"
     lowest: float | None = None  # the least sure character's confidence
+    chars: list[float] = field(default_factory=list)  # each character's confidence
     turns: int = 0  # quarter turns to the left that set the page upright for reading
 
     def as_dict(self) -> dict:
@@ -55,6 +56,7 @@ class Line:
             "box": [[round(x, 4), round(y, 4)] for x, y in self.box],
             "source": self.source,
             **({"turns": self.turns} if self.turns else {}),
+            **({"chars": [round(value, 2) for value in self.chars]} if self.chars else {}),
         }
 
 
@@ -202,14 +204,14 @@ def _upside_down(engine, crops) -> bool:
 
 
 def _recognise(engine, crops):
-    """(text, mean confidence, lowest character confidence) per crop, CTC-decoded here so the
-    surest and the least sure character are both known: a look-alike read unsurely shows in
-    the lowest."""
+    """(text, mean confidence, lowest character confidence, each character's confidence) per
+    crop, CTC-decoded here so each character's certainty is known: a look-alike read unsurely
+    shows in its own confidence, not averaged away over the line."""
     import numpy as np
 
     recogniser = engine.text_rec
     characters = recogniser.postprocess_op.character
-    results = [("", 0.0, 0.0)] * len(crops)
+    results = [("", 0.0, 0.0, [])] * len(crops)
     order = np.argsort([crop.shape[1] / float(crop.shape[0]) for crop in crops])
     _channels, height, width = recogniser.rec_image_shape
     batch = recogniser.rec_batch_num
@@ -230,7 +232,12 @@ def _recognise(engine, crops):
             chars = [characters[k] for k in index[keep]]
             confidences = probability[keep]
             if len(confidences):
-                results[i] = ("".join(chars), float(confidences.mean()), float(confidences.min()))
+                results[i] = (
+                    "".join(chars),
+                    float(confidences.mean()),
+                    float(confidences.min()),
+                    [float(value) for value in confidences],
+                )
     return results
 
 
@@ -256,7 +263,7 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
     boxes = [box for box, keep in zip(boxes, wanted, strict=True) if keep]
     height, width = offset[2:]
     lines = []
-    for box, (text, confidence, lowest) in zip(boxes, found, strict=True):
+    for box, (text, confidence, lowest, chars) in zip(boxes, found, strict=True):
         if not text.strip() or confidence < _MIN_CONFIDENCE:
             continue
         points = [[(float(x) + offset[0]) / width, (float(y) + offset[1]) / height] for x, y in box]
@@ -267,6 +274,7 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
                 text=text,
                 confidence=confidence,
                 lowest=lowest,
+                chars=chars,
                 page=page,
                 box=points,
                 turns=turns % 4,
