@@ -68,10 +68,10 @@ def run_calls(seeded: dict, enterprises: int) -> dict:
     """``{call: {"cpu_ms": [...], "statements": [...], "per_request": n}}`` for the flow."""
     from django.db import connection
 
-    from passes.documents.tasks import make_thumbnail
-    from passes.issuing.tasks import render_request_passes
+    from passes.documents.previews import make_thumbnail
+    from passes.issuing.rendering import render_request_passes
     from passes.models import Document, Notification, Pass
-    from passes.notifications.tasks import deliver_notification
+    from passes.notifications.outbox import deliver_notification
     from passes.signing import keys as signing_keys
     from passes.signing import tokens as signing
 

@@ -8,19 +8,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("passdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Tasks live beside the services they wrap, in each context's ``tasks`` module.
+# A task is defined in the service module whose work it does (docs/architecture.md), so the
+# worker imports those modules themselves (related_name=None): named here as strings, config
+# imports nothing of the app.
 app.autodiscover_tasks(
     [
-        "passes.api",
-        "passes.documents",
-        "passes.documents.ocr",
-        "passes.enterprises",
-        "passes.issuing",
-        "passes.messaging",
-        "passes.notifications",
-        "passes.requests",
-        "passes.trust",
-    ]
+        "passes.api.idempotency",
+        "passes.documents.previews",
+        "passes.documents.ocr.services",
+        "passes.enterprises.fleet_import",
+        "passes.issuing.offline_tags",
+        "passes.issuing.rendering",
+        "passes.messaging.announcements",
+        "passes.notifications.outbox",
+        "passes.notifications.periodic",
+        "passes.requests.workflow",
+        "passes.trust.pull",
+    ],
+    related_name=None,
 )
 
 # Celery's Django fix-up closes the database connection before and after every task unless

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 
+from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
@@ -171,3 +172,9 @@ def purge_expired(now=None) -> int:
         expires_at__lte=now or timezone.now()
     ).delete()
     return deleted
+
+
+@shared_task(name="passes.purge_idempotency_keys", acks_late=True)
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key replays past their expiry (beat; safe to run twice)."""
+    return purge_expired()

@@ -22,7 +22,7 @@ from ..models import (
     ReturnReasonTemplate,
 )
 from ..requests import renewal, workflow
-from . import seed as demo_seed
+from .filings import attach_request_documents, seed_request
 
 User = get_user_model()
 EMERGENCY = "emergency-logistics"
@@ -79,7 +79,7 @@ def seed_history(enterprises, checkpoints, reviewer, officer) -> None:
             "route": ROUTE,
             "checkpoints": ["xiangjiang-bridge-1"],
         }
-        demo_seed.seed_request(spec, enterprises[key], checkpoints, reviewer, officer)
+        seed_request(spec, enterprises[key], checkpoints, reviewer, officer)
         _move_back(PassRequest.objects.get(reference=reference), days_ago, hours)
     for pass_obj in Pass.objects.due_to_expire():
         workflow.expire_pass(pass_obj)
@@ -152,7 +152,7 @@ def _renew(pass_obj, applicant):
     if filed.status == PassRequest.Status.DRAFT:
         drivers = {driver.name: driver for driver in pass_obj.drivers.all()}
         spec = {"items": [(pass_obj.plate, list(drivers))]}
-        demo_seed.attach_request_documents(filed, filed.pass_type, applicant, drivers, spec)
+        attach_request_documents(filed, filed.pass_type, applicant, drivers, spec)
         workflow.submit(filed, by=applicant)
         filed.refresh_from_db()
     return filed

@@ -11,7 +11,10 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from . import data
 
 PAPER = (246, 243, 232)
 INK = (35, 35, 40)
@@ -204,3 +207,21 @@ def assemble_pdf(objects: list[bytes], *, root: int = 1, trailer_extra: bytes = 
         % (len(objects) + 1, root, trailer_extra, xref_at)
     )
     return out.getvalue()
+
+
+# --- The demo's uploads ----------------------------------------------------------------------
+
+SCAN_SIZE = (1000, 700)  # smaller than a real scan: the demo makes dozens of them
+DOCUMENT_SIZE = (827, 1169)  # A4 at 100 dpi, for the PDF business licences
+
+
+def scan_upload(kind, fields, *, seed, pdf=False) -> SimpleUploadedFile:
+    """The demo's scan of a document of ``kind`` (its text from ``data.SCAN_TEXT`` filled with
+    ``fields``) as an upload: a JPEG, or a PDF for a business licence."""
+    title, lines = data.SCAN_TEXT[kind]
+    lines = [line.format(**fields) for line in lines]
+    photo = kind == "driving_licence"  # only a licence of a person carries a photo
+    if pdf:
+        content = make_scan_pdf(title, lines, seed=seed, size=DOCUMENT_SIZE, photo=photo)
+        return SimpleUploadedFile(f"{title}.pdf", content, content_type="application/pdf")
+    return make_scan_file(title, lines, name=f"{title}.jpg", seed=seed, size=SCAN_SIZE, photo=photo)

@@ -14,8 +14,6 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.utils import timezone
 
 from .. import validators
@@ -29,16 +27,13 @@ from ..models import (
     Enterprise,
     Membership,
     Pass,
-    PassRequest,
-    PassType,
     Vehicle,
 )
-from ..requests import filing, workflow
+from ..requests import workflow
 from . import data
-from .scans import make_scan_file, make_scan_pdf
-
-SCAN_SIZE = (1000, 700)  # smaller than a real scan: the demo makes dozens of them
-DOCUMENT_SIZE = (827, 1169)  # A4 at 100 dpi, for the PDF business licences
+from .filings import seed_request
+from .history import seed_history
+from .scans import scan_upload
 
 User = get_user_model()
 
@@ -68,8 +63,6 @@ def seed() -> list[tuple[str, str, str]]:
         reviewer = User.objects.get(username="reviewer")
         for spec in data.REQUESTS:
             seed_request(spec, enterprises[spec["enterprise"]], checkpoints, reviewer, officer)
-        from .history import seed_history
-
         seed_history(enterprises, checkpoints, reviewer, officer)
         for key, reason in data.SUSPENSIONS.items():
             workflow.set_enterprise_verification(
@@ -186,16 +179,6 @@ def _seed_enterprise(spec, officer):
     return enterprise
 
 
-def _scan(kind, fields, *, seed, pdf=False):
-    title, lines = data.SCAN_TEXT[kind]
-    lines = [line.format(**fields) for line in lines]
-    photo = kind == "driving_licence"  # only a licence of a person carries a photo
-    if pdf:
-        content = make_scan_pdf(title, lines, seed=seed, size=DOCUMENT_SIZE, photo=photo)
-        return SimpleUploadedFile(f"{title}.pdf", content, content_type="application/pdf")
-    return make_scan_file(title, lines, name=f"{title}.jpg", seed=seed, size=SCAN_SIZE, photo=photo)
-
-
 def _attach_standing(enterprise, applicant, kind, fields, *, vehicle=None, driver=None, pdf=False):
     """A document kept on the enterprise's file (not on a request), reused by its requests."""
     exists = Document.objects.filter(
@@ -206,121 +189,12 @@ def _attach_standing(enterprise, applicant, kind, fields, *, vehicle=None, drive
     seed = f"{enterprise.credit_code}-{kind}-{getattr(vehicle or driver, 'pk', '')}"
     attach_document(
         enterprise=enterprise,
-        uploaded_file=_scan(kind, fields, seed=seed, pdf=pdf),
+        uploaded_file=scan_upload(kind, fields, seed=seed, pdf=pdf),
         kind=kind,
         by=applicant,
         vehicle=vehicle,
         driver=driver,
     )
-
-
-# --- Requests -----------------------------------------------------------------------------------
-
-
-def _validity():
-    start = timezone.make_aware(
-        datetime.datetime.combine(timezone.localdate(), datetime.time(0, 0))
-    )
-    return start, start + datetime.timedelta(days=7)
-
-
-def seed_request(spec, enterprise, checkpoints, reviewer, officer):
-    if PassRequest.objects.filter(reference=spec["reference"]).exists():
-        return
-    applicant = enterprise.demo_applicant
-    pass_type = PassType.objects.get(code=spec["pass_type"])
-    drivers = {driver.name: driver for driver in enterprise.drivers.all()}
-    vehicles = {vehicle.plate: vehicle for vehicle in enterprise.vehicles.all()}
-    valid_from, valid_until = _validity()
-    category, description = spec["cargo"]
-    origin, destination, route = spec["route"]
-    with transaction.atomic():
-        draft = filing.create_draft(
-            by=applicant,
-            data={
-                "pass_type": pass_type,
-                "cargo_category": category,
-                "cargo_description": description,
-                "origin": origin,
-                "destination": destination,
-                "route_description": route,
-                "checkpoints": [checkpoints[code].pk for code in spec["checkpoints"]],
-                "valid_from": valid_from,
-                "valid_until": valid_until,
-                "items": [
-                    {
-                        "vehicle": vehicles[validators.normalize_plate(plate)].pk,
-                        "drivers": [drivers[name].pk for name in names],
-                    }
-                    for plate, names in spec["items"]
-                ],
-            },
-        )
-        # A fixed reference is the demo request's natural key (and easy to find in the admin).
-        PassRequest.objects.filter(pk=draft.pk).update(reference=spec["reference"])
-        draft.reference = spec["reference"]
-        attach_request_documents(draft, pass_type, applicant, drivers, spec)
-        _move_to(spec, draft, applicant, reviewer, officer)
-
-
-def attach_request_documents(draft, pass_type, applicant, drivers, spec):
-    required = set(pass_type.required_document_kinds)
-    fields = {"enterprise": draft.enterprise.name, "reference": draft.reference}
-    if DocumentKind.COMMITMENT_LETTER in required:
-        attach_document(
-            enterprise=draft.enterprise,
-            uploaded_file=_scan(DocumentKind.COMMITMENT_LETTER, fields, seed=draft.reference),
-            kind=DocumentKind.COMMITMENT_LETTER,
-            by=applicant,
-            request=draft,
-        )
-    if DocumentKind.NUCLEIC_ACID_TEST in required:
-        tested_at = timezone.localtime().replace(minute=0, second=0, microsecond=0)
-        tested_at -= datetime.timedelta(hours=6)
-        for _plate, names in spec["items"]:
-            for name in names:
-                driver = drivers[name]
-                report = {
-                    "name": name,
-                    "masked": driver.masked_id_number,
-                    "tested_at": f"{tested_at:%Y-%m-%d %H:%M}",
-                }
-                attach_document(
-                    enterprise=draft.enterprise,
-                    uploaded_file=_scan(
-                        DocumentKind.NUCLEIC_ACID_TEST, report, seed=f"{draft.reference}-{name}"
-                    ),
-                    kind=DocumentKind.NUCLEIC_ACID_TEST,
-                    by=applicant,
-                    request=draft,
-                    driver=driver,
-                    tested_at=tested_at,
-                )
-
-
-def _move_to(spec, draft, applicant, reviewer, officer):
-    """Take the draft to its final state the way people would."""
-    state = spec["state"]
-    if state == "draft":
-        return
-    workflow.submit(draft, by=applicant)
-    if state == "withdrawn":
-        workflow.withdraw(draft, by=applicant)
-        return
-    if state == "submitted":
-        return
-    workflow.claim(draft, by=reviewer)
-    if state == "approved":
-        passes = workflow.approve(draft, by=reviewer)
-        if "revoke" in spec:
-            plate, reason = spec["revoke"]
-            plate = validators.normalize_plate(plate)
-            revoked = next(issued for issued in passes if issued.plate == plate)
-            workflow.revoke_pass(revoked, by=officer, reason=reason)
-    elif state == "returned":
-        workflow.return_for_changes(draft, by=reviewer, reason=spec["reason"])
-    elif state == "rejected":
-        workflow.reject(draft, by=reviewer, reason=spec["reason"])
 
 
 # --- Checkpoint scans ---------------------------------------------------------------------------

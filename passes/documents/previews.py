@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files import File
 from django.db.models import Q
@@ -81,8 +82,6 @@ def fail(document_id: int, reason: str, usage=None) -> None:
 
 
 def _queue(document_id: int) -> bool:
-    from .tasks import make_thumbnail
-
     try:
         make_thumbnail.apply_async((document_id,), retry=False)
     except Exception as error:  # the broker is away: the sweeper sends it later
@@ -144,6 +143,19 @@ def ensure_previews(document_or_id) -> bool:
     if isinstance(document_or_id, Document):
         document_or_id.refresh_from_db()
     return done
+
+
+@shared_task(
+    name="passes.make_thumbnail",
+    acks_late=True,
+    soft_time_limit=settings.PASSDESK_RENDER_WALL_SECONDS + 30,
+    time_limit=settings.PASSDESK_RENDER_WALL_SECONDS + 60,
+)
+def make_thumbnail(document_id: int) -> bool:
+    """The worker's ``ensure_previews``: drawn in a bounded child; a no-op when they exist or
+    the document is marked "cannot be shown". A file that cannot be drawn marks the document,
+    it is never raised, so the worker carries on."""
+    return ensure_previews(document_id)
 
 
 def _draw_and_store(document) -> bool:
@@ -261,3 +273,9 @@ def sweep_previews(*, now=None, limit: int = 200) -> dict:
         if claimed and _queue(pk):
             sent += 1
     return {"due": len(due), "sent": sent, "given_up": given_up}
+
+
+@shared_task(name="passes.sweep_thumbnails", acks_late=True, ignore_result=True)
+def sweep_thumbnails() -> dict:
+    """Beat: ``sweep_previews``."""
+    return sweep_previews()

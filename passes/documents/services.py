@@ -210,7 +210,7 @@ def _lock_request(pass_request):
 def _queue_thumbnail(document_id: int) -> None:
     """Ask a worker for the thumbnail. Never raises: with the broker away the upload has
     committed all the same, and the thumbnail is drawn by the sweeper or on first view."""
-    from .tasks import make_thumbnail
+    from .previews import make_thumbnail
 
     try:
         make_thumbnail.apply_async((document_id,), retry=False)

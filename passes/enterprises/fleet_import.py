@@ -1,7 +1,7 @@
 """Bulk import of vehicles and drivers from CSV or XLSX.
 
-The portal stores the upload as an ``ImportJob``; the Celery task ``passes.run_import`` calls
-``run_import`` here, which reads the file in a bounded child process (``documents.sandbox``:
+The portal stores the upload as an ``ImportJob``; the Celery task ``passes.run_import``
+(``run_import`` here) reads the file in a bounded child process (``documents.sandbox``:
 memory, CPU and wall-clock limits the kernel enforces, structural limits checked while
 reading), then validates and saves the rows in chunks, updating the job's progress after each
 chunk. Good rows are saved; every bad row is recorded with its line number (as the spreadsheet
@@ -13,6 +13,7 @@ committed chunk; each run counts as an attempt, and after the last one the job i
 import datetime
 import logging
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -288,8 +289,15 @@ def read_job_file(job):
     )
 
 
-def run_import(job_id: int) -> ImportJob:
-    """Process an import job; safe to call again (a finished job is left as it is)."""
+@shared_task(name="passes.run_import", acks_late=True)
+def run_import(job_id: int) -> dict:
+    """Process an uploaded vehicle or driver spreadsheet; safe to call again (a finished job is
+    left as it is). Returns the job's outcome as the worker's (JSON) result."""
+    job = _process(job_id)
+    return {"status": job.status, "created": job.created, "rejected": len(job.rejected_rows)}
+
+
+def _process(job_id: int) -> ImportJob:
     job, go = _begin_attempt(job_id)
     if not go:
         return job
@@ -347,18 +355,17 @@ def start_import(*, enterprise, user, kind, uploaded, language):
 def queue_import(job_id: int) -> bool:
     """Hand a job to a worker. Never raises: with the broker away the job stays waiting and
     ``sweep_imports`` (beat) queues it once the broker is back."""
-    from .tasks import run_import as task
-
     try:
-        task.apply_async((job_id,), retry=False)
+        run_import.apply_async((job_id,), retry=False)
     except Exception as error:  # kombu OperationalError, redis errors, timeouts
-        if task.app.conf.task_always_eager:
+        if run_import.app.conf.task_always_eager:
             raise
         logger.warning("import job %s waits for the sweeper: %s", job_id, error)
         return False
     return True
 
 
+@shared_task(name="passes.sweep_imports", acks_late=True, ignore_result=True)
 def sweep_imports(*, older_than_seconds: int | None = None) -> int:
     """Queue again the unfinished jobs nobody is working on (the broker was away or lost the
     message, a worker died), backing off: a job waits ``older_than_seconds`` (default

@@ -6,6 +6,7 @@ pass, in a worker right after the pass is issued, and kept; building a list only
 import hashlib
 import hmac
 
+from celery import shared_task
 from django.conf import settings
 
 from ..models import OfflineTag, Pass
@@ -63,3 +64,11 @@ def make_for_request(request_id: int) -> int:
     """Make and keep the tags of a request's passes; returns how many it has. Safe to run twice."""
     rows = list(Pass.objects.filter(request_id=request_id).values_list("pk", "number", "plate"))
     return len(tags_for(rows))
+
+
+@shared_task(name="passes.make_offline_tags", acks_late=True)
+def make_offline_tags(request_id: int) -> int:
+    """In a worker right after the approval, not in the inspector's first list copy: each tag
+    is a deliberately slow hash (a guess must cost as much), too slow to make many of while an
+    inspector waits."""
+    return make_for_request(request_id)

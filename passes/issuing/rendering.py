@@ -1,4 +1,4 @@
-"""Rendering passes to PDF and keeping the files: the services behind the task and the views.
+"""Rendering passes to PDF and keeping the files: the task after approval and the views.
 
 A stored PDF (``PassPdf``) carries a fingerprint of everything printed on it (numbers, plates,
 windows, drivers, statuses, the signing key, the office title, the layout). Asking for a PDF
@@ -15,6 +15,7 @@ import hashlib
 import logging
 from functools import cache
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -36,6 +37,7 @@ from ..models.enterprises import plate_colour
 from ..models.sqlrows import column, columns, quote, table
 from ..signing.keys import current_signer, sign_pass
 from ..signing.tokens import Signer, verification_url
+from .offline_tags import make_offline_tags
 from .pdf import sheet as pdf
 
 logger = logging.getLogger(__name__)
@@ -349,12 +351,16 @@ def pass_pdf(pass_obj) -> PassPdf:
     )
 
 
-def render_request_passes(request_id: int) -> PassPdf | None:
-    """Task body: make sure an approved request's combined PDF exists and is current."""
+@shared_task(name="passes.render_request_passes", acks_late=True)
+def render_request_passes(request_id: int) -> int | None:
+    """Make sure an approved request's combined PDF exists and is current; safe to run twice
+    (an unchanged request keeps its stored file). Returns the PassPdf id (a JSON result), or
+    None."""
     pass_request = PassRequest.objects.select_related("enterprise", "pass_type__office").get(
         pk=request_id
     )
-    return request_pdf(pass_request)
+    record = request_pdf(pass_request)
+    return record.pk if record else None
 
 
 def download_name(record: PassPdf) -> str:
@@ -366,8 +372,6 @@ def download_name(record: PassPdf) -> str:
 def queue_rendering(pass_request) -> None:
     """Once the current transaction commits, render the request's combined PDF in a worker, and
     make its passes' offline-list tags (slow by design) there too."""
-    from .tasks import make_offline_tags, render_request_passes
-
     request_id = getattr(pass_request, "pk", pass_request)
     # robust: with the broker down the approval has committed all the same; the PDF is
     # rendered on demand (download, e-mail) and the tags at the next list copy instead of

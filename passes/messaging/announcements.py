@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,9 +35,9 @@ from ..models import (
 )
 from ..models.notifications import Channel
 from ..notifications import outbox, texts
+from ..notifications.outbox import key
 from ..notifications.recipients import (
     channels_of,
-    key,
     preference_of,
     site_url,
     template_payload,
@@ -117,14 +118,10 @@ def publish(announcement, *, by) -> Announcement:
 
 
 def queue_start(pk: int) -> None:
-    from .tasks import start_announcement_delivery
-
     try:
         start_announcement_delivery.delay(pk)
     except Exception as error:  # the broker is down: the beat task starts it within a minute
-        from config.celery import app
-
-        if app.conf.task_always_eager:
+        if start_announcement_delivery.app.conf.task_always_eager:
             raise
         logger.warning("could not queue announcement %s, beat will: %s", pk, error)
 
@@ -132,8 +129,6 @@ def queue_start(pk: int) -> None:
 def start_delivery(pk: int) -> int:
     """Claim the announcement's delivery (once), pick its enterprises and queue the batches.
     Returns the number of batches queued (0 when another run has it, or it was withdrawn)."""
-    from .tasks import deliver_announcement_batch
-
     now = timezone.now()
     claimed = Announcement.objects.filter(
         pk=pk, delivery_started_at__isnull=True, withdrawn_at__isnull=True, publish_at__lte=now
@@ -157,6 +152,12 @@ def start_delivery(pk: int) -> int:
         deliver_announcement_batch.delay(pk, batch)
     Announcement.objects.filter(pk=pk).update(delivery_finished_at=timezone.now())
     return len(batches)
+
+
+@shared_task(name="passes.start_announcement_delivery", acks_late=True, ignore_result=True)
+def start_announcement_delivery(announcement_id: int) -> int:
+    """The worker's ``start_delivery`` (claimed once: safe to run twice)."""
+    return start_delivery(announcement_id)
 
 
 def post_to_groups(announcement) -> int:
@@ -286,10 +287,14 @@ def deliver_batch(pk: int, enterprise_ids: list[int]) -> int:
     return len(ids)
 
 
+@shared_task(name="passes.deliver_announcement_batch", acks_late=True, ignore_result=True)
+def deliver_announcement_batch(announcement_id: int, enterprise_ids: list[int]) -> int:
+    """The worker's ``deliver_batch`` (the outbox's keys make a second run write nothing)."""
+    return deliver_batch(announcement_id, enterprise_ids)
+
+
 def publish_due(*, now=None) -> int:
     """Start every announcement that is due and not started yet (the beat task)."""
-    from .tasks import start_announcement_delivery
-
     now = now or timezone.now()
     due = Announcement.objects.filter(
         delivery_started_at__isnull=True, withdrawn_at__isnull=True, publish_at__lte=now
@@ -299,6 +304,12 @@ def publish_due(*, now=None) -> int:
         start_announcement_delivery.delay(pk)
         count += 1
     return count
+
+
+@shared_task(name="passes.publish_due_announcements", acks_late=True, ignore_result=True)
+def publish_due_announcements() -> int:
+    """Beat: ``publish_due``."""
+    return publish_due()
 
 
 def withdraw(announcement, *, by) -> int:

@@ -15,6 +15,7 @@ import datetime
 import logging
 import time
 
+from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -45,6 +46,12 @@ def next_delay(attempt: int) -> float:
     )
 
 
+def key(event, object_id, audit_event_id, recipient, channel) -> str:
+    """A row's idempotency key: event + object (+ the audit event, so a request returned twice
+    is told twice) + recipient + channel."""
+    return f"{event}:{object_id}:{audit_event_id or '-'}:{recipient}:{channel}"[:200]
+
+
 def store(rows: list[Notification]) -> list[int]:
     """Insert rows whose idempotency key is new; return the ids of those still to deliver."""
     if not rows:
@@ -64,17 +71,13 @@ def store(rows: list[Notification]) -> list[int]:
 
 
 def _eager() -> bool:
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager)
+    return bool(deliver_notification.app.conf.task_always_eager)
 
 
 def dispatch(ids, *, force: bool = False) -> int:
     """Hand rows to Celery. Never raises: rows the broker refused are marked undispatched and
     wait for the sweeper. Returns how many were handed over."""
     global _broker_paused_until
-    from .tasks import deliver_notification
-
     ids = list(ids)
     if not ids:
         return 0
@@ -143,6 +146,12 @@ def deliver(pk: int) -> str:
     return "sent"
 
 
+@shared_task(name="passes.deliver_notification", acks_late=True, ignore_result=True)
+def deliver_notification(notification_id: int) -> str:
+    """The worker's ``deliver``: safe to run twice, only the run that claims the row sends."""
+    return deliver(notification_id)
+
+
 def _failed(notification, error: str, *, permanent: bool, failure=None) -> str:
     """A rate limit (``channels.RateLimited``) waits the time the provider asked for and does
     not count as an attempt: a busy provider makes messages late, never dead."""
@@ -174,8 +183,6 @@ def _failed(notification, error: str, *, permanent: bool, failure=None) -> str:
 
 
 def _schedule_retry(pk: int, delay: float) -> None:
-    from .tasks import deliver_notification
-
     try:
         deliver_notification.apply_async((pk,), countdown=delay, retry=False)
     except Exception as error:
@@ -215,6 +222,12 @@ def sweep(*, now=None, grace=None, sending_timeout=None, limit=5000) -> dict:
             Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
     dispatched = dispatch(ids, force=True) if ids else 0
     return {"stuck": stuck, "due": len(ids), "dispatched": dispatched}
+
+
+@shared_task(name="passes.sweep_notifications", acks_late=True, ignore_result=True)
+def sweep_notifications() -> dict:
+    """Beat: ``sweep``."""
+    return sweep()
 
 
 def _recover_stuck(notification, now) -> None:

@@ -2,6 +2,7 @@
 
 import datetime
 
+from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ EXPIRY_WARNING = datetime.timedelta(hours=24)
 FIRST_DIGEST_WINDOW = datetime.timedelta(hours=24)
 
 
+@shared_task(name="passes.notify_expiring_passes", acks_late=True, ignore_result=True)
 def notify_expiring_passes(*, now=None, limit=2000) -> int:
     """Queue one "expiring within 24 hours" notice per active pass (the idempotency key makes a
     second run, or a second beat, add nothing). Returns how many passes were queued."""
@@ -45,6 +47,7 @@ def digest_reviewers():
     return [user for user in users.filter(is_staff=True) if roles.can_review(user)]
 
 
+@shared_task(name="passes.send_review_digests", acks_late=True, ignore_result=True)
 def send_review_digests(*, now=None) -> int:
     """One e-mail per digest reviewer listing requests submitted since their last digest and
     still waiting in the queue. Returns how many digests were queued."""
@@ -101,7 +104,7 @@ def _digest_row(user, preference, submissions, since, now) -> Notification:
         subject=text.subject,
         body_text=text.text,
         body_html=text.html,
-        idempotency_key=recipients.key(
+        idempotency_key=outbox.key(
             ev.REVIEW_DIGEST, user.pk, f"{now.timestamp():.6f}", f"u{user.pk}", Channel.EMAIL
         ),
     )

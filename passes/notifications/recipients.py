@@ -31,7 +31,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.notifications import Channel
-from . import kinds, texts
+from . import kinds, outbox, texts
 
 # event -> [(audience, template name)]
 AUDIENCES = {
@@ -290,16 +290,12 @@ def person_rows(event, template, people, context, *, key_base, enterprise) -> li
                     attachments=[p.pk for p in context.get("passes") or []]
                     if channel == Channel.EMAIL and event == ev.REQUEST_APPROVED
                     else [],
-                    idempotency_key=key(event, key_base[1], key_base[2], f"u{user.pk}", channel),
+                    idempotency_key=outbox.key(
+                        event, key_base[1], key_base[2], f"u{user.pk}", channel
+                    ),
                 )
             )
     return rows
-
-
-def key(event, object_id, audit_event_id, recipient, channel) -> str:
-    """event + object (+ the audit event, so a request returned twice is told twice) +
-    recipient + channel."""
-    return f"{event}:{object_id}:{audit_event_id or '-'}:{recipient}:{channel}"[:200]
 
 
 def webhook_payload(subject: Subject, event_uid: uuid.UUID) -> dict:
@@ -368,7 +364,7 @@ def webhook_rows(subject: Subject, *, key_base) -> list:
             language="",
             subject=subject.event,
             body_text=body,
-            idempotency_key=key(
+            idempotency_key=outbox.key(
                 subject.event, key_base[1], key_base[2], f"wh{endpoint.pk}", Channel.WEBHOOK
             ),
         )

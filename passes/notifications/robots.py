@@ -16,7 +16,7 @@ from ..models import ChatRobot, Notification
 from ..models.notifications import Channel
 from .channels.netguard import UnsafeURL
 from .channels.robots import check_robot_url, markdown_for
-from .recipients import key
+from .outbox import key
 
 TEST_EVENT = "robot.test"
 

@@ -24,7 +24,13 @@ from django.db import transaction
 
 from .. import audit
 from ..models import WechatBinding
-from .channels import ConfigurationFailure, PermanentFailure, RateLimited, TemporaryFailure
+from .failures import (
+    ConfigurationFailure,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+    seconds_until_tomorrow,
+)
 from .kinds import MEMBER_KINDS
 
 logger = logging.getLogger(__name__)
@@ -155,8 +161,6 @@ def classify(code, message: str) -> None:
     if code in CONFIGURATION:
         raise ConfigurationFailure(text)
     if code in RATE:
-        from .channels.sms_providers import seconds_until_tomorrow
-
         wait = seconds_until_tomorrow() if RATE[code] == "day" else RATE[code]
         raise RateLimited(f"{text} (rate limited: waiting {wait} s)", retry_after=wait)
     raise TemporaryFailure(text)

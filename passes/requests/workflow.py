@@ -6,6 +6,7 @@ writes an AuditEvent and queues notifications for after the commit. A transition
 allowed raises ``WorkflowError``, whose message the portal, the API and the admin show as is.
 """
 
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -505,6 +506,14 @@ def expire_pass(pass_obj, *, at=None) -> bool:
             notifications.PASS_EXPIRED, object_id=locked.pk, audit_event_id=event.pk
         )
     return True
+
+
+@shared_task(name="passes.expire_passes", acks_late=True)
+def expire_passes() -> int:
+    """Beat: expire every active pass whose validity has ended; returns how many changed."""
+    now = timezone.now()
+    due = Pass.objects.due_to_expire(now)
+    return sum(expire_pass(pass_id, at=now) for pass_id in due.values_list("pk", flat=True))
 
 
 def set_enterprise_verification(enterprise, *, status, by, reason="") -> Enterprise:

@@ -10,6 +10,7 @@ on the peer (``last_error``, shown to officers in the admin) and audited.
 import logging
 from urllib.parse import urlencode
 
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,7 @@ def _refuse(peer, reason: str, message: str, now, **data) -> None:
     logger.warning("trust list of %s refused: %s", peer.url, text)
 
 
+@shared_task(name="passes.pull_peer", acks_late=True)
 def pull_peer(peer_id: int, *, now=None) -> bool:
     """Pull one peer; True when its trust list was accepted (revocations are pulled then)."""
     now = now or timezone.now()
@@ -172,3 +174,9 @@ def pull_all() -> int:
     """Pull every active peer; the number accepted."""
     ids = PeerDeployment.objects.filter(is_active=True).values_list("pk", flat=True)
     return sum(pull_peer(pk) for pk in ids)
+
+
+@shared_task(name="passes.pull_trust_lists", acks_late=True)
+def pull_trust_lists() -> int:
+    """Beat: ``pull_all`` (a pull repeats safely)."""
+    return pull_all()

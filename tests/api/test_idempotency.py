@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from passes.api import idempotency
-from passes.api.tasks import purge_idempotency_keys
+from passes.api.idempotency import purge_idempotency_keys
 from passes.models import IdempotencyKey, PassRequest, Vehicle
 from tests import factories
 from tests.api_support import API, assert_error, client_for, fleet, request_payload

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from passes.checkpoint import feed
 from passes.models import Pass, ScanEvent
 from passes.requests import workflow
-from passes.requests.tasks import expire_passes
+from passes.requests.workflow import expire_passes
 from passes.signing import keys as signing_keys
 from passes.signing import tokens as signing
 from tests import factories

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from passes import validators
 from passes.demo import data as demo_data
-from passes.demo import seed as demo_seed
+from passes.demo import scans as demo_scans
 from passes.models import AuditEvent, Document, Enterprise, Pass, PassRequest, SigningKey
 from passes.signing import trust
 from passes.trust import publish
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def small_scans(monkeypatch):
     """The same scans, drawn smaller: the test runs on a shared machine."""
-    monkeypatch.setattr(demo_seed, "SCAN_SIZE", (400, 280))
-    monkeypatch.setattr(demo_seed, "DOCUMENT_SIZE", (330, 468))
+    monkeypatch.setattr(demo_scans, "SCAN_SIZE", (400, 280))
+    monkeypatch.setattr(demo_scans, "DOCUMENT_SIZE", (330, 468))
 
 
 def run_demo() -> str:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from passes.demo import seed as demo_seed
+from passes.demo import scans as demo_scans
 from tests.demo.test_demo import run_demo
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def small_scans(monkeypatch):
-    monkeypatch.setattr(demo_seed, "SCAN_SIZE", (400, 280))
-    monkeypatch.setattr(demo_seed, "DOCUMENT_SIZE", (330, 468))
+    monkeypatch.setattr(demo_scans, "SCAN_SIZE", (400, 280))
+    monkeypatch.setattr(demo_scans, "DOCUMENT_SIZE", (330, 468))
 
 
 def test_demo_prints_a_driver_link_that_opens_the_e_pass(client):

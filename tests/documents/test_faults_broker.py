@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from passes.documents.tasks import sweep_thumbnails
-from passes.enterprises.tasks import sweep_imports
+from passes.documents.previews import sweep_thumbnails
+from passes.enterprises.fleet_import import sweep_imports
 from passes.models import Document
 from passes.models.imports import ImportJob
 from tests import factories, fixtures_files

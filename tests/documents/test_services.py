@@ -92,7 +92,7 @@ def test_attach_is_audited(applicant, draft):
 def test_thumbnail_is_queued_only_after_the_commit(
     applicant, draft, django_capture_on_commit_callbacks
 ):
-    with mock.patch("passes.documents.tasks.make_thumbnail.apply_async") as queue:
+    with mock.patch("passes.documents.previews.make_thumbnail.apply_async") as queue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             document = attach(applicant, draft, files.jpeg_bytes(), name="a.jpg")
         queue.assert_not_called()

@@ -16,7 +16,7 @@ from passes.documents import (
     render_pdf_page,
 )
 from passes.documents.pictures import page_image
-from passes.documents.tasks import make_thumbnail
+from passes.documents.previews import make_thumbnail
 from passes.models import Document, DocumentKind
 from tests import factories
 from tests import fixtures_files as files

@@ -176,7 +176,7 @@ def test_approval_renders_the_combined_pdf_after_commit(
 
 
 def test_render_task_is_idempotent(pass_request):
-    from passes.issuing.tasks import render_request_passes
+    from passes.issuing.rendering import render_request_passes
 
     make_passes(pass_request)
     first = render_request_passes.delay(pass_request.pk).get()

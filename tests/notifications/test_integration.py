@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from passes import notifications
 from passes.models import Notification, PassRequest
-from passes.notifications.tasks import deliver_notification, sweep_notifications
+from passes.notifications.outbox import deliver_notification, sweep_notifications
 from passes.requests import workflow
 from tests import factories
 from tests.faults import broker_unreachable

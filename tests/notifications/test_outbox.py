@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from passes import notifications
 from passes.models import Notification, PassRequest
 from passes.notifications import backoff, outbox
-from passes.notifications.tasks import deliver_notification
+from passes.notifications.outbox import deliver_notification
 from passes.requests import workflow
 from tests import factories
 from tests.factories.notifications import PreferenceFactory, approved_request

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from passes import notifications
 from passes.models import Notification
-from passes.notifications.tasks import sweep_notifications
+from passes.notifications.outbox import sweep_notifications
 from passes.requests import workflow
 from tests import factories
 from tests.smtp_sink import Sink, free_port

@@ -97,7 +97,7 @@ def test_a_pass_still_to_start_is_upcoming_not_active_in_the_pass_book(passes_in
 
 
 def test_the_expiry_sweep_expires_exactly_the_due_passes(passes_in_every_state):
-    from passes.requests.tasks import expire_passes
+    from passes.requests.workflow import expire_passes
 
     named, _now = passes_in_every_state
     assert expire_passes() == 1

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from passes.models import AuditEvent, Pass
 from passes.requests import workflow
-from passes.requests.tasks import expire_passes
+from passes.requests.workflow import expire_passes
 from tests import factories
 
 

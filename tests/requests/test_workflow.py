@@ -795,7 +795,7 @@ def test_domain_errors_say_what_and_why(applicant, reviewer):
 def test_the_sweep_expires_ended_passes_once_and_leaves_the_rest(
     issued_pass, applicant, reviewer, officer, queued
 ):
-    from passes.requests.tasks import expire_passes
+    from passes.requests.workflow import expire_passes
 
     still_valid = issued_pass
     ended = workflow.approve(claimed_request(applicant, reviewer), by=reviewer)[0]

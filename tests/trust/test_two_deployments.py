@@ -30,7 +30,6 @@ from passes.models import AuditEvent, Office, PeerDeployment, PeerRevocation
 from passes.signing import keys, tokens, trust
 from passes.signing import verify as offline
 from passes.trust import publish, pull
-from passes.trust import tasks as trust_tasks
 from passes.trust.peers import PEER_INDEX_TTL_SECONDS
 from tests import factories
 from tests.factories.checkpoint import make_pass
@@ -74,9 +73,9 @@ print("RESULT " + json.dumps({{"ok": True}}))
 A_TRUSTS_B = """
 import json
 from passes.models import PeerDeployment
-from passes.trust import tasks
+from passes.trust import pull
 peer = PeerDeployment.objects.create(name="株洲", url="{url}", fingerprint="{fingerprint}")
-queued = tasks.pull_peer.delay(peer.pk)
+queued = pull.pull_peer.delay(peer.pk)
 print("RESULT " + json.dumps({{"peer": peer.pk, "task": queued.id}}))
 """
 
@@ -169,7 +168,7 @@ def test_two_deployments_trust_each_other(start_celery_worker, tmp_path, setting
                 peer = PeerDeployment.objects.create(
                     name="长沙", url=f"{a.url}/api/v1/trust/", fingerprint=made["fingerprint"]
                 )
-                trust_tasks.pull_peer.delay(peer.pk)
+                pull.pull_peer.delay(peer.pk)
                 b_trust_url = f"{b.url}/api/v1/trust/"
                 at_a = a.run(A_TRUSTS_B.format(url=b_trust_url, fingerprint=b_fingerprint))
                 worker.wait_for(
@@ -271,7 +270,7 @@ def test_two_deployments_trust_each_other(start_celery_worker, tmp_path, setting
                 a.run(REVOKE_AT_A.format(number=made["number"]))
                 revoked_at = time.monotonic()
                 assert _scan(b, key, code)["verdict"]["code"] == "valid"
-                trust_tasks.pull_peer.delay(peer.pk)
+                pull.pull_peer.delay(peer.pk)
                 worker.wait_for(
                     lambda: PeerRevocation.objects.filter(number=made["number"]).exists(),
                     timeout=60,

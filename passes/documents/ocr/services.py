@@ -15,6 +15,7 @@ import datetime
 import functools
 import logging
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
@@ -73,8 +74,6 @@ def schedule_reading(document: Document) -> DocumentReading | None:
 def _send(document_id: int) -> bool:
     """Queue the reading; False (and the reading due for the next sweep) if the broker is
     away."""
-    from .tasks import read_document
-
     try:
         read_document.apply_async((document_id,), retry=False)
     except Exception:  # broker unreachable: the upload stands, the sweeper sends it later
@@ -145,10 +144,10 @@ def _finish(document, **values) -> DocumentReading:
     return reading
 
 
-def read_document(document_id: int) -> DocumentReading | None:
-    """Read the document, extract its kind's fields, check them; store all of it. A reading
-    that is no longer pending (a duplicate message, a second sweep) is left as it is:
-    ``reread`` asks for a new one."""
+def read_now(document_id: int) -> DocumentReading | None:
+    """Read the document here and now, extract its kind's fields, check them; store all of
+    it. A reading that is no longer pending (a duplicate message, a second sweep) is left as it
+    is: ``reread`` asks for a new one."""
     document = _load(document_id)
     if document is None:  # removed since the upload: nothing to do
         return None
@@ -239,6 +238,8 @@ def _fetch_failed(document, error, *, requested_at, attempts) -> DocumentReading
     return reading
 
 
+# Beat runs it on the default queue, so a long OCR queue does not hold it up.
+@shared_task(name="passes.sweep_readings", acks_late=True, ignore_result=True)
 def sweep_readings(*, now=None, limit: int = 200) -> dict:
     """Send again the pending readings that are due: a task the broker lost, a file the store
     could not give, a worker that died while reading. Each is claimed with a conditional
@@ -280,6 +281,23 @@ def mark_timed_out(document_id: int) -> None:
     document = _load(document_id)
     if document is not None:
         _finish(document, status=Status.NOT_READ, reason="timeout")
+
+
+@shared_task(
+    name="passes.read_document",
+    acks_late=True,
+    soft_time_limit=settings.PASSDESK_OCR_TIME_LIMIT_SECONDS,
+    time_limit=settings.PASSDESK_OCR_TIME_LIMIT_SECONDS + 30,
+)
+def read_document(document_id: int) -> str | None:
+    """The ``ocr`` worker's ``read_now`` (safe to run twice: the reading is replaced); a read
+    past the soft time limit leaves the document "not machine-read" (timeout)."""
+    try:
+        reading = read_now(document_id)
+    except SoftTimeLimitExceeded:
+        mark_timed_out(document_id)
+        return "timeout"
+    return reading.status if reading else None
 
 
 def effective_status(reading: DocumentReading | None, now=None) -> tuple[str, str]:

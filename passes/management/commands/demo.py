@@ -9,12 +9,12 @@ serves on 127.0.0.1 with Celery in eager mode. Running it again adds nothing twi
 import os
 import unicodedata
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from config.celery import app as celery_app
 from passes.demo import channels as demo_channels
 from passes.demo import data as demo_data
 from passes.demo import epass as demo_epass

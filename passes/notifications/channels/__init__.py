@@ -8,34 +8,24 @@ help this message) or ``ConfigurationFailure`` (no message can go until an offic
 settings or a template, then retries). ``kind`` is what the outbox records for officers.
 """
 
+# The failures live below the channels (``notifications.failures``) so that the WeChat account
+# client raises them without importing the channels; every channel names them from here.
+from ..failures import (
+    ConfigurationFailure,
+    DeliveryFailure,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+)
 
-class DeliveryFailure(Exception):
-    permanent = False
-    kind = "retry"
-    retry_after: float | None = None
-
-
-class TemporaryFailure(DeliveryFailure):
-    pass
-
-
-class RateLimited(TemporaryFailure):
-    """The provider (or our own count of its limit) says: not now. Waits, never dies of it."""
-
-    kind = "rate_limited"
-
-    def __init__(self, message, retry_after: float = 60):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentFailure(DeliveryFailure):
-    permanent = True
-    kind = "give_up"
-
-
-class ConfigurationFailure(PermanentFailure):
-    kind = "configuration"
+__all__ = [
+    "ConfigurationFailure",
+    "DeliveryFailure",
+    "PermanentFailure",
+    "RateLimited",
+    "TemporaryFailure",
+    "channel_for",
+]
 
 
 def channel_for(name: str):

@@ -10,13 +10,12 @@ and ask an officer to fix the configuration. ``PASSDESK_SMS_ENDPOINT`` and
 ``PASSDESK_SMS_PROTOCOL`` point the SDK elsewhere (a regional endpoint, a local fake).
 """
 
-import datetime
 import json
 import logging
 
 from django.conf import settings
-from django.utils import timezone
 
+from ..failures import seconds_until_tomorrow
 from . import ConfigurationFailure, PermanentFailure, RateLimited, TemporaryFailure
 from .sms import SmsBackend
 
@@ -104,12 +103,6 @@ def outcome(provider: str, code: str, message: str = ""):
         # 触发分钟级流控 / 小时级 / 天级: the window that was hit.
         found = DAY if "天" in message else HOUR if "小时" in message else MINUTE
     return found
-
-
-def seconds_until_tomorrow(now=None) -> int:
-    now = timezone.localtime(now)
-    tomorrow = (now + datetime.timedelta(days=1)).replace(hour=0, minute=1, second=0)
-    return int((tomorrow - now).total_seconds())
 
 
 def fail(provider: str, code: str, message: str) -> None:

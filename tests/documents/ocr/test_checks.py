@@ -266,13 +266,13 @@ def test_an_engine_failure_leaves_the_document_not_machine_read(
 def test_a_broker_that_is_down_leaves_the_reading_to_the_sweeper(
     ocr_on, draft, applicant, enterprise, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from passes.documents.ocr import tasks as ocr_tasks
+    from passes.documents.ocr import services as ocr_services
 
     def down(*args, **kwargs):
         raise ConnectionRefusedError("redis is down")
 
     with monkeypatch.context() as broker:
-        broker.setattr(ocr_tasks.read_document, "apply_async", down)
+        broker.setattr(ocr_services.read_document, "apply_async", down)
         reading = _upload(
             django_capture_on_commit_callbacks,
             applicant,
@@ -313,7 +313,7 @@ def test_a_reading_that_never_finishes_shows_as_not_machine_read(
 def test_the_task_gives_up_at_its_time_limit(ocr_on, draft, applicant, enterprise, monkeypatch):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from passes.documents.ocr.tasks import read_document
+    from passes.documents.ocr.services import read_document
 
     document = attach_scan(
         applicant,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from passes.documents.ocr.presenting import summarize
-from passes.documents.ocr.tasks import sweep_readings
+from passes.documents.ocr.services import sweep_readings
 from passes.models import Document, DocumentKind, DocumentReading
 from tests import factories
 from tests.ocr_helpers import scan_upload
