@@ -170,6 +170,10 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_MMAP_FROM_BYTES = 64 * 1024
+
+
 def _child(write_fd, func, args, kwargs, memory_bytes, cpu_seconds, wall_seconds, max_result):
     """Runs in the forked child: set the limits, run, answer, exit without cleanup."""
     code = 0
@@ -182,6 +186,11 @@ def _child(write_fd, func, args, kwargs, memory_bytes, cpu_seconds, wall_seconds
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         cpu = max(1, int(cpu_seconds + 0.999))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        with contextlib.suppress(Exception):  # glibc only
+            # The bound is on address space, and the free heap the child inherited is address
+            # space already counted: large blocks must come from new mappings, or a child of a
+            # long-lived process could fill that free heap beyond its allowance.
+            ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM_BYTES)
         inherited_kb = _status_kb("VmSize") or 0
         address_space = inherited_kb * 1024 + int(memory_bytes)
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
