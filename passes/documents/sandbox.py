@@ -170,6 +170,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+_WATCH_SECONDS = 0.02  # how often the parent looks at the child's resident memory
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 _MMAP_FROM_BYTES = 64 * 1024
 
@@ -226,22 +227,39 @@ def _child(write_fd, func, args, kwargs, memory_bytes, cpu_seconds, wall_seconds
 class _Waiter:
     """The parent's side: read the answer before the deadline, then reap the child."""
 
-    def __init__(self, pid, read_fd, deadline, max_result):
+    def __init__(self, pid, read_fd, deadline, max_result, memory_bytes):
         self.pid = pid
         self.read_fd = read_fd
         self.deadline = deadline
         self.max_result = max_result
+        self.memory_bytes = memory_bytes
         self.buffer = bytearray()
         self.timed_out = False
+        self.over_memory = False
         self.reaped = None  # (status, rusage) once waited for
         try:
             self.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
             self.pidfd = None  # old kernel or seccomp: poll instead
 
+    def _resident_growth(self) -> int:
+        """How much the child's resident memory has grown since it started (0 until known)."""
+        start = self.start_rss_bytes
+        if not start:
+            return 0
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024 - start
+        except (OSError, ValueError):
+            pass
+        return 0
+
     def _readable(self, timeout):
         fds = [self.read_fd] + ([self.pidfd] if self.pidfd is not None else [])
-        poll = timeout if self.pidfd is not None else min(timeout, 0.02)
+        # Woken every 20 ms to watch the child's resident memory (see ``answer``).
+        poll = min(timeout, _WATCH_SECONDS)
         ready, _w, _x = select.select(fds, [], [], max(0.0, poll))
         return self.read_fd in ready
 
@@ -281,6 +299,12 @@ class _Waiter:
                     return None  # every writer closed: the child is gone
                 if (complete := self._complete()) is not None:
                     return complete
+            elif self.reaped is None and self._resident_growth() > self.memory_bytes:
+                # The kernel bounds the address space the child adds; a child of a long-lived
+                # process can also fill space it inherited mapped but not resident (free heap,
+                # allocator pools), so its resident growth is watched too.
+                self.over_memory = True
+                return None
             elif self.reaped is None:
                 pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
                 if pid:  # gone: take what is left in the pipe, then stop
@@ -330,7 +354,7 @@ def run_bounded_measured(
             max_result_bytes,
         )
     os.close(write_fd)
-    waiter = _Waiter(pid, read_fd, started + wall_seconds, max_result_bytes)
+    waiter = _Waiter(pid, read_fd, started + wall_seconds, max_result_bytes, memory_bytes)
     try:
         answer = waiter.answer()
     finally:
@@ -361,6 +385,8 @@ def run_bounded_measured(
             raise BoundExceeded("memory", memory_bytes, usage)
         if kind == _TOO_BIG:
             raise BoundExceeded("output", max_result_bytes, usage)
+    if waiter.over_memory:
+        raise BoundExceeded("memory", memory_bytes, usage)
     if os.WIFSIGNALED(status) and (
         os.WTERMSIG(status) == signal.SIGXCPU or usage.cpu_seconds >= cpu_seconds
     ):
