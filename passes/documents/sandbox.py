@@ -170,7 +170,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-_WATCH_SECONDS = 0.02  # how often the parent looks at the child's resident memory
+_WATCH_SECONDS = 0.02  # how often the parent looks at the child's own memory
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 _MMAP_FROM_BYTES = 64 * 1024
 
@@ -242,23 +242,22 @@ class _Waiter:
         except (AttributeError, OSError):
             self.pidfd = None  # old kernel or seccomp: poll instead
 
-    def _resident_growth(self) -> int:
-        """How much the child's resident memory has grown since it started (0 until known)."""
-        start = self.start_rss_bytes
-        if not start:
-            return 0
+    def _private_bytes(self) -> int:
+        """Memory the child holds for itself: pages it allocated or copied from the parent
+        (private clean and dirty, from smaps_rollup); 0 when unknown."""
+        total = 0
         try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024 - start
+            with open(f"/proc/{self.pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                        total += int(line.split()[1]) * 1024
         except (OSError, ValueError):
-            pass
-        return 0
+            return 0
+        return total
 
     def _readable(self, timeout):
         fds = [self.read_fd] + ([self.pidfd] if self.pidfd is not None else [])
-        # Woken every 20 ms to watch the child's resident memory (see ``answer``).
+        # Woken every 20 ms to watch the child's own memory (see ``answer``).
         poll = min(timeout, _WATCH_SECONDS)
         ready, _w, _x = select.select(fds, [], [], max(0.0, poll))
         return self.read_fd in ready
@@ -299,10 +298,10 @@ class _Waiter:
                     return None  # every writer closed: the child is gone
                 if (complete := self._complete()) is not None:
                     return complete
-            elif self.reaped is None and self._resident_growth() > self.memory_bytes:
+            elif self.reaped is None and self._private_bytes() > self.memory_bytes:
                 # The kernel bounds the address space the child adds; a child of a long-lived
-                # process can also fill space it inherited mapped but not resident (free heap,
-                # allocator pools), so its resident growth is watched too.
+                # process can also fill space it inherited (free heap, allocator pools) without
+                # adding any, so the memory that is its own is watched too.
                 self.over_memory = True
                 return None
             elif self.reaped is None:
