@@ -190,7 +190,8 @@ def test_test_time_in_the_future_is_refused(applicant, draft):
     assert "is in the future" in caught.value.message
 
 
-def test_test_time_is_stored_and_a_naive_time_is_read_in_shanghai(applicant, draft):
+def test_test_time_is_stored_and_a_naive_time_is_read_in_shanghai(applicant, draft, time_machine):
+    time_machine.move_to(datetime.datetime(2022, 11, 20, 12, 0, tzinfo=datetime.UTC))  # that day
     document = attach(
         applicant,
         draft,

@@ -14,6 +14,13 @@ from passes.signing.verify import check
 from passes.validators import normalize_plate
 from tests import clock
 
+
+@pytest.fixture(autouse=True)
+def _inside_the_window(time_machine):
+    """The signed tokens carry a fixed window; the clock is set inside it, whatever today is."""
+    time_machine.move_to(datetime.datetime(2026, 11, 30, 12, tzinfo=SHANGHAI))
+
+
 CASES = json.loads((Path(__file__).with_name("plate_cases.json")).read_text(encoding="utf-8"))
 OFFLINE_JS = (
     Path(__file__).resolve().parents[2] / "passes/static/passes/checkpoint/offline.js"
