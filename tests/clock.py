@@ -40,7 +40,27 @@ def start_shift():
     destination = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)
     traveller = time_machine.travel(destination, tick=True)
     traveller.start()
+    _sign_s3_requests_on_the_machine_calendar(days)
     return traveller
+
+
+def _sign_s3_requests_on_the_machine_calendar(days: int) -> None:
+    """The S3 server a test starts (SeaweedFS) keeps the machine's calendar and refuses a request
+    signed more than 15 minutes away from it, as AWS does. In production both clocks agree; with
+    the suite's clock moved, botocore would sign 400 days off. Its signers read the time through
+    ``get_current_datetime``: give them the machine's time back."""
+    try:
+        import botocore.auth
+        import botocore.signers
+    except ImportError:
+        return
+    shifted_now = botocore.auth.get_current_datetime
+
+    def machine_now(remove_tzinfo=True):
+        return shifted_now(remove_tzinfo) - datetime.timedelta(days=days)
+
+    botocore.auth.get_current_datetime = machine_now
+    botocore.signers.get_current_datetime = machine_now
 
 
 def shifted_command(target: str, *args: str) -> list[str]:

@@ -33,8 +33,10 @@ def verify(*args):
         if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
     }
     env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"  # would fail loudly if used
+    # The suite's clock (tests/clock.py) moves the verifier's too: it judges validity windows.
     code = (
         "import sys, runpy; sys.argv = ['passes.verify', *sys.argv[1:]];"
+        "import tests.clock; tests.clock.start_shift();"
         "rc = 0\n"
         "try:\n    runpy.run_module('passes.verify', run_name='__main__')\n"
         "except SystemExit as exit:\n    rc = exit.code\n"
