@@ -7,16 +7,13 @@ own path so that its scope covers the page; its cache name changes with the shel
 deployment with new static files replaces the old copy.
 """
 
-import hashlib
-import json
-
-from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import access
+from ..web.app_shell import manifest_response, service_worker_response
 
 SHELL_STATIC = (
     "passes/portal.css",
@@ -86,38 +83,16 @@ def _shell_urls() -> list[str]:
 @access.public("the inspector page's offline shell: static code")
 @require_GET
 def service_worker(request):
-    shell = _shell_urls()
-    page = reverse("passes:checkpoint")
-    version = hashlib.sha256(json.dumps([page, *shell]).encode()).hexdigest()[:12]
-    body = _WORKER % {"version": version, "page": json.dumps(page), "shell": json.dumps(shell)}
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    return response
+    return service_worker_response(_WORKER, shell=_shell_urls(), page=reverse("passes:checkpoint"))
 
 
 @access.public("the inspector page's web app manifest")
 @require_GET
 def manifest(request):
-    page = reverse("passes:checkpoint")
-    data = {
-        "name": _("passdesk checkpoint"),
-        "short_name": _("Checkpoint"),
-        "description": _("Check vehicle passes at a checkpoint, with or without a network."),
-        "start_url": page,
-        "scope": page,
-        "display": "standalone",
-        "orientation": "portrait",
-        "background_color": "#ffffff",
-        "theme_color": "#0b5cad",
-        "icons": [
-            {
-                "src": static(f"passes/checkpoint/icon-{size}.png"),
-                "sizes": f"{size}x{size}",
-                "type": "image/png",
-            }
-            for size in (192, 512)
-        ],
-    }
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-    response["Content-Type"] = "application/manifest+json"
-    return response
+    return manifest_response(
+        name=_("passdesk checkpoint"),
+        short_name=_("Checkpoint"),
+        description=_("Check vehicle passes at a checkpoint, with or without a network."),
+        start_url=reverse("passes:checkpoint"),
+        theme_color="#0b5cad",
+    )

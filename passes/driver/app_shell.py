@@ -9,16 +9,13 @@ knows it is offline. WeChat's and Alipay's in-app browsers may have no service w
 works without one (drawn by the server, refreshed by its script while it is open).
 """
 
-import hashlib
-import json
-
-from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import access
+from ..web.app_shell import manifest_response, service_worker_response
 
 SHELL_STATIC = (
     "passes/driver/epass.css",
@@ -103,38 +100,16 @@ def _shell_urls() -> list[str]:
 @access.public("the e-pass page's offline shell: static code")
 @require_GET
 def service_worker(request):
-    shell = _shell_urls()
-    home = reverse("passes:epass-home")
-    version = hashlib.sha256(json.dumps([home, *shell]).encode()).hexdigest()[:12]
-    body = _WORKER % {"version": version, "home": json.dumps(home), "shell": json.dumps(shell)}
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    return response
+    return service_worker_response(_WORKER, shell=_shell_urls(), home=reverse("passes:epass-home"))
 
 
 @access.public("the e-pass page's web app manifest")
 @require_GET
 def manifest(request):
-    home = reverse("passes:epass-home")
-    data = {
-        "name": _("E-pass"),
-        "short_name": _("E-pass"),
-        "description": _("Your vehicle pass on this phone, equal to the printed one."),
-        "start_url": home,
-        "scope": home,
-        "display": "standalone",
-        "orientation": "portrait",
-        "background_color": "#ffffff",
-        "theme_color": "#0b7a34",
-        "icons": [
-            {
-                "src": static(f"passes/checkpoint/icon-{size}.png"),
-                "sizes": f"{size}x{size}",
-                "type": "image/png",
-            }
-            for size in (192, 512)
-        ],
-    }
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-    response["Content-Type"] = "application/manifest+json"
-    return response
+    return manifest_response(
+        name=_("E-pass"),
+        short_name=_("E-pass"),
+        description=_("Your vehicle pass on this phone, equal to the printed one."),
+        start_url=reverse("passes:epass-home"),
+        theme_color="#0b7a34",
+    )
