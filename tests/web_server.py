@@ -71,25 +71,34 @@ def running_web_server(tmp_path, *, env=None):
         "--timeout",
         "60",
     ]
+    with serving(command, env=server_env, log_path=log_path, port=port, name="gunicorn") as process:
+        yield WebServer(process, f"http://127.0.0.1:{port}", log_path)
+
+
+@contextlib.contextmanager
+def serving(command, *, env, log_path, port, name, ready_timeout=READY_TIMEOUT):
+    """Start ``command`` (a web server on ``port``), wait until ``/healthz/`` answers 200, yield
+    its process; stop it on the way out (SIGTERM, then kill). A server that exits or does not
+    answer in time fails the test with the end of its log."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
-            command, cwd=BASE_DIR, env=server_env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    server = WebServer(process, f"http://127.0.0.1:{port}", log_path)
+    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + ready_timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start:\n{server.log()[-4000:]}")
+                raise RuntimeError(f"{name} exited at start:\n{_tail(log_path)}")
             try:
-                if httpx.get(f"{server.base_url}/healthz/", timeout=5).status_code == 200:
+                if httpx.get(f"{base_url}/healthz/", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer:\n{server.log()[-4000:]}")
+                raise RuntimeError(f"{name} did not answer:\n{_tail(log_path)}")
             time.sleep(0.2)
-        yield server
+        yield process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -98,3 +107,7 @@ def running_web_server(tmp_path, *, env=None):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=20)
+
+
+def _tail(log_path) -> str:
+    return Path(log_path).read_text(errors="replace")[-4000:]

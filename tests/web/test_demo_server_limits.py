@@ -7,16 +7,14 @@ own), with a small ``PASSDESK_MAX_REQUEST_BYTES`` so that a body a few MiB long 
 """
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests import clock
 from tests.smtp_sink import free_port
+from tests.web_server import serving
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 180  # migrating and seeding the demo takes ~15 s on an idle machine
@@ -61,38 +59,13 @@ def demo(tmp_path_factory):
         "PASSDESK_VAR_DIR": str(folder / "var"),
         "PASSDESK_MAX_REQUEST_BYTES": str(LIMIT),
         "PYTHONUNBUFFERED": "1",
+        clock.SHIFT_VARIABLE: os.environ.get(clock.SHIFT_VARIABLE, ""),
     }
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-            [sys.executable, "manage.py", "demo", "--port", str(port)],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = DemoServer(process, port, log_path)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the demo exited:\n{server.log()[-4000:]}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz/", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the demo did not answer:\n{server.log()[-4000:]}")
-            time.sleep(0.3)
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+    command = clock.shifted_command("manage.py", "demo", "--port", str(port))
+    with serving(
+        command, env=env, log_path=log_path, port=port, name="the demo", ready_timeout=READY_TIMEOUT
+    ) as process:
+        yield DemoServer(process, port, log_path)
 
 
 @pytest.mark.parametrize(
