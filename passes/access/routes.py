@@ -44,8 +44,8 @@ THIRD_PARTY_ADMINS = {
 
 # Views of other packages, and of passdesk's layers below this one, by dotted path.
 THIRD_PARTY_VIEWS = {
-    "passes.health.healthz": (PUBLIC, "liveness: no data"),
-    "passes.health.readyz": (PUBLIC, "readiness: which services answer, no data"),
+    "passes.health.views.healthz": (PUBLIC, "liveness: no data"),
+    "passes.health.views.readyz": (PUBLIC, "readiness: which services answer, no data"),
     "django.views.i18n.set_language": (PUBLIC, "switches the interface language"),
     "drf_spectacular.views.SpectacularAPIView": (PUBLIC, "the API's schema (no data)"),
     "drf_spectacular.views.SpectacularSwaggerSplitView": (PUBLIC, "the API's documentation"),

@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from .. import access, durations
+from .. import access
 from ..checkpoint.route_figures import off_route_by_checkpoint
 from ..models import PassRequest
 from ..reporting import charts, dashboard
+from ..wording import durations
 
 
 def can_see_dashboard(user):

@@ -19,12 +19,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .. import durations, roles
+from .. import roles
 from ..documents.ocr.request_checks import annotate_machine_check
 from ..messaging.messages import unanswered
 from ..models import Pass, PassRequest, RequestItem, ReviewQueue
 from ..requests import review
 from ..validators import normalize_plate
+from ..wording import durations
 from . import readings, review_messages, review_page
 from .exports import ExportMixin
 from .mixins import PolicyScopedAdmin

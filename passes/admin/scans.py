@@ -10,8 +10,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import audit, durations
+from .. import audit
 from ..models import ScanEvent
+from ..wording import durations
 from .mixins import PolicyScopedAdmin, ReadOnlyAdminMixin
 
 CLOCK_AHEAD = "clock_ahead_seconds"

@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..health.outages import storage_away
 from ..models import Document
 from ..models.documents import PreviewStatus
-from ..outages import storage_away
 from . import pictures
 from .sandbox import BoundExceeded, ChildFailed, run_bounded
 

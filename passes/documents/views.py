@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import access, documents
+from ..health.outages import storage_away
 from ..models import Document
 from ..models.documents import PreviewStatus
-from ..outages import storage_away
 from . import previews
 from .files import CACHE_NEVER, CACHE_STORED, private_file_response, safe_name
 

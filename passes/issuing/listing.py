@@ -11,8 +11,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import durations
 from ..models import Pass, PassPdf
+from ..wording import durations
 
 EXPIRING_WITHIN = datetime.timedelta(days=3)
 MAX_SELECTION = 50

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .. import durations
 from ..models import Document, DocumentKind
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
+from ..wording import durations
 
 
 @dataclass

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import durations, roles
+from .. import roles
 from ..errors import WorkflowError
 from ..models import (
     Document,
@@ -23,6 +23,7 @@ from ..models import (
     RequestItem,
 )
 from ..models.catalog import DRIVER_DOCUMENT_KINDS, HEALTH_PROOF_KINDS, VEHICLE_DOCUMENT_KINDS
+from ..wording import durations
 
 
 def missing_documents(pass_request) -> list[str]:

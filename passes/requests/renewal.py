@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from .. import audit, durations, roles
+from .. import audit, roles
 from ..errors import WorkflowError
 from ..models import Document, Pass, PassRequest, RequestItem
 from ..models.catalog import HEALTH_PROOF_KINDS
+from ..wording import durations
 from . import filing, workflow
 from .guards import check_flags, missing_documents, stale_health_proofs
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, durations
+from .. import audit
 from ..errors import WorkflowError
 from ..messaging import text
 from ..models import (
@@ -30,6 +30,7 @@ from ..models import (
     RequestItem,
     ReturnReasonTemplate,
 )
+from ..wording import durations
 from . import guards, workflow
 from .guards import health_proof_error, stale_health_proofs_bulk
 

@@ -1,8 +1,8 @@
-"""The wording of durations in templates: ``passes.durations``, the one helper, as filters."""
+"""The wording of durations in templates: ``passes.wording.durations`` as filters."""
 
 from django import template
 
-from .. import durations
+from ..wording import durations
 
 register = template.Library()
 

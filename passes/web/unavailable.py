@@ -1,7 +1,7 @@
 """While a backing service is away (the database restarting or failing over, the object store
 or its disk unreachable, Redis down) the site answers 503 with ``Retry-After`` and a short
 translated page, the API's error shape, or the portal's JSON shape, instead of a 500 and a
-stack trace in the logs. Which exceptions mean an outage is ``passes.outages``' one answer.
+stack trace in the logs. Which exceptions mean an outage is ``passes.health.outages``' one answer.
 
 Stale database connections left by a restart are caught before they are used by
 ``CONN_HEALTH_CHECKS`` (settings); this handles the moments when no connection can be made at
@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from ..api.errors import error_body, is_api_request
-from ..outages import service_away
+from ..health.outages import service_away
 
 logger = logging.getLogger(__name__)
 

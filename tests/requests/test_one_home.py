@@ -7,7 +7,6 @@ import pytest
 from django.db.models import Exists
 from django.utils import timezone, translation
 
-from passes import durations
 from passes.documents.ocr.request_checks import relevant_documents
 from passes.errors import WorkflowError
 from passes.messaging import text
@@ -22,6 +21,7 @@ from passes.models import (
     ReturnReasonTemplate,
 )
 from passes.requests import guards, renewal, review, workflow
+from passes.wording import durations
 from tests import factories
 from tests.factories.issuing import issued_passes, member_of, staff
 from tests.factories.review import add_document, queued_request

@@ -11,7 +11,7 @@ from django.test import Client
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from passes.outages import service_away
+from passes.health.outages import service_away
 from tests import factories, fixtures_files
 from tests.api_support import API
 from tests.api_support import client_for as api_client_for

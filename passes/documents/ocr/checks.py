@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ... import durations, validators
+from ... import validators
 from ...models import DocumentKind, DocumentReading
+from ...wording import durations
 from .extract import Extraction, normalize_name, normalize_text, vehicle_type_of
 
 MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"

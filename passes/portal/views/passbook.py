@@ -12,12 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ... import access, durations
+from ... import access
 from ...errors import WorkflowError
 from ...issuing import listing, printing
 from ...models import PassRequest
 from ...reporting import dashboard
 from ...requests import renewal
+from ...wording import durations
 from ..access import member_required, owned
 
 
