@@ -246,17 +246,19 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
     import numpy as np
 
     engine = get_engine()
-    pixels = prepare(image)
+    whole = prepare(image)  # the whole page, as the engine sees it
     turns = 0  # quarter turns to the left given to the page
     with _lock:  # one page at a time per process: ONNX sessions are shared
-        pixels, offset, boxes = _find_lines(engine, pixels)
+        pixels, offset, boxes = _find_lines(engine, whole)
+        # A turned page is turned whole and searched again (not the region found on it: the
+        # boxes are placed on the page through the offset of the last search only).
         if boxes and sum(_upright(box) for box in boxes) > _TURNED_SHARE * len(boxes):
-            pixels, turns = np.ascontiguousarray(np.rot90(pixels)), 1  # turned 90°: lay it down
-            pixels, offset, boxes = _find_lines(engine, pixels)
+            whole, turns = np.ascontiguousarray(np.rot90(whole)), 1  # turned 90°: lay it down
+            pixels, offset, boxes = _find_lines(engine, whole)
         crops = [_crop(pixels, box) for box in boxes]
         if _upside_down(engine, crops):
-            pixels, turns = np.ascontiguousarray(np.rot90(pixels, 2)), turns + 2
-            pixels, offset, boxes = _find_lines(engine, pixels)
+            whole, turns = np.ascontiguousarray(np.rot90(whole, 2)), turns + 2
+            pixels, offset, boxes = _find_lines(engine, whole)
             crops = [_crop(pixels, box) for box in boxes]
         wanted = _worth_reading(boxes)
         found = _recognise(engine, [crop for crop, keep in zip(crops, wanted, strict=True) if keep])

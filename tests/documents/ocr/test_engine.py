@@ -92,3 +92,44 @@ def test_one_onnx_thread_per_process(settings):
         assert options.intra_op_num_threads == settings.PASSDESK_OCR_THREADS == 1
     finally:
         engine.get_engine.cache_clear()
+
+
+def _centre(box):
+    return (sum(x for x, _y in box) / len(box), sum(y for _x, y in box) / len(box))
+
+
+def test_boxes_of_a_small_card_on_a_turned_page_lie_over_its_text():
+    """A card small on a large page is searched closer (cropped to its lines); when the page
+    was also turned 90°, the boxes must still be placed on the page as stored, where the
+    reviewer's viewer draws them, not on the crop."""
+    import io
+
+    from PIL import Image
+
+    card = Image.open(
+        io.BytesIO(
+            make_scan_bytes(
+                "机动车行驶证", ["号牌号码：湘B5J827", "所有人：株洲市物流公司"], seed=5
+            )
+        )
+    ).convert("RGB")
+    card.thumbnail((900, 900))
+    page = Image.new("RGB", (2400, 1800), (236, 236, 232))
+    page.paste(card, (200, 900))
+
+    def read(image):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        lines = engine.read_file(buffer.getvalue(), "image/png").lines
+        return next(line for line in lines if "湘B5J827" in line.text)
+
+    upright = read(page)
+    turned = read(page.transpose(Image.Transpose.ROTATE_90))  # counter-clockwise
+    assert turned.turns == 3  # laid down (one turn left), then found upside down (two more)
+    x, y = _centre(upright.box)
+    expected = (y, 1.0 - x)  # where that point went when the page turned left
+    found = _centre(turned.box)
+    assert abs(found[0] - expected[0]) < 0.03 and abs(found[1] - expected[1]) < 0.03, (
+        found,
+        expected,
+    )
