@@ -475,10 +475,10 @@ class AnnouncementOut(ModelOut):
     """An announcement as a member sees it; the fields' names are those of the
     ``announcement.published`` webhook."""
 
-    text = serializers.CharField(source="body", help_text="Plain text; links are written out.")
+    text = serializers.CharField(source="body", help_text=_("Plain text; links are written out."))
     published_at = serializers.DateTimeField(source="publish_at")
     is_read = serializers.BooleanField(
-        help_text="You marked it read (POST …/read/) or opened it in the portal."
+        help_text=_("You marked it read (POST …/read/) or opened it in the portal.")
     )
     attachments = AnnouncementAttachmentOut(many=True)
 

@@ -3,6 +3,7 @@ bulk fleet creation and renewals (kept apart from ``outputs``, which they build 
 module stays readable)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -59,7 +60,7 @@ class IssuedPassOut(serializers.ModelSerializer):
     checkpoints = CheckpointRef(many=True, source="request.checkpoints")
     route_bound = serializers.BooleanField(
         source="request.pass_type.route_bound",
-        help_text="Good only at its checkpoints; scanned elsewhere the verdict is off_route.",
+        help_text=_("Good only at its checkpoints; scanned elsewhere the verdict is off_route."),
     )
     days_left = serializers.SerializerMethodField()
     token = serializers.SerializerMethodField()
@@ -162,28 +163,28 @@ class TrustListOut(serializers.Serializer):
 
     format = serializers.CharField(help_text="passdesk-trust-list/1")
     payload = serializers.CharField(
-        help_text="The trust list as JSON text, exactly as signed: parse it after verifying."
+        help_text=_("The trust list as JSON text, exactly as signed: parse it after verifying.")
     )
-    signature = serializers.CharField(help_text="Ed25519 over the payload's UTF-8, base64.")
+    signature = serializers.CharField(help_text=_("Ed25519 over the payload's UTF-8, base64."))
 
 
 class VerificationKeyOut(serializers.Serializer):
-    kid = serializers.CharField(help_text="8 hex digits, as in the token")
+    kid = serializers.CharField(help_text=_("8 hex digits, as in the token"))
     algorithm = serializers.CharField(default="Ed25519")
-    public_key = serializers.CharField(help_text="raw 32-byte public key, base64")
+    public_key = serializers.CharField(help_text=_("raw 32-byte public key, base64"))
     state = serializers.ChoiceField(choices=["active", "retired", "withdrawn"])
     created_at = serializers.DateTimeField()
     retired_at = serializers.DateTimeField(allow_null=True)
     withdrawn_at = serializers.DateTimeField(allow_null=True)
-    office = serializers.CharField(required=False, help_text="A peer's key: its office.")
-    region_code = serializers.CharField(required=False, help_text="A peer's key: its region.")
-    deployment = serializers.CharField(required=False, help_text="A peer's key: its deployment.")
+    office = serializers.CharField(required=False, help_text=_("A peer's key: its office."))
+    region_code = serializers.CharField(required=False, help_text=_("A peer's key: its region."))
+    deployment = serializers.CharField(required=False, help_text=_("A peer's key: its deployment."))
 
 
 class VerificationKeysOut(serializers.Serializer):
     token_version = serializers.IntegerField()
     generated_at = serializers.DateTimeField()
-    keys = VerificationKeyOut(many=True, help_text="This deployment's keys, then its peers'.")
+    keys = VerificationKeyOut(many=True, help_text=_("This deployment's keys, then its peers'."))
     peer_revoked = serializers.ListField(
-        child=serializers.CharField(), help_text="Pass numbers the peers revoked."
+        child=serializers.CharField(), help_text=_("Pass numbers the peers revoked.")
     )
