@@ -48,6 +48,8 @@ class OfficeScopedAdmin(PolicyScopedAdmin):
     """Officers of an office see and edit its rows only (the catalogue's policy; the office
     choices are the offices' policy); a new row joins their office."""
 
+    list_select_related = ("office",)  # nullable: Django's automatic select_related skips it
+
     def save_model(self, request, obj, form, change):
         offices = roles.offices_of(request.user)
         if offices is not None and obj.office_id is None:

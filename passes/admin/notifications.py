@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -329,8 +329,21 @@ class ChatRobotAdmin(PolicyScopedAdmin):
         "last_post_col",
     )
     list_filter = ("platform", "is_active", "office")
+    list_select_related = ("office",)
     search_fields = ("name",)
     actions = ["post_test_message"]
+
+    def get_queryset(self, request):
+        """Each robot with its last post's status and error, in the list's one query."""
+        last = Notification.objects.filter(chat_robot=OuterRef("pk")).order_by("-created_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_post_status=Subquery(last.values("status")[:1]),
+                last_post_error=Subquery(last.values("last_error")[:1]),
+            )
+        )
 
     @admin.display(description=gettext_lazy("host"))
     def host_col(self, obj):
@@ -338,10 +351,11 @@ class ChatRobotAdmin(PolicyScopedAdmin):
 
     @admin.display(description=gettext_lazy("last post"))
     def last_post_col(self, obj):
-        last = obj.notifications.order_by("-created_at").first()
-        if last is None:
+        status = getattr(obj, "last_post_status", None)
+        if status is None:
             return "—"
-        return f"{last.get_status_display()}: {last.last_error[:60]}".rstrip(": ")
+        label = dict(Notification.Status.choices).get(status, status)
+        return f"{label}: {(obj.last_post_error or '')[:60]}".rstrip(": ")
 
     def save_model(self, request, obj, form, change):
         obj.created_by = obj.created_by or request.user
@@ -366,6 +380,7 @@ class ChatRobotAdmin(PolicyScopedAdmin):
 class WechatBindingAdmin(PolicyScopedAdmin):
     list_display = ("holder_col", "openid_col", "kinds_col", "is_active", "bound_at")
     list_filter = ("is_active",)
+    list_select_related = ("user", "driver")
     search_fields = ("user__username", "driver__name")
     readonly_fields = ("app_id", "openid", "user", "driver", "kinds", "is_active", "bound_at")
 
