@@ -17,12 +17,18 @@ from tests.web_server import running_web_server
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+# The web process names its connections (libpq reads PGAPPNAME), so that only they are cut:
+# the test process's own, and a live server thread an earlier test left running, stay up.
+WEB_APP_NAME = "passdesk-faults-web"
+
+
 def terminate_other_connections() -> int:
     """What a PostgreSQL restart does to every connection of the web process."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [WEB_APP_NAME],
         )
         return cursor.fetchone()[0]
 
@@ -45,7 +51,9 @@ def database_refusing_connections():
 def test_no_request_fails_after_a_database_restart_and_503_while_it_is_down(tmp_path):
     user = member()
     token = Token.objects.create(user=user).key
-    with running_web_server(tmp_path, env={"CONN_MAX_AGE": "60"}) as server:
+    with running_web_server(
+        tmp_path, env={"CONN_MAX_AGE": "60", "PGAPPNAME": WEB_APP_NAME}
+    ) as server:
         api = server.client(headers={"Authorization": f"Token {token}"})
         portal = Client()
         portal.force_login(user)
