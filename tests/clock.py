@@ -40,24 +40,27 @@ def start_shift():
     destination = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)
     traveller = time_machine.travel(destination, tick=True)
     traveller.start()
-    _sign_s3_requests_on_the_machine_calendar(days)
     return traveller
 
 
-def _sign_s3_requests_on_the_machine_calendar(days: int) -> None:
-    """The S3 server a test starts (SeaweedFS) keeps the machine's calendar and refuses a request
-    signed more than 15 minutes away from it, as AWS does. In production both clocks agree; with
-    the suite's clock moved, botocore would sign 400 days off. Its signers read the time through
-    ``get_current_datetime``: give them the machine's time back."""
+def sign_s3_requests_on_the_machine_clock() -> None:
+    """An S3 server a test starts (SeaweedFS) keeps the machine's clock and refuses a request
+    signed more than 15 minutes away from it, as AWS does. In production both clocks agree; in
+    this suite "now" may be moved (the shift above, or a test's ``time_machine`` at a fixed
+    moment), and botocore would sign with the moved time. Its signers read the time through
+    ``get_current_datetime``: give them the machine's own (time-machine's escape hatch)."""
     try:
         import botocore.auth
         import botocore.signers
+        import time_machine
     except ImportError:
         return
-    shifted_now = botocore.auth.get_current_datetime
 
     def machine_now(remove_tzinfo=True):
-        return shifted_now(remove_tzinfo) - datetime.timedelta(days=days)
+        hatch = time_machine.escape_hatch
+        clock = hatch.datetime.datetime if hatch.is_travelling() else datetime.datetime
+        now = clock.now(datetime.UTC)
+        return now.replace(tzinfo=None) if remove_tzinfo else now
 
     botocore.auth.get_current_datetime = machine_now
     botocore.signers.get_current_datetime = machine_now
@@ -74,6 +77,7 @@ def shifted_command(target: str, *args: str) -> list[str]:
 
 
 if __name__ == "__main__":
+    sign_s3_requests_on_the_machine_clock()
     start_shift()
     target, *rest = sys.argv[1:]
     sys.argv = [target, *rest]

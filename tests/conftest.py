@@ -27,6 +27,7 @@ def pytest_configure(config):
     """``PASSDESK_TEST_CLOCK_SHIFT_DAYS=+400`` (or ``-400``) runs the whole suite with the clock
     moved that many days from today: a test that depends on today's date fails at once rather
     than on the day its hard-coded date goes by (see tests/clock.py; ``.ci/run`` runs both)."""
+    clock.sign_s3_requests_on_the_machine_clock()
     config._passdesk_clock = clock.start_shift()
     if config._passdesk_clock is not None:
         print(f"clock shifted by {clock.shift_days():+d} days: now is {datetime.datetime.now()}")
