@@ -15,13 +15,11 @@ Chromium shows the review page in zh-CN.
 """
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from screenshots import CHROMIUM, PASSWORD, ROOT, free_port, wait_for
+from screenshots import ROOT, demo_site, launch_chromium, sign_in
 
 VIEWPORT = {"width": 1366, "height": 900}
 
@@ -82,23 +80,7 @@ def main() -> None:
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "ocr")
     out.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as var:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": f"sqlite:///{var}/ocr-screenshots.sqlite3",
-            "PASSDESK_VAR_DIR": var,
-            "PASSDESK_PUBLIC_BASE_URL": base,
-            "CELERY_TASK_ALWAYS_EAGER": "true",
-            "LANGUAGE_CODE": "zh-hans",
-        }
-        env.pop("CELERY_BROKER_URL", None)
-        manage = [sys.executable, "manage.py"]
-        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [*manage, "demo", "--no-serve", "--port", str(port)], cwd=ROOT, env=env, check=True
-        )
+    with demo_site() as (base, env, var):
         found = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
             [sys.executable, "-c", "import django, json; django.setup();" + _FILE_ALARMS],
             cwd=ROOT, env={**env, "PASSDESK_OCR_ENABLED": "true"}, capture_output=True, text=True,
@@ -106,48 +88,28 @@ def main() -> None:
         if found.returncode:
             raise SystemExit(found.stderr[-3000:])
         filed = json.loads(found.stdout.strip().splitlines()[-1])
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for(base + "/healthz/")
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
-                context = browser.new_context(
-                    locale="zh-CN", viewport=VIEWPORT, device_scale_factor=1
-                )
-                page = context.new_page()
-                page.goto(base + "/accounts/login/")
-                page.fill("input[name=username]", "reviewer")
-                page.fill("input[name=password]", PASSWORD)
-                page.press("input[name=password]", "Enter")
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            context = browser.new_context(locale="zh-CN", viewport=VIEWPORT, device_scale_factor=1)
+            page = context.new_page()
+            sign_in(page, base, "reviewer")
+            page.goto(f"{base}/admin/passes/reviewqueue/{filed['request']}/change/")
+            page.wait_for_load_state("networkidle")
+            shots = []
+            for name, pk in zip(("true", "false"), filed["documents"], strict=True):
+                card = Path(var) / f"ocr-{name}-alarm-card.png"
+                page.locator(f"#doc-{pk}").screenshot(path=str(card))
+                viewer_path = page.get_attribute(f"#doc-{pk} .pd-thumb", "data-viewer")
+                shots.append((card, base + viewer_path))
+            # The scan viewer (what the card's thumbnail opens in place), on its own.
+            for index, (card, viewer_url) in enumerate(shots):
+                viewer = card.with_name(card.name.replace("-card", "-viewer"))
+                page.goto(viewer_url)
                 page.wait_for_load_state("networkidle")
-                page.goto(f"{base}/admin/passes/reviewqueue/{filed['request']}/change/")
-                page.wait_for_load_state("networkidle")
-                shots = []
-                for name, pk in zip(("true", "false"), filed["documents"], strict=True):
-                    card = Path(var) / f"ocr-{name}-alarm-card.png"
-                    page.locator(f"#doc-{pk}").screenshot(path=str(card))
-                    viewer_path = page.get_attribute(f"#doc-{pk} .pd-thumb", "data-viewer")
-                    shots.append((card, base + viewer_path))
-                # The scan viewer (what the card's thumbnail opens in place), on its own.
-                for index, (card, viewer_url) in enumerate(shots):
-                    viewer = card.with_name(card.name.replace("-card", "-viewer"))
-                    page.goto(viewer_url)
-                    page.wait_for_load_state("networkidle")
-                    page.screenshot(path=str(viewer))
-                    shots[index] = (card, viewer)
-                browser.close()
-            side_by_side(shots, out / "ocr-alarms.png", Image)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+                page.screenshot(path=str(viewer))
+                shots[index] = (card, viewer)
+            browser.close()
+        side_by_side(shots, out / "ocr-alarms.png", Image)
     print(out / "ocr-alarms.png")
 
 

@@ -8,6 +8,7 @@ Seeds the demo (``manage.py demo --no-serve``) into a throw-away SQLite database
 full-page PNG per page. Nothing is written outside the temporary folder and the output folder.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -211,11 +212,11 @@ def epass_shots(browser, env, out: Path) -> None:
     context.close()
 
 
-def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
-    out.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def demo_site():
+    """The demo seeded into a throw-away SQLite database and served by ``runserver`` on a free
+    port, in zh-Hans: yields (base URL, the environment its processes run with, the temporary
+    folder). Everything is thrown away on the way out."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as var:
@@ -233,7 +234,6 @@ def main() -> None:
         subprocess.run(  # noqa: S603 - our own interpreter and manage.py
             [*manage, "demo", "--no-serve", "--port", str(port)], cwd=ROOT, env=env, check=True
         )
-        facts = demo_facts(env)
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
             [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
             cwd=ROOT,
@@ -243,50 +243,67 @@ def main() -> None:
         )
         try:
             wait_for(base + "/healthz/")
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
-                for role, wanted in pages(facts).items():
-                    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT)
-                    page = context.new_page()
-                    if role:
-                        page.goto(base + "/accounts/login/")
-                        page.fill("input[name=username]", role)
-                        page.fill("input[name=password]", PASSWORD)
-                        page.press("input[name=password]", "Enter")
-                        page.wait_for_load_state("networkidle")
-                        if "/accounts/login/" in page.url:
-                            raise SystemExit(f"{role} could not sign in at {page.url}")
-                    for name, path in wanted:
-                        page.goto(base + path)
-                        page.wait_for_load_state("networkidle")
-                        target = out / f"{role or 'public'}-{name}.png"
-                        page.screenshot(path=str(target), full_page=True)
-                        print(
-                            target.relative_to(out.parent)
-                            if out.parent in target.parents
-                            else target
-                        )
-                    # Every role's pages on a phone too: members file from phones, reviewers
-                    # and officers check on them, inspectors work on nothing else.
-                    on_phone = wanted
-                    if role in ("applicant", "inspector", "reviewer", "officer", None):
-                        page.set_viewport_size(PHONE)
-                        for name, path in on_phone:
-                            page.goto(base + path)
-                            page.wait_for_load_state("networkidle")
-                            page.screenshot(
-                                path=str(out / f"{role or 'public'}-{name}-phone.png"),
-                                full_page=True,
-                            )
-                    context.close()
-                inspector_shots(browser, base, facts, out)
-                epass_shots(browser, env, out)
-                browser.close()
+            yield base, env, var
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
+
+
+def sign_in(page, base: str, username: str) -> None:
+    """Sign in through the login page as a demo account."""
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_load_state("networkidle")
+    if "/accounts/login/" in page.url:
+        raise SystemExit(f"{username} could not sign in at {page.url}")
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with demo_site() as (base, env, _var):
+        facts = demo_facts(env)
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            for role, wanted in pages(facts).items():
+                context = browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+                page = context.new_page()
+                if role:
+                    sign_in(page, base, role)
+                for name, path in wanted:
+                    page.goto(base + path)
+                    page.wait_for_load_state("networkidle")
+                    target = out / f"{role or 'public'}-{name}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    print(
+                        target.relative_to(out.parent) if out.parent in target.parents else target
+                    )
+                # Every role's pages on a phone too: members file from phones, reviewers
+                # and officers check on them, inspectors work on nothing else.
+                on_phone = wanted
+                if role in ("applicant", "inspector", "reviewer", "officer", None):
+                    page.set_viewport_size(PHONE)
+                    for name, path in on_phone:
+                        page.goto(base + path)
+                        page.wait_for_load_state("networkidle")
+                        page.screenshot(
+                            path=str(out / f"{role or 'public'}-{name}-phone.png"),
+                            full_page=True,
+                        )
+                context.close()
+            inspector_shots(browser, base, facts, out)
+            epass_shots(browser, env, out)
+            browser.close()
 
 
 if __name__ == "__main__":
