@@ -67,6 +67,8 @@ def _file(tmp_path, name, data):
 
 
 def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_path):
+    from playwright.sync_api import expect
+
     officer = factories.UserFactory(username="officer-e2e", is_staff=True, groups=["Officers"])
     factories.PassTypeFactory(
         code="e2e-urban",
@@ -108,9 +110,10 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.fill("#id_contact_phone", "13912340000")
     page.set_input_files("#id_licence", licence)
     page.click("button[type=submit]:has-text('Register')")
+    # expect() waits for the page the click leads to (a bare is_visible() raced it under load).
     summary = page.locator("[data-error-summary]")
-    assert summary.is_visible()
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     assert page.input_value("#id_enterprise_name") == "株洲顺达物流有限公司"
     _shots(page, "02-signup-errors")
 
@@ -120,7 +123,7 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.set_input_files("#id_licence", licence)
     page.click("button[type=submit]:has-text('Register')")
     page.wait_for_url(url + "/")
-    assert page.locator(".banner-warning").is_visible()
+    expect(page.locator(".banner-warning")).to_be_visible()
 
     # An officer verifies the enterprise (the admin action's service function).
     enterprise = Enterprise.objects.get(name="株洲顺达物流有限公司")
@@ -136,13 +139,13 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.fill("#id_plate", "湘b·12345")
     page.select_option("#id_vehicle_type", "heavy_truck")
     page.click("button[type=submit]:has-text('Save')")
-    assert page.locator("h1").inner_text() == "湘B12345"
+    expect(page.locator("h1")).to_have_text("湘B12345")
     page.goto(url + "/drivers/new/")
     page.fill("#id_name", "张三")
     page.fill("#id_id_number", factories.make_id_number(7))
     page.fill("#id_phone", "13812345678")
     page.click("button[type=submit]:has-text('Save')")
-    assert "张三" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("张三")
     page.goto(url + "/drivers/")
     _shots(page, "04-drivers")
 
@@ -197,11 +200,13 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.get_by_label("张三", exact=False).check()
     page.click("button:has-text('Add to the request')")
     rows = page.locator("table.list tbody tr")
-    assert rows.count() == 1 and "湘B12345" in rows.inner_text()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("湘B12345")
     page.click("button:has-text('Save and continue')")
 
     # Documents: the vehicle licence and a file that is not a scan, sent together; each file
     # gets its own progress bar and the refused one is explained on the spot.
+    page.wait_for_selector("#doc-checklist")
     assert page.locator("#doc-checklist").inner_text().count("missing") == 2
     page.select_option("#id_kind", "vehicle_licence")
     page.select_option("#id_target", index=1)
@@ -230,6 +235,7 @@ def test_enterprise_files_a_request_in_the_browser(live_server, browser, tmp_pat
     page.click("button:has-text('Save and continue')")
 
     # Review and submit.
+    page.wait_for_selector("button:has-text('Submit the request')")
     assert page.locator("[data-error-summary]").count() == 0
     _shots(page, "07-wizard-review")
     page.click("button:has-text('Submit the request')")
