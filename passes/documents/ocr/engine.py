@@ -117,10 +117,10 @@ def downscale(image: Image.Image, max_side: int | None = None) -> Image.Image:
     return image
 
 
-# Detection runs on the page scaled to this long side, never enlarged: lines are found about as
-# well at 736 as at 960 (a card on a bed is searched again, closer), for 0.55 of the work and
-# a smaller peak of memory; recognition crops each line from the larger working image, so
-# small print keeps its detail.
+# Detection runs on the page scaled to this long side, never enlarged: at 736 rather than 960
+# about a point of fields is lost (a card on a bed is searched again, closer), for 0.55 of the
+# work and a smaller peak of memory (docs/ocr.md); recognition crops each line from the larger
+# working image, so small print keeps its detail.
 DETECT_SIDE = 736
 # A page whose lines mostly stand upright (taller than wide) was turned 90°.
 _TURNED_SHARE = 0.5
@@ -219,7 +219,7 @@ def _upside_down(engine, crops) -> bool:
 # Each line is read at its own width, never narrower than one square character. The engine's
 # own recogniser pads every line to at least 320 x 48 pixels (its training size): three lines
 # in four on these pages are short labels and values, so a third of the recognition was spent
-# on padding, and reading them unpadded gave the same fields on unseen pages.
+# on padding, and reading them unpadded gave the same fields (docs/ocr.md).
 _NARROWEST_LINE = 1.0
 
 
