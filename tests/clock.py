@@ -15,6 +15,7 @@ import datetime
 import os
 import runpy
 import sys
+import time
 
 SHIFT_VARIABLE = "PASSDESK_TEST_CLOCK_SHIFT_DAYS"
 
@@ -37,7 +38,9 @@ def start_shift():
         return None
     import time_machine
 
-    destination = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)
+    # A timestamp, not an aware datetime: time-machine sets the process's TZ to a destination's
+    # zone (UTC), which moved "local" dates off Django's Asia/Shanghai by a day every evening.
+    destination = time.time() + days * 86400
     traveller = time_machine.travel(destination, tick=True)
     traveller.start()
     return traveller
