@@ -96,9 +96,6 @@ def get_engine():
         # still. "max" searches what ``_detect`` hands it, never enlarged.
         det_limit_type="max",
         det_limit_side_len=DETECT_SIDE,
-        # One line per run: a batch is padded to its widest line, which cost about a sixth
-        # more recognition on the held-out pages than reading the lines one by one.
-        rec_batch_num=1,
     )
 
 
@@ -216,10 +213,11 @@ def _upside_down(engine, crops) -> bool:
     return flipped * 2 > len(results)
 
 
-# Each line is read at its own width, never narrower than one square character. The engine's
-# own recogniser pads every line to at least 320 x 48 pixels (its training size): three lines
-# in four on these pages are short labels and values, so a third of the recognition was spent
-# on padding, and reading them unpadded gave the same fields (docs/ocr.md).
+# Each line is read alone at its own width, never narrower than one square character. The
+# engine's own recogniser pads every line to at least 320 x 48 pixels (its training size) and a
+# batch to its widest line: three lines in four on these pages are short labels and values, so
+# about half the recognition was padding, and reading them unpadded gave the same fields
+# (docs/ocr.md).
 _NARROWEST_LINE = 1.0
 
 
@@ -231,30 +229,26 @@ def _recognise(engine, crops):
 
     recogniser = engine.text_rec
     characters = recogniser.postprocess_op.character
-    results = [("", 0.0, 0.0, [])] * len(crops)
-    order = np.argsort([crop.shape[1] / float(crop.shape[0]) for crop in crops])
-    batch = recogniser.rec_batch_num
-    for start in range(0, len(crops), batch):
-        members = order[start : start + batch]
-        ratio = max([_NARROWEST_LINE] + [crops[i].shape[1] / crops[i].shape[0] for i in members])
-        inputs = np.concatenate(
-            [recogniser.resize_norm_img(crops[i], ratio)[np.newaxis, :] for i in members]
-        ).astype(np.float32)
-        predictions = recogniser.session(inputs)[0]
-        indices, probabilities = predictions.argmax(axis=2), predictions.max(axis=2)
-        for row, i in enumerate(members):
-            index, probability = indices[row], probabilities[row]
-            keep = index != 0
-            keep[1:] &= index[1:] != index[:-1]
-            chars = [characters[k] for k in index[keep]]
-            confidences = probability[keep]
-            if len(confidences):
-                results[i] = (
-                    "".join(chars),
-                    float(confidences.mean()),
-                    float(confidences.min()),
-                    [float(value) for value in confidences],
-                )
+    results = []
+    for crop in crops:
+        ratio = max(_NARROWEST_LINE, crop.shape[1] / crop.shape[0])
+        inputs = recogniser.resize_norm_img(crop, ratio)[np.newaxis, :].astype(np.float32)
+        prediction = recogniser.session(inputs)[0][0]
+        index, probability = prediction.argmax(axis=1), prediction.max(axis=1)
+        keep = index != 0
+        keep[1:] &= index[1:] != index[:-1]
+        confidences = probability[keep]
+        if not len(confidences):
+            results.append(("", 0.0, 0.0, []))
+            continue
+        results.append(
+            (
+                "".join(characters[k] for k in index[keep]),
+                float(confidences.mean()),
+                float(confidences.min()),
+                [float(value) for value in confidences],
+            )
+        )
     return results
 
 
