@@ -100,7 +100,9 @@ def get_engine():
 
 
 def downscale(image: Image.Image, max_side: int | None = None) -> Image.Image:
-    """An RGB copy no larger than ``max_side`` on its long side, turned upright by its EXIF."""
+    """The page's red channel (a grey image, what ``prepare`` reads), no larger than
+    ``max_side`` on its long side, turned upright by its EXIF. The channel is taken before
+    scaling: a third of the work, the same pixels (each channel is scaled on its own)."""
     max_side = max_side or settings.PASSDESK_OCR_MAX_SIDE
     width, height = image.size
     if getattr(image, "format", None) == "JPEG" and max(width, height) > max_side:
@@ -108,10 +110,11 @@ def downscale(image: Image.Image, max_side: int | None = None) -> Image.Image:
         # for): a 12-megapixel photo costs a quarter of a full decode.
         scale = max_side / max(width, height)
         image.draft("RGB", (int(width * scale), int(height * scale)))
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    if max(image.size) > max_side:
-        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return image
+    image = ImageOps.exif_transpose(image)
+    red = (image if image.mode == "RGB" else image.convert("RGB")).getchannel("R")
+    if max(red.size) > max_side:
+        red.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return red
 
 
 # Detection runs on the page scaled to this long side, never enlarged: at 736 rather than 960
@@ -126,7 +129,8 @@ _DIRECTION_SAMPLE = 6
 
 
 def prepare(image: Image.Image):
-    """The page as the engine should see it (a 3-channel uint8 array): the red channel as grey,
+    """The page as the engine should see it (a 3-channel uint8 array): the red channel (or the
+    grey image ``rasterise`` hands back, which is that channel) as grey,
     so black and blue ink stay dark while red seals and stamps fade; divided by the paper's own
     brightness around each point (a heavily blurred copy), so a desk filling the frame, a
     shadow or a lamp's gradient leave the paper white and the print dark; then levelled from
@@ -134,7 +138,7 @@ def prepare(image: Image.Image):
     import cv2
     import numpy as np
 
-    red = np.asarray(image)[:, :, 0]
+    red = np.asarray(image if image.mode == "L" else image.getchannel("R"))
     height, width = red.shape
     small_side = 64
     scale = small_side / max(height, width)
@@ -365,7 +369,10 @@ def _pdf_text_layer(pdf_page) -> list[str]:
 
 
 def _pixels(image: Image.Image) -> dict:
-    return {"size": image.size, "pixels": image.tobytes()}
+    """The page's red channel, all ``prepare`` reads of it: a third of the bytes to copy back
+    from the child (an A4 page at 2000 pixels is 2.8 MB instead of 8.4)."""
+    red = image if image.mode == "L" else image.convert("RGB").getchannel("R")
+    return {"size": red.size, "pixels": red.tobytes()}
 
 
 def _rasterise_pdf(data: bytes, max_pages: int, max_side: int) -> list[dict]:
@@ -404,8 +411,8 @@ def _rasterise_image(data: bytes, max_pages: int, max_side: int) -> list[dict]:
 
 
 def rasterise(data: bytes, content_type: str, max_pages: int, max_side: int) -> list[dict]:
-    """Runs in the bounded child: each page's text layer (``{"text": [...]}``) or its RGB
-    pixels, at most ``max_side`` on the long side (``{"size", "pixels"}``): plain values only."""
+    """Runs in the bounded child: each page's text layer (``{"text": [...]}``) or its red
+    channel, at most ``max_side`` on the long side (``{"size", "pixels"}``): plain values only."""
     if content_type == "application/pdf":
         return _rasterise_pdf(data, max_pages, max_side)
     return _rasterise_image(data, max_pages, max_side)
@@ -427,7 +434,7 @@ def read_file(data: bytes, content_type: str, *, max_pages: int | None = None) -
         memory_bytes=settings.PASSDESK_RENDER_MEMORY_BYTES,
         cpu_seconds=settings.PASSDESK_RENDER_CPU_SECONDS,
         wall_seconds=settings.PASSDESK_RENDER_WALL_SECONDS,
-        max_result_bytes=max_pages * 3 * settings.PASSDESK_OCR_MAX_SIDE**2 + 2**20,
+        max_result_bytes=max_pages * settings.PASSDESK_OCR_MAX_SIDE**2 + 2**20,
     )
     lines: list[Line] = []
     for number, page in enumerate(drawn.value, start=1):
@@ -437,7 +444,7 @@ def read_file(data: bytes, content_type: str, *, max_pages: int | None = None) -
                 for text in page["text"]
             )
         else:
-            image = Image.frombytes("RGB", tuple(page["size"]), page["pixels"])
+            image = Image.frombytes("L", tuple(page["size"]), page["pixels"])
             lines.extend(read_image(image, page=number))
     return Result(
         lines=lines,

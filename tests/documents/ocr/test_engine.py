@@ -83,6 +83,29 @@ def test_large_scans_are_downscaled_before_reading():
     assert engine.downscale(small, 1280).size == (800, 600)
 
 
+def test_the_bounded_child_hands_back_only_the_red_channel():
+    """A third of the bytes to copy out of the child; red seals come back as light as paper,
+    black and blue ink as dark."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (300, 200), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, 99, 199), fill=(210, 30, 40))  # a seal's red
+    draw.rectangle((100, 0, 199, 199), fill=(20, 30, 140))  # blue ink
+    draw.rectangle((200, 0, 299, 199), fill=(0, 0, 0))
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG")
+
+    (drawn,) = engine.rasterise(buffer.getvalue(), "image/png", 1, 2000)
+
+    assert drawn["size"] == (300, 200)
+    assert len(drawn["pixels"]) == 300 * 200
+    grey = Image.frombytes("L", drawn["size"], drawn["pixels"])
+    assert [grey.getpixel((x, 100)) for x in (50, 150, 250)] == [210, 20, 0]
+
+
 def test_one_onnx_thread_per_process(settings):
     engine.get_engine.cache_clear()
     try:
