@@ -110,11 +110,18 @@ def downscale(image: Image.Image, max_side: int | None = None) -> Image.Image:
         # for): a 12-megapixel photo costs a quarter of a full decode.
         scale = max_side / max(width, height)
         image.draft("RGB", (int(width * scale), int(height * scale)))
-    image = ImageOps.exif_transpose(image)
-    red = (image if image.mode == "RGB" else image.convert("RGB")).getchannel("R")
+    red = red_channel(ImageOps.exif_transpose(image))
     if max(red.size) > max_side:
         red.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return red
+
+
+def red_channel(image: Image.Image) -> Image.Image:
+    """The red channel as a grey image: the one channel the reader uses (red seals fade in
+    it, black and blue ink stay dark). A grey image is taken to be that channel already."""
+    if image.mode == "L":
+        return image
+    return (image if image.mode == "RGB" else image.convert("RGB")).getchannel("R")
 
 
 # Detection runs on the page scaled to this long side, never enlarged: at 736 rather than 960
@@ -138,7 +145,7 @@ def prepare(image: Image.Image):
     import cv2
     import numpy as np
 
-    red = np.asarray(image if image.mode == "L" else image.getchannel("R"))
+    red = np.asarray(red_channel(image))
     height, width = red.shape
     small_side = 64
     scale = small_side / max(height, width)
@@ -371,7 +378,7 @@ def _pdf_text_layer(pdf_page) -> list[str]:
 def _pixels(image: Image.Image) -> dict:
     """The page's red channel, all ``prepare`` reads of it: a third of the bytes to copy back
     from the child (an A4 page at 2000 pixels is 2.8 MB instead of 8.4)."""
-    red = image if image.mode == "L" else image.convert("RGB").getchannel("R")
+    red = red_channel(image)
     return {"size": red.size, "pixels": red.tobytes()}
 
 
@@ -391,9 +398,10 @@ def _rasterise_pdf(data: bytes, max_pages: int, max_side: int) -> list[dict]:
                 width, height = pdf_page.get_size()  # in points
                 scale = max_side / max(width, height)
                 bitmap = pdf_page.render(scale=scale)
-                image = bitmap.to_pil().convert("RGB")
-                bitmap.close()
-                pages.append(_pixels(image))
+                try:  # the image shares the bitmap's memory: read it before closing
+                    pages.append(_pixels(bitmap.to_pil()))
+                finally:
+                    bitmap.close()
             finally:
                 pdf_page.close()
         return pages
