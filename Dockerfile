@@ -7,9 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # CJK fonts for rendered passes and previews; gettext is not needed (the .mo files are shipped).
-# libGL and GLib: rapidocr-onnxruntime depends on opencv-python, whose cv2 links against them.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-microhei libgl1 libglib2.0-0 \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -1,6 +1,8 @@
-"""The OCR engine: RapidOCR (PP-OCR models on ONNX Runtime), loaded once per process.
+"""The OCR engine: PP-OCRv6 text detection (tiny) and recognition (small) and RapidOCR's
+direction classifier on ONNX Runtime, through RapidOCR's model wrappers, loaded once per process.
 
-The models ship inside the ``rapidocr-onnxruntime`` wheel, so reading never touches the
+The recogniser and the classifier ship inside the ``rapidocr`` wheel, the detector beside this
+module (``models/README.md``); all three are named by path, so reading never touches the
 network. One ONNX thread per process: on a small machine several single-threaded worker
 processes read more pages per CPU-second than one process spreading a page over all cores.
 Images are downscaled to ``PASSDESK_OCR_MAX_SIDE`` pixels on their long side (what recognition
@@ -16,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 
 from django.conf import settings
 from PIL import Image, ImageOps
@@ -72,30 +75,70 @@ class Result:
 def engine_version() -> str:
     try:
         return (
-            f"rapidocr-onnxruntime {metadata.version('rapidocr-onnxruntime')}, "
-            f"onnxruntime {metadata.version('onnxruntime')}"
+            f"rapidocr {metadata.version('rapidocr')} ({_MODELS['detector']}, "
+            f"{_MODELS['recogniser']}), onnxruntime {metadata.version('onnxruntime')}"
         )
     except metadata.PackageNotFoundError:
         return "unavailable"
 
 
+# The model files: the detector shipped beside this module, the others inside the
+# ``rapidocr`` wheel. Named by path: left to itself, RapidOCR downloads whatever its
+# configuration names and is missing.
+_MODELS = {
+    "detector": "PP-OCRv6_det_tiny.onnx",
+    "classifier": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "recogniser": "PP-OCRv6_rec_small.onnx",
+}
+_OWN_MODELS = Path(__file__).parent / "models"
+# The normalisation the PP-OCR detectors were trained with (ImageNet's); RapidOCR's default,
+# 0.5 and 0.5, hands the detector a page of less than half the contrast: 3 fields fewer of 468
+# and 4 genuine documents fewer all-match on the development documents (docs/ocr.md).
+_DETECTOR_MEAN = [0.485, 0.456, 0.406]
+_DETECTOR_STD = [0.229, 0.224, 0.225]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The three models the reader uses, each called on its own (``read_image``)."""
+
+    detector: object  # rapidocr's TextDetector: page -> line boxes
+    classifier: object  # TextClassifier: line -> upright or upside down
+    recogniser: object  # TextRecognizer: its ONNX session and character list
+
+
 @functools.cache
-def get_engine():
-    """The engine of this process, created on first use (about 0.2 s, ~150 MB)."""
+def get_engine() -> Engine:
+    """The engine of this process, created on first use (about 0.3 s, ~150 MB)."""
     try:
-        from rapidocr_onnxruntime import RapidOCR
-    except ImportError as error:  # opencv's libGL missing, or the package not installed
+        import rapidocr
+    except ImportError as error:  # the package or a native library missing
         raise EngineUnavailable(str(error)) from error
+    models = Path(rapidocr.__file__).parent / "models"
     threads = settings.PASSDESK_OCR_THREADS
-    return RapidOCR(
-        intra_op_num_threads=threads,
-        inter_op_num_threads=1,
-        print_verbose=False,
-        # The detector's own default ("min" 736) enlarges every page until its short side is
-        # 736 pixels: an A4 page at 960 was searched at 1040 x 736, a card's region larger
-        # still. "max" searches what ``_detect`` hands it, never enlarged.
-        det_limit_type="max",
-        det_limit_side_len=DETECT_SIDE,
+    ocr = rapidocr.RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # The detector's own default ("min" 736) enlarges every page until its short side
+            # is 736 pixels: an A4 page at 960 was searched at 1040 x 736, a card's region
+            # larger still. "max" searches what ``_detect`` hands it, never enlarged.
+            "Det.limit_type": "max",
+            "Det.limit_side_len": DETECT_SIDE,
+            "Det.mean": _DETECTOR_MEAN,
+            "Det.std": _DETECTOR_STD,
+            "Det.model_path": str(_OWN_MODELS / _MODELS["detector"]),
+            "Cls.model_path": str(models / _MODELS["classifier"]),
+            "Rec.model_path": str(models / _MODELS["recogniser"]),
+        }
+    )
+    # RapidOCR loads each model on its first page; a worker loads them now, once, before the
+    # bounded child forks.
+    return Engine(
+        detector=ocr._load_det_model(),
+        classifier=ocr._load_cls_model(),
+        recogniser=ocr._load_rec_model(),
     )
 
 
@@ -124,12 +167,15 @@ def red_channel(image: Image.Image) -> Image.Image:
     return (image if image.mode == "RGB" else image.convert("RGB")).getchannel("R")
 
 
-# Detection runs on the page scaled to this long side, never enlarged: at 736 rather than 960
-# about a point of fields is lost (a card on a bed is searched again, closer), for 0.55 of the
-# work and a smaller peak of memory (docs/ocr.md); recognition crops each line from the larger
-# working image, so small print keeps its detail.
-DETECT_SIDE = 736
-# A page whose lines mostly stand upright (taller than wide) was turned 90°.
+# Detection runs on the page scaled to this long side, never enlarged (a card on a bed is
+# searched again, closer). The tiny detector at 960 costs about 0.7 of what PP-OCRv4's did at
+# 736 and found the lines of 7 more fields of 468 than at 736 (docs/ocr.md); recognition crops
+# each line from the larger working image, so small print keeps its detail.
+DETECT_SIDE = 960
+# A page whose text mostly stands upright (lines taller than wide, by their length) was turned
+# 90°. By length, not by count: a card's scattered single characters (a watermark, a seal's
+# ring, a vertical caption) are found as small square boxes that, counted one by one,
+# outvoted its three long lines.
 _TURNED_SHARE = 0.5
 # Lines tried by the direction classifier to tell an upright page from one upside down.
 _DIRECTION_SAMPLE = 6
@@ -177,11 +223,11 @@ def _detect(engine, pixels):
         small = cv2.resize(
             pixels, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA
         )
-    boxes, _elapsed = engine.text_det(small)
+    boxes = engine.detector(small).boxes
     if boxes is None or len(boxes) == 0:
         return []
-    boxes = np.asarray(boxes, dtype=np.float32) / scale
-    return engine.sorted_boxes(boxes)
+    # Sorted again at the page's scale: lines whose tops lie within 10 pixels read as one row.
+    return list(engine.detector.sorted_boxes(np.asarray(boxes, dtype=np.float32) / scale))
 
 
 def _crop(pixels, box):
@@ -203,13 +249,25 @@ def _crop(pixels, box):
     return crop
 
 
-def _upright(box) -> bool:
+def _sides(box) -> tuple[float, float]:
     import numpy as np
 
     points = np.asarray(box)
-    width = np.linalg.norm(points[0] - points[1])
-    height = np.linalg.norm(points[0] - points[3])
+    return float(np.linalg.norm(points[0] - points[1])), float(
+        np.linalg.norm(points[0] - points[3])
+    )
+
+
+def _upright(box) -> bool:
+    width, height = _sides(box)
     return height >= 1.5 * width
+
+
+def _turned(boxes) -> bool:
+    """Whether most of the page's text, measured along its lines, stands upright."""
+    lengths = [max(_sides(box)) for box in boxes]
+    upright = sum(length for box, length in zip(boxes, lengths, strict=True) if _upright(box))
+    return upright > _TURNED_SHARE * sum(lengths)
 
 
 def _upside_down(engine, crops) -> bool:
@@ -219,7 +277,7 @@ def _upside_down(engine, crops) -> bool:
     widest = sorted(crops, key=lambda crop: crop.shape[1] / max(crop.shape[0], 1))[
         -_DIRECTION_SAMPLE:
     ]
-    _crops, results, _elapsed = engine.text_cls(widest)
+    results = engine.classifier(widest).cls_res
     flipped = sum(1 for label, score in results if label == "180" and score > 0.8)
     return flipped * 2 > len(results)
 
@@ -238,13 +296,13 @@ def _recognise(engine, crops):
     shows in its own confidence, not averaged away over the line."""
     import numpy as np
 
-    recogniser = engine.text_rec
+    recogniser = engine.recogniser
     characters = recogniser.postprocess_op.character
     results = []
     for crop in crops:
         ratio = max(_NARROWEST_LINE, crop.shape[1] / crop.shape[0])
         inputs = recogniser.resize_norm_img(crop, ratio)[np.newaxis, :].astype(np.float32)
-        prediction = recogniser.session(inputs)[0][0]
+        prediction = recogniser.session(inputs)[0]
         index, probability = prediction.argmax(axis=1), prediction.max(axis=1)
         keep = index != 0
         keep[1:] &= index[1:] != index[:-1]
@@ -274,7 +332,7 @@ def read_image(image: Image.Image, *, page: int = 1) -> list[Line]:
         pixels, offset, boxes = _find_lines(engine, whole)
         # A turned page is turned whole and searched again (not the region found on it: the
         # boxes are placed on the page through the offset of the last search only).
-        if boxes and sum(_upright(box) for box in boxes) > _TURNED_SHARE * len(boxes):
+        if boxes and _turned(boxes):
             whole, turns = np.ascontiguousarray(np.rot90(whole)), 1  # turned 90°: lay it down
             pixels, offset, boxes = _find_lines(engine, whole)
         crops = [_crop(pixels, box) for box in boxes]

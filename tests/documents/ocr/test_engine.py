@@ -1,5 +1,7 @@
-"""The OCR engine reads offline: models from the wheel, no socket opened."""
+"""The OCR engine reads offline: models from the wheel and the project, no socket opened."""
 
+import hashlib
+import re
 import socket
 
 import pytest
@@ -34,10 +36,21 @@ def test_reads_a_jpeg_scan_with_the_network_unreachable(no_network):
     assert any("湘B5J827" in text for text in texts), texts
     assert result.pages == 1
     assert result.cpu_seconds > 0
-    assert "rapidocr-onnxruntime" in result.engine_version
+    assert "rapidocr 3." in result.engine_version
+    assert "PP-OCRv6_det_tiny" in result.engine_version
+    assert "PP-OCRv6_rec_small" in result.engine_version
     line = next(line for line in result.lines if "湘B5J827" in line.text)
     assert 0.5 < line.confidence <= 1
     assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in line.box)
+
+
+def test_the_shipped_detector_is_the_file_its_readme_names():
+    """The detector ships in the repository: a truncated copy or a Git LFS pointer in its place
+    would stop every reading, so its checksum is held against the one its README records."""
+    models = engine._OWN_MODELS
+    recorded = re.search(r"SHA-256: `([0-9a-f]{64})`", (models / "README.md").read_text())
+    actual = hashlib.sha256((models / engine._MODELS["detector"]).read_bytes()).hexdigest()
+    assert recorded and actual == recorded.group(1)
 
 
 def test_a_scanned_pdf_is_rendered_and_read_page_by_page(no_network):
@@ -109,10 +122,10 @@ def test_the_bounded_child_hands_back_only_the_red_channel():
 def test_one_onnx_thread_per_process(settings):
     engine.get_engine.cache_clear()
     try:
-        detector = engine.get_engine().text_det
-        session = getattr(detector, "infer", None) or detector.session
-        options = session.session.get_session_options()
-        assert options.intra_op_num_threads == settings.PASSDESK_OCR_THREADS == 1
+        models = engine.get_engine()
+        for model in (models.detector, models.classifier, models.recogniser):
+            options = model.session.session.get_session_options()
+            assert options.intra_op_num_threads == settings.PASSDESK_OCR_THREADS == 1
     finally:
         engine.get_engine.cache_clear()
 
